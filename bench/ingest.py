@@ -1,0 +1,194 @@
+"""Ingest benchmark: `voc ingest` end to end on a 1,000,000-row survey CSV, against
+DuckDB's bare `read_csv` into a table on the same file, in the same run.
+
+    .venv/bin/python bench/ingest.py [--rows 1000000] [--keep]
+
+Prints both times, their ratio (bar for issue #4: ≤ 10; goal ≤ 3) and the peak memory
+of the `voc` process. `voc ingest` runs twice: against a temporary Prefect server it
+starts itself (what a first-time user gets) and against an already running server
+(PREFECT_API_URL, what `voc serve` gives), so the fixed start-up cost is visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+VOC = [sys.executable, "-m", "flows.cli"]
+
+OPENERS = [
+    "Honestly",
+    "To be fair",
+    "Well",
+    "So",
+    "Again",
+    "Once more",
+    "Frankly",
+    "Sadly",
+    "Good news:",
+    "Update:",
+]
+CORES = [
+    "the engineer did not turn up for the appointment we booked",
+    "I was charged twice for the same month and nobody explains why",
+    "my broadband drops every evening around eight",
+    "the app will not let me log in after the password reset",
+    "speeds are nowhere near the 500 Mbps I pay for",
+    "the new router still has not arrived after ten days",
+    "my bill went up without any warning letter",
+    "the install was quick and the engineer was lovely",
+    "I want to upgrade to the faster fibre package",
+    "I am moving home next month and need to transfer",
+]
+TAILS = [
+    "please sort it out",
+    "thanks",
+    "not impressed",
+    "will recommend",
+    "considering leaving",
+    "call me back",
+    "cheers",
+    "fix this",
+]
+
+
+def make_csv(path: Path, rows: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    customers = [f"cust{n}@example.com" for n in range(rows // 3)]
+    start = 1_790_000_000  # Sep 2026
+    batch = 100_000
+    with path.open("w", encoding="utf-8") as out:
+        out.write("ResponseId,RecordedDate,NPS,Comment,RecipientEmail\n")
+        for base in range(0, rows, batch):
+            lines = []
+            for i in range(base, min(rows, base + batch)):
+                text = f"{rng.choice(OPENERS)} {rng.choice(CORES)}, {rng.choice(TAILS)} (ref {i})"
+                if i % 10 == 0:
+                    text += f" - call 07700 900{i % 1000:03d} or mail me at p{i}@example.net"
+                ts = time.strftime(
+                    "%Y-%m-%d %H:%M:%S", time.gmtime(start + rng.randrange(8 * 7 * 86400))
+                )
+                lines.append(f'R{i},{ts},{rng.randrange(11)},"{text}",{rng.choice(customers)}\n')
+            out.write("".join(lines))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def time_duckdb(csv: Path, work: Path) -> float:
+    db = work / "bare.duckdb"
+    started = time.perf_counter()
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [str(csv)])
+    con.close()
+    return time.perf_counter() - started
+
+
+def time_voc(csv: Path, db: Path, env: dict[str, str]) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    subprocess.run(
+        [*VOC, "ingest", str(csv), "--channel", "survey", "--db", str(db)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before) / 1024  # MiB
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="voc-bench-ingest-"))
+    env = {**os.environ, "DO_NOT_TRACK": "1", "PYTHONPATH": str(ROOT)}
+    env.pop("PREFECT_API_URL", None)
+    try:
+        csv = work / "surveys.csv"
+        t = time.perf_counter()
+        make_csv(csv, args.rows)
+        size = csv.stat().st_size / 1e6
+        print(f"generated {args.rows:,} rows ({size:.0f} MB) in {time.perf_counter() - t:.1f}s")
+
+        baseline = time_duckdb(csv, work)
+        print(f"baseline  duckdb read_csv → table      {baseline:7.2f}s")
+
+        cold, peak = time_voc(csv, work / "cold.duckdb", env)
+        print(
+            f"voc ingest (temporary Prefect server)  {cold:7.2f}s  ratio {cold / baseline:5.1f}x  peak RSS {peak:,.0f} MiB"
+        )
+
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            api = f"http://127.0.0.1:{port}/api"
+            deadline = time.time() + 90
+            import urllib.request
+
+            while time.time() < deadline:
+                try:
+                    urllib.request.urlopen(f"{api}/health", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            warm_env = {**env, "PREFECT_API_URL": api}
+            warm, peak_warm = time_voc(csv, work / "warm.duckdb", warm_env)
+            print(
+                f"voc ingest (running Prefect server)    {warm:7.2f}s  ratio {warm / baseline:5.1f}x"
+            )
+            rerun, _ = time_voc(csv, work / "warm.duckdb", warm_env)
+            print(
+                f"voc ingest again, same file (all duplicates) {rerun:7.2f}s  ratio {rerun / baseline:5.1f}x"
+            )
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(20)
+        con = duckdb.connect(str(work / "warm.duckdb"), read_only=True)
+        loaded = con.execute("SELECT count(*) FROM feedback").fetchall()[0][0]
+        leaked = con.execute(
+            "SELECT count(*) FROM feedback WHERE text LIKE '%07700 900%' OR text LIKE '%@example.net%'"
+        ).fetchall()[0][0]
+        con.close()
+        print(
+            f"rows loaded {loaded:,}; rows with a planted phone or e-mail left in the text: {leaked}"
+        )
+        print(
+            f"bar: ratio ≤ 10 and peak RSS < 3 GB → {'PASS' if cold / baseline <= 10 and peak < 3072 else 'MISS'} (cold); goal ≤ 3"
+        )
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"kept {work}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""voc flows: ingest, topics, weekly review, and the CLI that runs them."""

@@ -1,0 +1,347 @@
+"""``voc``: the command line. Heavy imports (Prefect, torch) happen inside the commands
+that need them, so ``voc status`` answers at once."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import flows.runtime  # noqa: F401  (quiet environment before any library loads)
+
+app = typer.Typer(
+    name="voc",
+    help="Voice of the customer: ingest surveys, complaints, emails and calls into DuckDB, "
+    "find the themes, route them to the department that can fix them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", envvar="VOC_DB", help="DuckDB warehouse file [default: data/voc.duckdb]"),
+]
+
+
+def _settings(db: Path | None, **extra):
+    from flows.config import load_settings
+
+    return load_settings(db=db, **extra)
+
+
+@contextmanager
+def _friendly_errors():
+    """Problems a person can fix are one red line, not a traceback."""
+    from warehouse import WarehouseError
+
+    try:
+        yield
+    except WarehouseError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except PermissionError as exc:
+        err.print(f"[red]error:[/red] permission denied: {exc.filename or exc}")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        if exc.errno == 28:
+            err.print(f"[red]error:[/red] the disk is full ({exc})")
+            raise typer.Exit(2) from None
+        raise
+
+
+@contextmanager
+def _progress_bar(enabled: bool):
+    """Draw the flows' progress on the terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows.runtime import progress, quiet_console
+
+    if not enabled:
+        yield
+        return
+    quiet_console()
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+    tasks: dict[str, int] = {}
+    saved = (progress.start, progress.advance, progress.done)
+    progress.start = lambda label, total: tasks.__setitem__(label, bar.add_task(label, total=total))
+    progress.advance = lambda label, step=1: (
+        bar.advance(tasks[label], step) if label in tasks else None
+    )
+    progress.done = lambda label: (
+        bar.update(tasks[label], completed=bar.tasks[tasks[label]].total)
+        if label in tasks
+        else None
+    )
+    with bar:
+        try:
+            yield
+        finally:
+            progress.start, progress.advance, progress.done = saved
+
+
+def _parse_map(pairs: list[str]) -> dict[str, str]:
+    from flows.sources.tabular import ROLES
+
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        role, sep, column = pair.partition("=")
+        role, column = role.strip().lower(), column.strip().strip('"').strip("'")
+        if not sep or not role or not column:
+            raise typer.BadParameter(
+                f'--map takes role=column, e.g. text="Consumer complaint narrative"; got {pair!r}'
+            )
+        if role not in ROLES:
+            raise typer.BadParameter(
+                f"--map role {role!r} is unknown; roles are {', '.join(ROLES)}"
+            )
+        mapping[role] = column
+    return mapping
+
+
+def print_ingest_summary(results, title: str = "Ingest summary") -> None:
+    table = Table(title=title, show_lines=False)
+    for name, justify in [
+        ("file", "left"),
+        ("channel", "left"),
+        ("read", "right"),
+        ("loaded", "right"),
+        ("duplicate", "right"),
+        ("quarantined", "right"),
+        ("status", "left"),
+    ]:
+        table.add_column(name, justify=justify)
+    totals = [0, 0, 0, 0]
+    for r in results:
+        style = {"ok": "green", "partial": "yellow", "rejected": "red"}.get(r.status, "")
+        table.add_row(
+            r.source_file,
+            r.channel or "-",
+            f"{r.rows_read:,}",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_duplicate:,}",
+            f"{r.rows_quarantined:,}",
+            f"[{style}]{r.status}[/{style}]" if style else r.status,
+        )
+        for i, v in enumerate((r.rows_read, r.rows_loaded, r.rows_duplicate, r.rows_quarantined)):
+            totals[i] += v
+    table.add_section()
+    table.add_row(f"{len(results)} file(s)", "", *[f"{v:,}" for v in totals], "")
+    console.print(table)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively)")],
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            help="survey | complaint | email | call (default: from the folder name or extension)"
+        ),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help='Name a column: role=column, e.g. text="Consumer complaint narrative". Roles: text id date score score_kind customer language subject',
+        ),
+    ] = None,
+    received_at: Annotated[
+        str | None,
+        typer.Option(
+            "--received-at",
+            help="Date for records whose source has none (default: the file's modification time)",
+        ),
+    ] = None,
+    only_new: Annotated[
+        bool, typer.Option("--only-new", help="Skip files whose exact content was ingested before")
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Prefect's run log instead of a progress bar, and per-file notes",
+        ),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Load files into the warehouse: validated, PII-redacted, de-duplicated."""
+    from flows.sources.base import CHANNELS
+
+    if channel and channel not in CHANNELS:
+        raise typer.BadParameter(
+            f"channel must be one of {', '.join(CHANNELS)}", param_hint="--channel"
+        )
+    mapping = _parse_map(map_ or [])
+    if received_at:
+        from datetime import datetime
+
+        try:
+            datetime.fromisoformat(received_at)
+        except ValueError:
+            raise typer.BadParameter(
+                "use an ISO date such as 2026-11-20", param_hint="--received-at"
+            ) from None
+    settings = _settings(db)
+    with _friendly_errors(), _progress_bar(not verbose):
+        from flows.ingest import run_ingest
+
+        results = run_ingest(
+            [str(p) for p in paths],
+            settings=settings,
+            channel=channel,
+            mapping=mapping,
+            received_at=received_at,
+            only_new=only_new,
+        )
+    print_ingest_summary(results)
+    if verbose:
+        for r in results:
+            for message in r.messages:
+                console.print(f"  [dim]{r.source_file}: {message}[/dim]")
+    if any(r.status == "rejected" for r in results):
+        console.print(
+            "[yellow]Some files were quarantined whole; `voc status` lists the reasons.[/yellow]"
+        )
+
+
+@app.command()
+def status(db: DbOption = None) -> None:
+    """Rows per channel and week, the last runs, and quarantine counts by reason."""
+    from warehouse import Warehouse, repo
+
+    settings = _settings(db)
+    if not settings.db.exists():
+        err.print(
+            f"[yellow]No warehouse at {settings.db} yet: run `voc ingest PATH` or `voc demo`.[/yellow]"
+        )
+        raise typer.Exit(1)
+    with _friendly_errors():
+        wh = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
+        with wh.read() as con:
+            per_week = repo.rows_per_channel_week(con)
+            runs = repo.recent_runs(con, 5)
+            reasons = repo.quarantine_by_reason(con)
+            total = repo.feedback_count(con)
+    console.print(f"[bold]{settings.db}[/bold]: {total:,} feedback rows")
+    if per_week.height:
+        pivot = (
+            per_week.pivot(on="channel", index="week", values="contacts", aggregate_function="sum")
+            .sort("week")
+            .fill_null(0)
+        )
+        channels = [c for c in pivot.columns if c != "week"]
+        table = Table(title="Contacts per ISO week and channel")
+        table.add_column("week")
+        for c in channels:
+            table.add_column(c, justify="right")
+        table.add_column("total", justify="right")
+        for row in pivot.iter_rows(named=True):
+            table.add_row(
+                row["week"],
+                *[f"{row[c]:,}" for c in channels],
+                f"{sum(row[c] for c in channels):,}",
+            )
+        console.print(table)
+    if runs.height:
+        table = Table(title="Last ingest runs")
+        for col in [
+            "run_id",
+            "started_at",
+            "files",
+            "rows_read",
+            "rows_loaded",
+            "rows_duplicate",
+            "rows_quarantined",
+            "status",
+        ]:
+            table.add_column(
+                col, justify="right" if col.startswith("rows") or col == "files" else "left"
+            )
+        for row in runs.iter_rows(named=True):
+            table.add_row(
+                row["run_id"][:8],
+                str(row["started_at"])[:19],
+                str(row["files"]),
+                f"{row['rows_read']:,}",
+                f"{row['rows_loaded']:,}",
+                f"{row['rows_duplicate']:,}",
+                f"{row['rows_quarantined']:,}",
+                row["status"],
+            )
+        console.print(table)
+    if reasons.height:
+        table = Table(title="Quarantine by reason")
+        for col in ["reason_code", "records", "files", "example"]:
+            table.add_column(
+                col, justify="right" if col in ("records", "files") else "left", overflow="fold"
+            )
+        for row in reasons.iter_rows(named=True):
+            table.add_row(
+                row["reason_code"],
+                f"{row['records']:,}",
+                str(row["files"]),
+                (row["example"] or "")[:100],
+            )
+        console.print(table)
+
+
+@app.command()
+def demo(
+    no_dashboard: Annotated[
+        bool,
+        typer.Option("--no-dashboard", help="Stop after the pipeline; do not start the dashboard"),
+    ] = False,
+    inbox: Annotated[Path, typer.Option(help="Where the sample inbox is written")] = Path(
+        "data/demo/inbox"
+    ),
+    db: DbOption = None,
+) -> None:
+    """Make the sample company's inbox, run the whole pipeline on it, show the results."""
+    from flows.sample import generate_sample
+
+    settings = _settings(db)
+    console.print(
+        f"[bold]Writing the sample inbox[/bold] to {inbox} (8 weeks of Lumen Broadband contacts)…"
+    )
+    manifest = generate_sample(inbox)
+    console.print(
+        f"  {len(manifest.contacts):,} contacts in {sum(1 for p in inbox.rglob('*') if p.is_file())} files"
+    )
+    with _friendly_errors(), _progress_bar(True):
+        from flows.ingest import run_ingest
+
+        results = run_ingest([str(inbox)], settings=settings)
+    print_ingest_summary(results, title="Sample inbox ingested")
+    status(db=settings.db)
+    if not no_dashboard:
+        console.print(
+            "[yellow]The dashboard is not built yet; this demo stops after ingest.[/yellow]"
+        )
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/yellow]")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,297 @@
+"""The ingest flow: files in an inbox → validated, redacted, de-duplicated feedback.
+
+Each file is a task (read with retries, parse, prepare): these run in parallel on the
+configured task runner, a thread pool or a Dask cluster. The results come back to the
+flow, which writes them to DuckDB from this one process in short transactions, several
+files at a time: a file's feedback, quarantine rows and its ``ingest_runs`` row always
+land together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+
+import flows.runtime  # noqa: F401  (environment first)
+from flows.config import Settings, load_settings
+from flows.discover import InboxFile, discover
+from flows.prepare import PreparedBatch, prepare
+from flows.runtime import make_task_runner, progress
+from flows.sources import ParseOptions, parse_source
+from flows.sources.base import whole_file_rejected
+from warehouse import Warehouse, repo
+
+# a write transaction takes this many rows at most, so readers never wait long
+_WRITE_BATCH_ROWS = 200_000
+_WRITE_BATCH_FILES = 200
+
+
+@dataclass
+class FileResult:
+    """One file's line in the summary."""
+
+    source_file: str
+    channel: str | None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_duplicate: int = 0
+    rows_quarantined: int = 0
+    status: str = "ok"
+    messages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedFile:
+    """A file read and prepared, ready to be written (picklable for Dask)."""
+
+    file: InboxFile
+    file_sha256: str | None
+    size_bytes: int | None
+    started_at: datetime
+    batch: PreparedBatch
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _read_bytes(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _is_io_error(task, task_run, state) -> bool:
+    """Retry only what a retry can fix: the file system, not a broken file."""
+    try:
+        state.result()
+    except OSError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=_is_io_error,
+    cache_policy=NO_CACHE,
+    task_run_name="read {file.source_file}",
+)
+def read_and_prepare(
+    file: InboxFile,
+    options: ParseOptions,
+    customer_key: bytes,
+    max_text_chars: int,
+    default_date: datetime | None,
+) -> ParsedFile:
+    """Read one file, parse it with its channel's parser and prepare its records."""
+    started = _utcnow()
+    if file.problem or file.channel is None:
+        parsed = whole_file_rejected(
+            file.channel or "unknown",
+            file.path.name,
+            "unknown_file",
+            file.problem or "no channel",
+            None,
+        )
+        batch = prepare(
+            parsed, source_file=file.source_file, file_date=started, customer_key=customer_key
+        )
+        digest, size = None, None
+        if file.path.is_file():
+            data = _read_bytes(file.path)
+            digest, size = hashlib.sha256(data).hexdigest(), len(data)
+        return ParsedFile(file, digest, size, started, batch)
+    data = _read_bytes(file.path)
+    file_date = default_date or datetime.fromtimestamp(file.path.stat().st_mtime, UTC).replace(
+        tzinfo=None
+    )
+    parsed = parse_source(file.channel, file.path.name, data, options)
+    batch = prepare(
+        parsed,
+        source_file=file.source_file,
+        file_date=file_date,
+        customer_key=customer_key,
+        max_text_chars=max_text_chars,
+    )
+    return ParsedFile(file, hashlib.sha256(data).hexdigest(), len(data), started, batch)
+
+
+def write_parsed(
+    warehouse: Warehouse, run_id: str, parsed_files: list[ParsedFile]
+) -> list[FileResult]:
+    """Write several prepared files in one transaction; each keeps its own accounting."""
+    results: list[FileResult] = []
+    with warehouse.write() as con:
+        for item in parsed_files:
+            batch = item.batch
+            run = repo.FileRun(
+                run_id=run_id,
+                source_file=item.file.source_file,
+                file_sha256=item.file_sha256,
+                channel=item.file.channel,
+                size_bytes=item.size_bytes,
+                started_at=item.started_at,
+                message="; ".join(batch.messages)[:2000] or None,
+            )
+            counts = repo.record_file(
+                con,
+                run,
+                feedback=batch.feedback,
+                quarantine=batch.quarantine,
+                notes=batch.notes,
+                rows_read=batch.rows_read,
+                duplicates_in_file=batch.duplicates_in_file,
+                finished_at=_utcnow(),
+            )
+            status = (
+                "ok"
+                if not counts.rows_quarantined
+                else (
+                    "rejected" if not (counts.rows_loaded or counts.rows_duplicate) else "partial"
+                )
+            )
+            results.append(
+                FileResult(
+                    item.file.source_file,
+                    item.file.channel,
+                    counts.rows_read,
+                    counts.rows_loaded,
+                    counts.rows_duplicate,
+                    counts.rows_quarantined,
+                    status,
+                    batch.messages,
+                )
+            )
+    return results
+
+
+def _failed_file(file: InboxFile, error: BaseException) -> ParsedFile:
+    """A task that failed for good (the file vanished, permissions): quarantine the file."""
+    started = _utcnow()
+    parsed = whole_file_rejected(
+        file.channel or "unknown",
+        file.path.name,
+        "unreadable_file",
+        f"{file.source_file} could not be read: {type(error).__name__}: {error}",
+    )
+    batch = prepare(
+        parsed, source_file=file.source_file, file_date=started, customer_key=b"\0" * 32
+    )
+    return ParsedFile(file, None, None, started, batch)
+
+
+@flow(name="voc-ingest", log_prints=False, validate_parameters=False)
+def ingest_flow(
+    paths: list[str],
+    channel: str | None = None,
+    mapping: dict[str, str] | None = None,
+    db: str | None = None,
+    received_at: str | None = None,
+    only_new: bool = False,
+) -> list[FileResult]:
+    """Ingest files and folders into the warehouse; returns one result per file."""
+    logger = get_run_logger()
+    settings = load_settings(db=Path(db) if db else None)
+    warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
+    warehouse.ensure_schema()
+    run_id = str(uuid.uuid4())
+    files = discover(paths, channel)
+    if only_new:
+        files = _skip_known(warehouse, files)
+    logger.info("ingest run %s: %d file(s) into %s", run_id, len(files), settings.db)
+    options = ParseOptions(
+        mapping=tuple(sorted((mapping or {}).items())),
+        date_order=settings.date_order,
+        company_email_domains=tuple(settings.company_email_domains),
+    )
+    default_date = datetime.fromisoformat(received_at) if received_at else None
+    key = settings.customer_key()
+
+    progress.start("files", len(files))
+    futures = {
+        read_and_prepare.submit(f, options, key, settings.max_text_chars, default_date): f
+        for f in files
+    }
+    results: list[FileResult] = []
+    pending: list[ParsedFile] = []
+    pending_rows = 0
+
+    def flush() -> None:
+        nonlocal pending, pending_rows
+        if not pending:
+            return
+        for result in write_parsed(warehouse, run_id, pending):
+            results.append(result)
+            logger.info(
+                "%s [%s]: read %d, loaded %d, duplicate %d, quarantined %d",
+                result.source_file,
+                result.channel or "?",
+                result.rows_read,
+                result.rows_loaded,
+                result.rows_duplicate,
+                result.rows_quarantined,
+            )
+            progress.advance("files", 1)
+        pending, pending_rows = [], 0
+
+    for future in as_completed(list(futures)):
+        file = futures[future]
+        try:
+            parsed = future.result()
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+            logger.warning("%s: %s", file.source_file, exc)
+            parsed = _failed_file(file, exc)
+        pending.append(parsed)
+        pending_rows += parsed.batch.rows_read
+        if pending_rows >= _WRITE_BATCH_ROWS or len(pending) >= _WRITE_BATCH_FILES:
+            flush()
+    flush()
+    progress.done("files")
+    order = {f.source_file: i for i, f in enumerate(files)}
+    results.sort(key=lambda r: order.get(r.source_file, 0))
+    return results
+
+
+def _skip_known(warehouse: Warehouse, files: list[InboxFile]) -> list[InboxFile]:
+    """For the inbox sweep: leave out files whose exact content was ingested before."""
+    with warehouse.read() as con:
+        known = repo.known_file_hashes(con)
+    fresh = []
+    for f in files:
+        if f.path.is_file():
+            digest = hashlib.sha256(_read_bytes(f.path)).hexdigest()
+            if digest in known:
+                continue
+        fresh.append(f)
+    return fresh
+
+
+def run_ingest(
+    paths: list[str],
+    *,
+    settings: Settings | None = None,
+    channel: str | None = None,
+    mapping: dict[str, str] | None = None,
+    received_at: str | None = None,
+    only_new: bool = False,
+) -> list[FileResult]:
+    """Run the flow on the task runner the settings choose."""
+    settings = settings or load_settings()
+    runner = make_task_runner(settings.task_runner, settings.max_workers, settings.dask_address)
+    return ingest_flow.with_options(task_runner=runner)(
+        paths=[str(p) for p in paths],
+        channel=channel,
+        mapping=mapping,
+        db=str(settings.db),
+        received_at=received_at,
+        only_new=only_new,
+    )

@@ -1,0 +1,284 @@
+"""From parsed records to rows the warehouse can take: validate, cut, redact, identify.
+
+Pure functions over polars frames, shared by every channel and tested without Prefect.
+What fails validation goes to quarantine with a reason; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from flows.language import detect_language
+from flows.pii import clean_text, customer_refs, normalise_customer, redact
+from flows.sources.base import QUARANTINE_SCHEMA, ParsedSource
+
+# the range each kind of score lives in; anything outside it is a broken record
+SCORE_RANGES: dict[str, tuple[float, float]] = {
+    "nps": (0, 10),
+    "csat": (1, 5),
+    "rating": (1, 5),
+    "ces": (1, 7),
+    "csat_binary": (0, 1),
+}
+FEEDBACK_COLUMNS = [
+    "feedback_id",
+    "channel",
+    "source_file",
+    "source_ref",
+    "customer_ref",
+    "received_at",
+    "text",
+    "score",
+    "score_kind",
+    "language",
+    "context",
+    "attributes",
+]
+NOTE_SCHEMA = {
+    "feedback_id": pl.String(),
+    "source_ref": pl.String(),
+    "note_code": pl.String(),
+    "note": pl.String(),
+}
+# placeholders survey tools write when the customer left the box empty
+_EMPTY_ANSWERS = [
+    "n/a",
+    "na",
+    "none",
+    "nil",
+    "null",
+    "-",
+    "--",
+    ".",
+    "no comment",
+    "no comments",
+    "nothing",
+    "no",
+    "?",
+]
+_FUTURE_SLACK = timedelta(days=2)
+_EARLIEST = datetime(1990, 1, 1)
+
+
+@dataclass
+class PreparedBatch:
+    channel: str
+    source_file: str
+    feedback: pl.DataFrame  # FEEDBACK_COLUMNS, unique feedback_id
+    quarantine: pl.DataFrame  # QUARANTINE_SCHEMA
+    notes: pl.DataFrame  # NOTE_SCHEMA: loaded records changed on the way in
+    rows_read: int
+    duplicates_in_file: int
+    messages: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        total = self.feedback.height + self.duplicates_in_file + self.quarantine.height
+        if total != self.rows_read:
+            raise AssertionError(
+                f"{self.source_file}: read {self.rows_read} but accounted for {total}"
+            )
+
+
+def _id_hasher():
+    return hashlib.blake2b(digest_size=16, person=b"voc-feedback")
+
+
+def feedback_ids(channel: str, frame: pl.DataFrame) -> pl.Series:
+    """Stable ids. With a record key (the source's id, a Message-ID, a transcript's
+    hash): (channel, key). Without: the content (customer, the source's own date, the
+    text as received with whitespace folded) plus which repeat of that content in the
+    file it is, so two identical contacts stay two rows while the same export loaded
+    twice (or an overlapping one) lands on the same ids. ``frame`` needs record_key,
+    customer_norm, text and the source's received_at (null when it had none)."""
+    base = _id_hasher()
+    keys = frame["record_key"]
+    out: list[str | None] = [None] * frame.height
+    for i, key in enumerate(keys.to_list()):
+        if key:
+            h = base.copy()
+            h.update(f"{channel}\x1fid\x1f{key}".encode())
+            out[i] = h.hexdigest()
+    keyless = keys.is_null() | (keys == "")
+    if keyless.any():
+        rows = frame.filter(keyless).select(
+            pl.col("customer_norm").fill_null(""),
+            pl.col("received_at").dt.strftime("%Y-%m-%dT%H:%M:%S").fill_null("").alias("date_key"),
+            pl.col("text").str.replace_all(r"\s+", " ").alias("text_key"),
+        )
+        rows = rows.with_columns(
+            pl.int_range(pl.len()).over(["customer_norm", "date_key", "text_key"]).alias("n")
+        )
+        for i, customer, date_key, text_key, n in zip(
+            keyless.arg_true().to_list(),
+            *(rows[c].to_list() for c in ("customer_norm", "date_key", "text_key", "n")),
+            strict=True,
+        ):
+            h = base.copy()
+            h.update(
+                f"{channel}\x1fcontent\x1f{customer}\x1f{date_key}\x1f{n}\x1f{text_key}".encode()
+            )
+            out[i] = h.hexdigest()
+    return pl.Series("feedback_id", out, pl.String)
+
+
+def _validation(now: datetime) -> tuple[pl.Expr, pl.Expr]:
+    """(reason_code, reason) per row, null for a valid row; first failure wins."""
+    text = pl.col("text")
+    short = text.str.len_chars() <= 16
+    empty = ~text.str.contains(r"\w") | (
+        short & text.str.to_lowercase().str.strip_chars(" .!").is_in(_EMPTY_ANSWERS)
+    )
+    date = pl.col("received_at")
+    score, kind = pl.col("score"), pl.col("score_kind")
+    code = pl.when(empty).then(pl.lit("empty_text"))
+    reason = pl.when(empty).then(
+        pl.concat_str(
+            pl.lit("no feedback text"),
+            pl.when(text != "")
+            .then(pl.concat_str(pl.lit(" (just "), text.str.slice(0, 20), pl.lit(")")))
+            .otherwise(pl.lit("")),
+        )
+    )
+    late = date > (now + _FUTURE_SLACK)
+    early = date < _EARLIEST
+    code = code.when(late | early).then(pl.lit("bad_date"))
+    reason = reason.when(late).then(
+        pl.concat_str(pl.lit("date "), date.dt.strftime("%Y-%m-%d"), pl.lit(" is in the future"))
+    )
+    reason = reason.when(early).then(
+        pl.concat_str(pl.lit("date "), date.dt.strftime("%Y-%m-%d"), pl.lit(" is before 1990"))
+    )
+    for name, (low, high) in SCORE_RANGES.items():
+        outside = (kind == name) & (
+            (score < low)
+            | (score > high)
+            | ((score != score.round(0)) if name == "nps" else pl.lit(False))
+        )
+        code = code.when(outside).then(pl.lit("bad_score"))
+        reason = reason.when(outside).then(
+            pl.concat_str(
+                pl.lit("score "),
+                score.cast(pl.String),
+                pl.lit(
+                    f" is outside the {name.upper()} range {low:g}-{high:g}"
+                    + (" (whole numbers)" if name == "nps" else "")
+                ),
+            )
+        )
+    return code.otherwise(None).alias("reason_code"), reason.otherwise(None).alias("reason")
+
+
+def _customer_refs_fast(customers: pl.Series, key: bytes) -> pl.Series:
+    """Hash each distinct customer once; most files repeat customers many times."""
+    if customers.null_count() == customers.len():
+        return pl.Series("customer_ref", [None] * customers.len(), pl.String)
+    distinct = customers.drop_nulls().unique()
+    lookup = pl.DataFrame({"customer": distinct, "customer_ref": customer_refs(distinct, key)})
+    joined = (
+        customers.alias("customer")
+        .to_frame()
+        .join(lookup, on="customer", how="left", maintain_order="left")
+    )
+    return joined["customer_ref"]
+
+
+def prepare(
+    parsed: ParsedSource,
+    *,
+    source_file: str,
+    file_date: datetime,
+    customer_key: bytes,
+    max_text_chars: int = 20_000,
+    now: datetime | None = None,
+) -> PreparedBatch:
+    now = now or datetime.now()
+    messages = list(parsed.notes)
+    frame = parsed.records.with_columns(
+        clean_text(parsed.records["text"].cast(pl.String).fill_null("")).alias("text")
+    )
+    if frame.height:
+        frame = frame.with_columns(*_validation(now))
+    else:
+        frame = frame.with_columns(
+            pl.lit(None, pl.String).alias("reason_code"), pl.lit(None, pl.String).alias("reason")
+        )
+    bad = frame.filter(pl.col("reason_code").is_not_null())
+    frame = frame.filter(pl.col("reason_code").is_null()).drop(
+        "reason_code", "reason", "raw_excerpt"
+    )
+    quarantine = [parsed.quarantine, bad.select(list(QUARANTINE_SCHEMA))]
+
+    # ids come before the text is cut or redacted, from the source's own date
+    frame = frame.with_columns(normalise_customer(frame["customer"]).alias("customer_norm"))
+    frame = frame.with_columns(feedback_ids(parsed.channel, frame))
+    frame = frame.with_columns(pl.col("received_at").fill_null(file_date))
+
+    lengths = frame["text"].str.len_chars()
+    cut = lengths > max_text_chars
+    notes = frame.filter(cut).select(
+        "feedback_id",
+        "source_ref",
+        pl.lit("text_cut").alias("note_code"),
+        pl.concat_str(
+            pl.lit("text cut from "),
+            pl.col("text").str.len_chars().cast(pl.String),
+            pl.lit(f" to {max_text_chars} characters"),
+        ).alias("note"),
+    )
+    if cut.any():
+        frame = frame.with_columns(
+            pl.when(cut)
+            .then(pl.col("text").str.slice(0, max_text_chars) + pl.lit(" […]"))
+            .otherwise(pl.col("text"))
+            .alias("text")
+        )
+        messages.append(f"{int(cut.sum())} oversized text(s) cut to {max_text_chars} characters")
+
+    context = frame["context"]
+    if context.null_count() < context.len():
+        context = redact(clean_text(context.fill_null(""))).replace("", None)
+    attributes = frame["attributes"]
+    if attributes.null_count() < attributes.len():
+        attributes = redact(attributes)
+    language = frame["language"]
+    missing_language = language.is_null()
+    if missing_language.any():
+        language = language.scatter(
+            missing_language.arg_true(), detect_language(frame["text"].filter(missing_language))
+        )
+
+    frame = frame.with_columns(
+        redact(frame["text"]).alias("text"),
+        context.alias("context"),
+        attributes.alias("attributes"),
+        language.alias("language"),
+        _customer_refs_fast(frame["customer"], customer_key),
+        pl.lit(parsed.channel).alias("channel"),
+        pl.lit(source_file).alias("source_file"),
+    )
+
+    before = frame.height
+    frame = frame.filter(pl.col("feedback_id").is_first_distinct())
+    duplicates = before - frame.height
+
+    q = pl.concat(
+        [part.select(list(QUARANTINE_SCHEMA)).cast(QUARANTINE_SCHEMA) for part in quarantine],
+        how="vertical",
+    )  # noqa: E501
+    q = q.with_columns(redact(q["raw_excerpt"].cast(pl.String)).alias("raw_excerpt"))
+    batch = PreparedBatch(
+        channel=parsed.channel,
+        source_file=source_file,
+        feedback=frame.select(FEEDBACK_COLUMNS),
+        quarantine=q,
+        notes=notes.cast(NOTE_SCHEMA) if notes.height else pl.DataFrame(schema=NOTE_SCHEMA),
+        rows_read=parsed.rows_read,
+        duplicates_in_file=duplicates,
+        messages=messages,
+    )
+    batch.check()
+    return batch

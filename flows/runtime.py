@@ -1,0 +1,69 @@
+"""Process-wide setup shared by the CLI, the flows and the tests.
+
+Import this before Prefect: it fixes the environment every voc process runs in (no
+telemetry, no model hub) and builds the task runner the settings ask for.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# nothing phones home and no model is fetched at run time
+_QUIET_DEFAULTS = {
+    "DO_NOT_TRACK": "1",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    # the temporary server logs benign errors when it is stopped at the end of a run
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+    "PREFECT_UI_ENABLED": "false",
+}
+for _key, _value in _QUIET_DEFAULTS.items():
+    os.environ.setdefault(_key, _value)
+
+
+def quiet_console() -> None:
+    """Keep Prefect's console to warnings (the CLI draws a progress bar instead); the
+    run's INFO logs still reach the Prefect API and its UI."""
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+
+
+def make_task_runner(kind: str, max_workers: int, dask_address: str | None = None):
+    """A thread pool on one machine, or a Dask cluster (local or at ``dask_address``)."""
+    if kind == "dask":
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError as exc:  # pragma: no cover - prefect-dask is a dependency
+            raise RuntimeError(
+                "VOC_TASK_RUNNER=dask needs prefect-dask: pip install prefect-dask"
+            ) from exc
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": max(1, min(max_workers, os.cpu_count() or 1)),
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            }
+        )
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    return ThreadPoolTaskRunner(max_workers=max_workers)
+
+
+@dataclass
+class ProgressHook:
+    """Long flows report progress here; the CLI plugs a progress bar in. Flows run in
+    the CLI's process, so a module-level hook reaches them without crossing Prefect."""
+
+    start: Callable[[str, int], Any] = lambda label, total: None
+    advance: Callable[[str, int], Any] = lambda label, step=1: None
+    done: Callable[[str], Any] = lambda label: None
+
+
+progress = ProgressHook()

@@ -1,0 +1,10 @@
+"""Complaint and ticket exports: CFPB, Zendesk, Freshdesk, CRM case lists (CSV/XLSX/JSON)."""
+
+from __future__ import annotations
+
+from flows.sources.base import ParsedSource, ParseOptions
+from flows.sources.tabular import parse_tabular
+
+
+def parse(name: str, data: bytes, options: ParseOptions = ParseOptions()) -> ParsedSource:
+    return parse_tabular(name, data, "complaint", options)

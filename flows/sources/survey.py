@@ -1,0 +1,10 @@
+"""Survey exports (NPS, CSAT, CES with free text): Qualtrics, SurveyMonkey, any CSV/XLSX/JSON."""
+
+from __future__ import annotations
+
+from flows.sources.base import ParsedSource, ParseOptions
+from flows.sources.tabular import parse_tabular
+
+
+def parse(name: str, data: bytes, options: ParseOptions = ParseOptions()) -> ParsedSource:
+    return parse_tabular(name, data, "survey", options)

@@ -1,0 +1,1 @@
+"""voc models: embeddings, themes, routing, demand and trends."""

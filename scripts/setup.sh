@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Set up everything voc needs on a fresh machine that has Python 3.11 (and apt, for the
+# browser tests): a virtualenv in .venv with the locked dependencies.
+#   bash scripts/setup.sh          # the app
+#   bash scripts/setup.sh --test   # the app + test tools + Chromium for the browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+python=""
+for candidate in "${PYTHON:-}" python3.11 python3; do
+  if [[ -n "$candidate" ]] && command -v "$candidate" >/dev/null 2>&1 \
+     && "$candidate" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)'; then
+    python="$candidate"; break
+  fi
+done
+if [[ -z "$python" ]]; then
+  echo "voc needs Python 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1
+fi
+
+export DO_NOT_TRACK=1 HF_HUB_OFFLINE=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+if [[ ! -x .venv/bin/python ]]; then
+  echo "==> creating .venv with $python"
+  "$python" -m venv .venv
+fi
+pip=(.venv/bin/python -m pip install --quiet)
+# torch first, pinned: any other torch request would pull a multi-GB CUDA build
+"${pip[@]}" "torch==2.13.0"
+extras=""
+[[ $want_test == 1 ]] && extras="[dev]"
+echo "==> installing voc$extras and its locked dependencies"
+"${pip[@]}" -c requirements/constraints.txt -e ".$extras"
+
+if [[ $want_test == 1 ]] && ! command -v chromium >/dev/null 2>&1; then
+  echo "==> installing Chromium for the browser tests"
+  if [[ $(id -u) == 0 ]]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium is missing and this user cannot apt-get install it; browser tests will fail" >&2
+  fi
+fi
+echo "==> ready: .venv/bin/voc --help"

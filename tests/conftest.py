@@ -1,0 +1,48 @@
+"""Shared test setup: a quiet, offline environment and throwaway warehouses."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import flows.runtime  # noqa: F401  (offline, no telemetry; before Prefect is imported)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path):
+    from warehouse import Warehouse
+
+    return Warehouse(tmp_path / "voc.duckdb", lock_timeout=20)
+
+
+@pytest.fixture
+def customer_key() -> bytes:
+    return bytes(range(32))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Every test gets its own warehouse path and key; nothing touches ./data."""
+    monkeypatch.setenv("VOC_DB", str(tmp_path / "voc.duckdb"))
+    monkeypatch.delenv("VOC_CUSTOMER_KEY", raising=False)
+    yield
+
+
+@pytest.fixture
+def shared_data():
+    """Path into ../shared/data (real public data sets); fails loudly if it is missing."""
+
+    def locate(*parts: str) -> Path:
+        path = SHARED_DATA.joinpath(*parts)
+        assert path.exists(), f"shared data set missing: {path} (clone voc beside ../shared)"
+        return path
+
+    return locate
+
+
+os.environ.setdefault("VOC_LOCK_TIMEOUT", "30")

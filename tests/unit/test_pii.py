@@ -1,0 +1,105 @@
+"""PII redaction: each kind is found, look-alikes are left alone, customers hash stably."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from flows.pii import clean_text, customer_refs, normalise_customer, redact
+
+
+def one(text: str) -> str:
+    return redact(pl.Series([text]))[0]
+
+
+@pytest.mark.parametrize(
+    "text,placeholder,secret",
+    [
+        (
+            "mail me at jane.doe+bills@example.co.uk please",
+            "<EMAIL>",
+            "jane.doe+bills@example.co.uk",
+        ),
+        ("my mobile is 07700 900123", "<PHONE>", "07700 900123"),
+        ("ring +44 7700 900 456 after six", "<PHONE>", "7700 900 456"),
+        ("landline 020 7946 0958", "<PHONE>", "7946 0958"),
+        ("US number (415) 555-2671", "<PHONE>", "555-2671"),
+        ("card 4111 1111 1111 1111 was charged", "<CARD>", "4111 1111 1111 1111"),
+        ("card 5500-0000-0000-0004", "<CARD>", "5500-0000-0000-0004"),
+        ("pay to GB82 WEST 1234 5698 7654 32", "<IBAN>", "GB82 WEST 1234 5698 7654 32"),
+        ("IBAN DE89370400440532013000", "<IBAN>", "DE89370400440532013000"),
+        ("sort code 12-34-56", "<SORT_CODE>", "12-34-56"),
+        ("account number 12345678", "<ACCOUNT>", "12345678"),
+        ("I live in LS6 2AB now", "<POSTCODE>", "LS6 2AB"),
+        ("at 221B Baker Street", "<ADDRESS>", "Baker Street"),
+        ("Washington, DC 20500", "<POSTCODE>", "20500"),
+        ("NI number AB 12 34 56 C", "<NINO>", "AB 12 34 56 C"),
+        ("SSN 078-05-1120", "<SSN>", "078-05-1120"),
+    ],
+)
+def test_each_kind_is_replaced_by_its_placeholder(text, placeholder, secret):
+    out = one(text)
+    assert placeholder in out
+    assert secret not in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I paid £38.50 on 2026-11-03 at 10:30",
+        "order 123456 arrived on 03/11/2026",
+        "my speed is 35 Mbps, promised 900",
+        "card ending 4111-1111-1111-1112 (not a valid card number)",
+        "three weeks, 21 days, 504 hours",
+    ],
+)
+def test_look_alikes_are_left_alone(text):
+    assert one(text) == text
+
+
+def test_nulls_and_empty_strings_pass_through():
+    assert redact(pl.Series([None, "", "no digits here"], dtype=pl.String)).to_list() == [
+        None,
+        "",
+        "no digits here",
+    ]
+
+
+def test_clean_text_removes_controls_and_bidi_but_keeps_newlines():
+    s = pl.Series(["a\x00b\x1b[31m c\u202ed\r\ne\tf", "Cafe\u0301"])
+    assert clean_text(s).to_list() == ["ab[31m cd\ne\tf", "Café"]
+
+
+def test_hostile_strings_are_kept_as_text():
+    for text in ["Robert'); DROP TABLE feedback;--", "<script>alert('x')</script> my bill"]:
+        assert one(text) == text
+
+
+def test_same_customer_written_two_ways_gets_one_ref():
+    ids = pl.Series(
+        [
+            "Jane <Jane.Doe@Example.com>",
+            "jane.doe@example.com ",
+            "+44 7700 900123",
+            "07700 900123",
+            None,
+            "",
+        ]
+    )
+    assert normalise_customer(ids).to_list() == [
+        "jane.doe@example.com",
+        "jane.doe@example.com",
+        "07700900123",
+        "07700900123",
+        None,
+        None,
+    ]
+    refs = customer_refs(ids, b"k" * 32).to_list()
+    assert refs[0] == refs[1] and refs[2] == refs[3] and refs[0] != refs[2]
+    assert refs[4] is None and refs[5] is None
+    assert "jane" not in refs[0]
+
+
+def test_ref_depends_on_the_key():
+    ids = pl.Series(["jane@example.com"])
+    assert customer_refs(ids, b"a" * 32)[0] != customer_refs(ids, b"b" * 32)[0]
