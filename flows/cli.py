@@ -113,21 +113,32 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
-def print_ingest_summary(results, title: str = "Ingest summary") -> None:
-    table = Table(title=title, show_lines=False)
-    for name, justify in [
-        ("file", "left"),
-        ("channel", "left"),
+def print_ingest_summary(
+    results, title: str = "Ingest summary", *, all_files: bool = False
+) -> None:
+    """Per file when there are few (or with --verbose); else per channel, plus every
+    file that had something quarantined."""
+    columns = [
         ("read", "right"),
         ("loaded", "right"),
         ("duplicate", "right"),
         ("quarantined", "right"),
-        ("status", "left"),
-    ]:
-        table.add_column(name, justify=justify)
+    ]
     totals = [0, 0, 0, 0]
     for r in results:
+        for i, v in enumerate((r.rows_read, r.rows_loaded, r.rows_duplicate, r.rows_quarantined)):
+            totals[i] += v
+    per_file = all_files or len(results) <= 30
+    shown = results if per_file else [r for r in results if r.rows_quarantined]
+    table = Table(title=title if per_file else f"{title}: files with quarantined records")
+    table.add_column("file", overflow="fold", ratio=3)
+    table.add_column("channel")
+    for name, justify in columns:
+        table.add_column(name, justify=justify)
+    table.add_column("status")
+    for r in shown:
         style = {"ok": "green", "partial": "yellow", "rejected": "red"}.get(r.status, "")
+        status_cell = f"[{style}]{r.status}[/{style}]" if style else r.status
         table.add_row(
             r.source_file,
             r.channel or "-",
@@ -135,12 +146,23 @@ def print_ingest_summary(results, title: str = "Ingest summary") -> None:
             f"{r.rows_loaded:,}",
             f"{r.rows_duplicate:,}",
             f"{r.rows_quarantined:,}",
-            f"[{style}]{r.status}[/{style}]" if style else r.status,
+            status_cell,
         )
-        for i, v in enumerate((r.rows_read, r.rows_loaded, r.rows_duplicate, r.rows_quarantined)):
-            totals[i] += v
+    if not per_file:
+        by_channel: dict[str, list[int]] = {}
+        for r in results:
+            row = by_channel.setdefault(r.channel or "(none)", [0, 0, 0, 0, 0])
+            for i, v in enumerate(
+                (1, r.rows_read, r.rows_loaded, r.rows_duplicate, r.rows_quarantined)
+            ):
+                row[i] += v
+        table.add_section()
+        for channel, (files, *nums) in sorted(by_channel.items()):
+            table.add_row(
+                f"all {files:,} {channel} file(s)", channel, *[f"{v:,}" for v in nums], ""
+            )
     table.add_section()
-    table.add_row(f"{len(results)} file(s)", "", *[f"{v:,}" for v in totals], "")
+    table.add_row(f"{len(results):,} file(s)", "", *[f"{v:,}" for v in totals], "")
     console.print(table)
 
 
@@ -209,7 +231,7 @@ def ingest(
             received_at=received_at,
             only_new=only_new,
         )
-    print_ingest_summary(results)
+    print_ingest_summary(results, all_files=verbose)
     if verbose:
         for r in results:
             for message in r.messages:

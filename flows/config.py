@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     max_text_chars: int = 20_000
     # "auto" infers day/month order per column; "dmy"/"mdy" force it for ambiguous exports
     date_order: Literal["auto", "dmy", "mdy"] = "auto"
+    # timestamps written without an offset are read in this zone, then stored as UTC
+    source_timezone: str = "UTC"
     # mail sent from these domains is the company talking, not the customer
     company_email_domains: list[str] = Field(default_factory=list)
     task_runner: Literal["thread", "dask"] = "thread"

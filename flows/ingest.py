@@ -212,6 +212,7 @@ def ingest_flow(
         mapping=tuple(sorted((mapping or {}).items())),
         date_order=settings.date_order,
         company_email_domains=tuple(settings.company_email_domains),
+        source_timezone=settings.source_timezone,
     )
     default_date = datetime.fromisoformat(received_at) if received_at else None
     key = settings.customer_key()

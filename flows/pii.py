@@ -76,6 +76,8 @@ _ANY = "|".join(
 _DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
 # text that is not allowed to reach the warehouse: C0 controls (but tab/newline) and the
 # bidirectional overrides used to make text display as something it is not
+# terminal colour codes pasted from logs: the whole sequence goes, not just its ESC
+_ANSI_ESCAPE = r"\x1b\[[0-9;?]*[ -/]*[@-~]"
 _ASCII_CONTROL = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
 _BIDI = r"[\u202A-\u202E\u2066-\u2069\u200E\u200F]"
 
@@ -84,7 +86,11 @@ def clean_text(texts: pl.Series) -> pl.Series:
     """NFC, no control or bidi-override characters, CRLF → LF, trimmed.
 
     Most texts are plain ASCII; the Unicode work runs only on the ones that are not."""
-    out = texts.str.replace_all("\r\n?", "\n").str.replace_all(_ASCII_CONTROL, "")
+    out = (
+        texts.str.replace_all("\r\n?", "\n")
+        .str.replace_all(_ANSI_ESCAPE, "")
+        .str.replace_all(_ASCII_CONTROL, "")
+    )
     wide = (out.str.len_bytes() != out.str.len_chars()).fill_null(False)
     if wide.any():
         fixed = out.filter(wide).str.normalize("NFC").str.replace_all(_BIDI, "")

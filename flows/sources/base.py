@@ -50,6 +50,8 @@ class ParseOptions:
     mapping: tuple[tuple[str, str], ...] = ()
     date_order: Literal["auto", "dmy", "mdy"] = "auto"
     company_email_domains: tuple[str, ...] = ()
+    # the zone of timestamps written without an offset (exports in local time)
+    source_timezone: str = "UTC"
 
     @property
     def mapping_dict(self) -> dict[str, str]:
@@ -155,7 +157,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
                 ) from exc
     if b"\x00" in data[:65536]:
         text = _maybe_utf16_without_bom(data)
-        if text is not None:
+        if text is not None and _control_share(text) <= 0.01:
             return text, "utf-16"
         raise UndecodableError("contains NUL bytes: this is a binary file, not text")
     try:

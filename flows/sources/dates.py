@@ -70,19 +70,26 @@ class DateParse:
     notes: list[str] = field(default_factory=list)
 
 
-def _try(values: pl.Series, fmt: str) -> pl.Series:
+def _try(values: pl.Series, fmt: str, naive_tz: str = "UTC") -> pl.Series:
     try:
         parsed = values.str.to_datetime(fmt, strict=False, time_unit="us")
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError):
         return pl.Series(values.name, [None] * values.len(), pl.Datetime("us"))
     if isinstance(parsed.dtype, pl.Datetime) and parsed.dtype.time_zone is not None:
         parsed = parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    elif naive_tz != "UTC":
+        # a time without an offset is the exporting system's local time
+        parsed = (
+            parsed.dt.replace_time_zone(naive_tz, ambiguous="earliest", non_existent="null")
+            .dt.convert_time_zone("UTC")
+            .dt.replace_time_zone(None)
+        )
     # %Y happily reads "18" as the year 18: such a format is the wrong one for this column
     year = parsed.dt.year()
     return parsed.set((year < 1900) | (year > 2200), None)
 
 
-def parse_date_column(raw: pl.Series, date_order: str = "auto") -> DateParse:
+def parse_date_column(raw: pl.Series, date_order: str = "auto", naive_tz: str = "UTC") -> DateParse:
     values = raw.cast(pl.String).str.strip_chars()
     present = values.is_not_null() & (values != "")
     n_present = int(present.sum())
@@ -95,13 +102,15 @@ def parse_date_column(raw: pl.Series, date_order: str = "auto") -> DateParse:
     if not ranked:
         return DateParse(pl.Series(raw.name, [None] * raw.len(), pl.Datetime("us")), 0.0)
     ranked = _order_day_month(values.filter(present), ranked, scores, date_order, notes)
-    result = _try(values, ranked[0])
+    result = _try(values, ranked[0], naive_tz)
     # rows in another format (a hand-edited cell, a second system) get the runners-up
     for fmt in ranked[1:4]:
         missing = result.is_null() & present
         if not missing.any():
             break
-        result = pl.select(pl.when(missing).then(_try(values, fmt)).otherwise(result)).to_series()
+        result = pl.select(
+            pl.when(missing).then(_try(values, fmt, naive_tz)).otherwise(result)
+        ).to_series()
     share = float((result.is_not_null() & present).sum()) / n_present
     return DateParse(result.alias(raw.name), share, notes)
 

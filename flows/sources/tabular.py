@@ -136,12 +136,14 @@ _DATE_WORDS = [
     "recorded date",
     "response date",
     "responded",
+    "end date",
+    "completed",
     "timestamp",
     "datetime",
+    "start date",
+    "opened",
     "date",
     "time",
-    "end date",
-    "start date",
 ]
 _DATE_EXCLUDE = {"sent", "due", "updated", "resolved", "closed", "modified", "last", "birth", "dob"}
 _SCORE_WORDS: list[tuple[str, str]] = [
@@ -913,7 +915,7 @@ def _build_records(
     bad = pl.Series("bad", [False] * frame.height)
     # dates
     if "date" in col:
-        parsed = parse_date_column(frame["__date"], options.date_order)
+        parsed = parse_date_column(frame["__date"], options.date_order, options.source_timezone)
         notes.extend(parsed.notes)
         failed = (
             parsed.values.is_null()

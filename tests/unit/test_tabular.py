@@ -304,3 +304,12 @@ def test_find_columns_ignores_company_written_text():
         }
     )
     assert find_columns(labels, body, {}).columns["text"] == 1
+
+
+def test_local_timestamps_are_stored_as_utc():
+    data = b"comment,date\nsummer,2026-10-01 09:00:00\nwinter,2026-11-02 09:00:00\noffset,2026-11-02T09:00:00+01:00\n"
+    p = survey.parse("tz.csv", data, ParseOptions(source_timezone="Europe/London"))
+    assert p.records["received_at"].to_list()[:2] == [
+        datetime(2026, 10, 1, 8, 0),
+        datetime(2026, 11, 2, 9, 0),
+    ]

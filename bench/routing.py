@@ -1,0 +1,427 @@
+"""Routing benchmark: how often does ``models.routing`` send a contact, and a theme, to the
+department a human labelled, on public data it was not written for?
+
+    .venv/bin/python bench/routing.py [--embedders minilm,tfidf] [--draws 20]
+
+Data (read from ../shared/data, never copied):
+
+* **airline tweets**: the negative tweets of Twitter US Airline Sentiment; the label
+  ``negativereason`` maps to the departments of ``bench/departments/airline.yaml``.
+  "Can't Tell" is not meaningful (the annotators could not name a reason) and is left out
+  of every accuracy. "Bad Flight" is vague (it may be the seat, the crew or the weather),
+  so figures are also shown without it.
+* **support tickets**: the English/German e-mails of "Customer Support Tickets" v5; the
+  label ``queue`` is the department (``bench/departments/tickets.yaml``).
+
+Both department files were written from the label names and the data sets' descriptions
+only, before reading any text: exactly what a new voc user does.
+
+Figures, for each embedder:
+
+* **item**: every contact routed on its own. *accuracy* counts the best guess, whatever its
+  confidence; *confident accuracy* only the routes at or above ``min_confidence``;
+  *triage* is the share below it.
+* **item + 5 analyst examples**: 5 labelled contacts per department given to the router as
+  analyst reassignments (seeded draw), and the rest evaluated.
+* **theme**: items grouped by their true label as a stand-in for a perfect theme; each
+  theme is routed from its keywords (c-TF-IDF over the whole group, as BERTopic gives)
+  and 20 sample texts; ``--draws`` draws of samples per theme.
+
+Embeddings are cached under /tmp/voc-bench-routing; the first MiniLM run embeds ~11,000
+texts (about ten minutes on two busy cores); later runs take well under a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from models.departments import DepartmentBook, load_departments  # noqa: E402
+from models.embeddings import Embedder, TfidfSvdEmbedder, get_embedder  # noqa: E402
+from models.routing import LabelledExample, Router, RouterSettings  # noqa: E402
+
+SHARED_DATA = ROOT.parent / "shared" / "data"
+TWEETS = SHARED_DATA / "twitter_us_airline_sentiment" / "airline_tweets_clean.csv"
+TICKETS = SHARED_DATA / "support_tickets_emails" / "tickets_v5_en_de_complete_rows.csv"
+DEPARTMENTS = ROOT / "bench" / "departments"
+CACHE = Path(os.environ.get("VOC_BENCH_CACHE", "/tmp/voc-bench-routing"))
+BAR = 0.75
+SEED = 20260101
+
+# negativereason → department; None: not meaningful (left out of accuracy)
+AIRLINE_LABELS: dict[str, str | None] = {
+    "Late Flight": "Flight Operations",
+    "Cancelled Flight": "Flight Operations",
+    "Lost Luggage": "Baggage Services",
+    "Damaged Luggage": "Baggage Services",
+    "Flight Booking Problems": "Reservations & Booking",
+    "Flight Attendant Complaints": "Cabin Crew",
+    "Bad Flight": "Onboard Product",
+    "Customer Service Issue": "Customer Care",
+    "longlines": "Airport Operations",
+    "Can't Tell": None,
+}
+VAGUE_AIRLINE_LABELS = {"Bad Flight"}
+
+# a few German function words, so German tickets' c-TF-IDF keywords are content words
+GERMAN_STOP_WORDS = (
+    "aber alle als also am an auch auf aus bei bin bis bitte da damit dass das dem den der "
+    "des die dies diese diesem dieser doch du durch ein eine einem einen einer es für hat "
+    "haben hallo ich ihr ihre ihnen im in ist ja kann können mit möchte nach nicht noch nur "
+    "oder sehr sich sie sind so team um und uns unser unsere von vor war wir wie wurde "
+    "zu zum zur über geehrte geehrtes geehrter damen herren freundlichen grüßen vielen dank"
+).split()
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    book: DepartmentBook
+    texts: list[str]
+    labels: list[str | None]  # department; None where the label is not meaningful
+    raw_labels: list[str]
+    languages: list[str]
+
+
+def load_tweets() -> Dataset:
+    frame = pl.read_csv(TWEETS, columns=["airline_sentiment", "negativereason", "text"])
+    frame = frame.filter(pl.col("airline_sentiment") == "negative")
+    raw = frame["negativereason"].fill_null("Can't Tell").to_list()
+    return Dataset(
+        name="tweets",
+        book=load_departments(DEPARTMENTS / "airline.yaml"),
+        texts=frame["text"].to_list(),
+        labels=[AIRLINE_LABELS[r] for r in raw],
+        raw_labels=raw,
+        languages=["en"] * frame.height,
+    )
+
+
+def load_tickets() -> Dataset:
+    frame = pl.read_csv(TICKETS, columns=["subject", "body", "queue", "language"])
+    frame = frame.with_columns(
+        text=pl.concat_str(
+            [pl.col("subject").fill_null(""), pl.col("body").fill_null("")], separator="\n"
+        ).str.strip_chars()
+    )
+    queues = frame["queue"].to_list()
+    return Dataset(
+        name="tickets",
+        book=load_departments(DEPARTMENTS / "tickets.yaml"),
+        texts=frame["text"].to_list(),
+        labels=queues,
+        raw_labels=queues,
+        languages=frame["language"].to_list(),
+    )
+
+
+def embed_cached(embedder: Embedder, dataset: str, texts: list[str]) -> np.ndarray:
+    digest = hashlib.sha256("\x1f".join(texts).encode()).hexdigest()[:16]
+    path = CACHE / f"{dataset}-{embedder.name}-{digest}.npy"
+    if path.exists():
+        return np.load(path)
+    started = time.perf_counter()
+    vectors = embedder.encode(texts)
+    print(
+        f"  embedded {len(texts):,} {dataset} texts with {embedder.name} in "
+        f"{time.perf_counter() - started:.0f}s (cached in {CACHE})",
+        flush=True,
+    )
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, vectors)
+    tmp.replace(path)
+    return vectors
+
+
+class CachedEmbedder:
+    """Wraps an embedder so the prototypes and theme labels are cached too."""
+
+    def __init__(self, inner: Embedder, dataset: str) -> None:
+        self.inner = inner
+        self.dataset = dataset
+        self.name = inner.name
+        self.dim = inner.dim
+        self._memo: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str], progress=None) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            vectors = self.inner.encode(missing)
+            self._memo.update(zip(missing, vectors, strict=True))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self._memo[t] for t in texts])
+
+
+def make_embedder(kind: str, data: Dataset) -> tuple[CachedEmbedder, np.ndarray]:
+    if kind == "tfidf":
+        # voc fits TF-IDF once on the warehouse's own contacts: the same here
+        inner = TfidfSvdEmbedder(seed=42).fit(data.texts)
+        vectors = inner.encode(data.texts)
+    else:
+        inner = get_embedder(kind)
+        vectors = embed_cached(inner, data.name, data.texts)
+    return CachedEmbedder(inner, data.name), vectors
+
+
+# ------------------------------------------------------------------------- metrics
+@dataclass
+class Result:
+    n: int
+    accuracy: float
+    confident_accuracy: float
+    triage: float
+    truth: list[str]
+    predicted: list[str | None]  # None: triage
+    guess: list[str]
+
+    @classmethod
+    def of(cls, truth: list[str], guess: list[str], routed: list[str | None]) -> Result:
+        n = len(truth)
+        correct = np.array([t == g for t, g in zip(truth, guess, strict=True)])
+        confident = np.array([r is not None for r in routed])
+        return cls(
+            n=n,
+            accuracy=float(correct.mean()) if n else float("nan"),
+            confident_accuracy=float(correct[confident].mean())
+            if confident.any()
+            else float("nan"),
+            triage=float(1 - confident.mean()) if n else float("nan"),
+            truth=truth,
+            predicted=routed,
+            guess=guess,
+        )
+
+    def subset(self, keep: np.ndarray) -> Result:
+        idx = np.flatnonzero(keep)
+        return Result.of(
+            [self.truth[i] for i in idx],
+            [self.guess[i] for i in idx],
+            [self.predicted[i] for i in idx],
+        )
+
+
+def confusion(result: Result, departments: Sequence[str]) -> str:
+    """Rows: true department; columns: routed department (confident) or triage."""
+    short = {d: _abbrev(d) for d in departments}
+    columns = [*departments, None]
+    header = f"{'true / routed':<24}" + "".join(f"{short.get(c, 'triage'):>8}" for c in columns)
+    header += f"{'recall':>8}"
+    lines = [header]
+    for truth in departments:
+        rows = [i for i, t in enumerate(result.truth) if t == truth]
+        if not rows:
+            continue
+        counts = [sum(1 for i in rows if result.predicted[i] == c) for c in columns]
+        recall = sum(1 for i in rows if result.guess[i] == truth) / len(rows)
+        lines.append(f"{truth[:23]:<24}" + "".join(f"{c:>8}" for c in counts) + f"{recall:>8.0%}")
+    return "\n".join(lines)
+
+
+def _abbrev(name: str) -> str:
+    words = re.findall(r"[A-Za-z]+", name)
+    if len(words) == 1:
+        return words[0][:7]
+    return (
+        "".join(w[0] for w in words)[:4].upper()
+        if len(words) > 2
+        else (words[0][:3] + words[1][:3])
+    )
+
+
+def row(label: str, result: Result) -> str:
+    return (
+        f"  {label:<34}{result.n:>7,}{result.accuracy:>10.1%}{result.confident_accuracy:>12.1%}"
+        f"{result.triage:>9.1%}"
+    )
+
+
+HEADER = f"  {'':<34}{'n':>7}{'accuracy':>10}{'confident':>12}{'triage':>9}"
+
+
+# ----------------------------------------------------------------------- routing
+def route_items(router: Router, data: Dataset, vectors: np.ndarray, rows: np.ndarray) -> Result:
+    scores = router.score_texts([data.texts[i] for i in rows], vectors[rows])
+    return Result.of(
+        [data.labels[i] for i in rows],
+        list(scores.best_guess),
+        list(scores.department),
+    )
+
+
+def analyst_examples(
+    data: Dataset, vectors: np.ndarray, rows: np.ndarray, per_department: int, seed: int
+) -> tuple[list[LabelledExample], np.ndarray, np.ndarray]:
+    """``per_department`` labelled items per department, drawn from ``rows``; returns the
+    examples, their vectors and the rows left for evaluation."""
+    rng = np.random.default_rng(seed)
+    chosen: list[int] = []
+    for department in data.book.names:
+        pool = [i for i in rows if data.labels[i] == department]
+        if pool:
+            chosen.extend(rng.choice(pool, size=min(per_department, len(pool)), replace=False))
+    examples = [LabelledExample(data.texts[i], data.labels[i]) for i in chosen]
+    rest = np.setdiff1d(rows, np.array(chosen, dtype=np.int64))
+    return examples, vectors[np.array(chosen, dtype=np.int64)], rest
+
+
+def group_keywords(data: Dataset, rows: np.ndarray, top: int = 10) -> dict[str, list[str]]:
+    """c-TF-IDF keywords per true label (BERTopic's formula), from the texts alone."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    groups = sorted({data.labels[i] for i in rows})
+    docs = []
+    for group in groups:
+        members = [data.texts[i] for i in rows if data.labels[i] == group]
+        docs.append(" ".join(members))
+    clean = [re.sub(r"@\w+|https?://\S+|&amp;", " ", d) for d in docs]
+    vectoriser = CountVectorizer(
+        stop_words=sorted(set(ENGLISH_STOP_WORDS) | set(GERMAN_STOP_WORDS)),
+        token_pattern=r"(?u)\b[^\W\d_][^\W\d_]+\b",
+        min_df=1,
+    )
+    counts = vectoriser.fit_transform(clean).toarray().astype(float)
+    tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    average = counts.sum() / len(groups)
+    idf = np.log(1 + average / np.maximum(counts.sum(axis=0), 1))
+    ctfidf = tf * idf
+    vocab = np.array(vectoriser.get_feature_names_out())
+    return {g: list(vocab[np.argsort(-ctfidf[k])[:top]]) for k, g in enumerate(groups)}
+
+
+def route_themes(
+    router: Router,
+    data: Dataset,
+    vectors: np.ndarray,
+    rows: np.ndarray,
+    draws: int,
+    samples: int,
+    seed: int,
+) -> Result:
+    rng = np.random.default_rng(seed)
+    keywords = group_keywords(data, rows)
+    truth, guess, routed = [], [], []
+    for group, words in keywords.items():
+        members = np.array([i for i in rows if data.labels[i] == group])
+        for _ in range(draws):
+            pick = rng.choice(members, size=min(samples, len(members)), replace=False)
+            route = router.route_theme(
+                label=", ".join(words[:3]),
+                keywords=words,
+                sample_texts=[data.texts[i] for i in pick],
+                sample_vectors=vectors[pick],
+            )
+            truth.append(group)
+            guess.append(route.best_guess)
+            routed.append(route.department)
+    return Result.of(truth, guess, routed)
+
+
+def run(data: Dataset, kind: str, draws: int, settings: RouterSettings, show: bool) -> dict:
+    embedder, vectors = make_embedder(kind, data)
+    meaningful = np.array([label is not None for label in data.labels])
+    rows = np.flatnonzero(meaningful)
+    results: dict[str, Result] = {}
+
+    started = time.perf_counter()
+    router = Router(data.book, embedder, settings=settings)
+    results["item"] = route_items(router, data, vectors, rows)
+    elapsed = time.perf_counter() - started
+
+    examples, example_vectors, rest = analyst_examples(data, vectors, rows, 5, SEED)
+    taught = Router(data.book, embedder, settings=settings)
+    taught.add_examples(examples, vectors=example_vectors)
+    results["item + 5 analyst examples"] = route_items(taught, data, vectors, rest)
+
+    results["theme"] = route_themes(router, data, vectors, rows, draws, 20, SEED)
+    results["theme + 5 analyst examples"] = route_themes(
+        taught, data, vectors, rest, draws, 20, SEED
+    )
+
+    if not show:
+        return results
+    print(
+        f"\n{data.name} · {embedder.name} · {len(rows):,} items with a meaningful label "
+        f"(routed in {elapsed:.2f}s) · min_confidence {settings.min_confidence:.0%}"
+    )
+    print(HEADER)
+    for name, result in results.items():
+        print(row(name, result))
+    if data.name == "tweets":
+        vague = np.array([data.raw_labels[i] in VAGUE_AIRLINE_LABELS for i in rows])
+        print(row("item, without 'Bad Flight'", results["item"].subset(~vague)))
+    if data.name == "tickets":
+        for language in ("en", "de"):
+            keep = np.array([data.languages[i] == language for i in rows])
+            print(row(f"item, language {language}", results["item"].subset(keep)))
+    # how well the confidence tracks accuracy
+    conf_bins = [0.0, 0.3, 0.5, 0.7, 0.9, 1.01]
+    scores = router.score_texts([data.texts[i] for i in rows], vectors[rows])
+    correct = np.array(results["item"].guess) == np.array(results["item"].truth)
+    parts = []
+    for low, high in zip(conf_bins, conf_bins[1:], strict=False):
+        inside = (scores.confidence >= low) & (scores.confidence < high)
+        if inside.any():
+            parts.append(
+                f"[{low:.1f},{min(high, 1):.1f}) {inside.mean():.0%} of items, "
+                f"{correct[inside].mean():.0%} right"
+            )
+    print("  calibration (item): " + "; ".join(parts))
+    print("\n  item-level confusion (rows true, columns routed; triage = below min_confidence)")
+    print("  " + confusion(results["item"], data.book.names).replace("\n", "\n  "))
+    print("\n  theme-level confusion")
+    print("  " + confusion(results["theme"], data.book.names).replace("\n", "\n  "))
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--embedders", default="minilm,tfidf")
+    parser.add_argument("--datasets", default="tweets,tickets")
+    parser.add_argument("--draws", type=int, default=20)
+    parser.add_argument("--min-confidence", type=float, default=None)
+    args = parser.parse_args(argv)
+    settings = RouterSettings()
+    if args.min_confidence is not None:
+        settings = replace(settings, min_confidence=args.min_confidence)
+    loaders = {"tweets": load_tweets, "tickets": load_tickets}
+    summary = []
+    started = time.perf_counter()
+    for name in args.datasets.split(","):
+        data = loaders[name]()
+        for kind in args.embedders.split(","):
+            results = run(data, kind, args.draws, settings, show=True)
+            summary.append((name, kind, results))
+    print(f"\nsummary (bar: {BAR:.0%} accuracy where the label is meaningful)")
+    print(f"  {'data':<9}{'embedder':<10}{'item':>8}{'item+5ex':>10}{'theme':>8}{'theme+5ex':>11}")
+    for name, kind, results in summary:
+        values = [
+            results[k].accuracy
+            for k in ("item", "item + 5 analyst examples", "theme", "theme + 5 analyst examples")
+        ]
+        marks = "".join(
+            f"{v:>{w}.1%}{'*' if v < BAR else ' '}"
+            for v, w in zip(values, (7, 9, 7, 10), strict=True)
+        )
+        print(f"  {name:<9}{kind:<10}{marks}")
+    print("  * below the bar")
+    print(f"\ntotal {time.perf_counter() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

