@@ -159,7 +159,7 @@ def print_ingest_summary(
         table.add_section()
         for channel, (files, *nums) in sorted(by_channel.items()):
             table.add_row(
-                f"all {files:,} {channel} file(s)", channel, *[f"{v:,}" for v in nums], ""
+                f"{files:,} file(s)", channel, *[f"{v:,}" for v in nums], ""
             )
     table.add_section()
     table.add_row(f"{len(results):,} file(s)", "", *[f"{v:,}" for v in totals], "")
