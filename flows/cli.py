@@ -323,6 +323,132 @@ def status(db: DbOption = None) -> None:
         console.print(table)
 
 
+def _actor(actor: str | None) -> str:
+    import getpass
+
+    return actor or f"cli:{getpass.getuser()}"
+
+
+@app.command()
+def topics(
+    embedder: Annotated[str, typer.Option(help="minilm (all-MiniLM-L6-v2, shipped in a wheel) or tfidf (fast, no torch)")] = "minilm",
+    max_fit: Annotated[int, typer.Option(help="Fit on a seeded sample of at most this many items; the rest join the nearest theme")] = 30_000,
+    force: Annotated[bool, typer.Option(help="Refit even if nothing is new")] = False,
+    db: DbOption = None,
+) -> None:
+    """Embed new feedback (cached) and find themes whose ids stay stable run to run."""
+    from models.embeddings import EMBEDDERS
+
+    if embedder not in EMBEDDERS:
+        raise typer.BadParameter(f"choose one of {', '.join(EMBEDDERS)}", param_hint="--embedder")
+    settings = _settings(db)
+    with _friendly_errors(), _progress_bar(True):
+        from flows.topics import run_topics
+
+        summary = run_topics(settings, embedder=embedder, max_fit=max_fit, force=force)
+    if summary.skipped:
+        console.print(f"Nothing new since the last run ({summary.items:,} items, {summary.embedded:,} embedded now): themes unchanged.")
+        return
+    console.print(
+        f"{summary.items:,} items → {summary.themes} themes ({summary.new_themes} new, {summary.matched_themes} kept their id), "
+        f"{summary.unclassified_share:.1%} unclassified; embedded {summary.embedded:,} new item(s) in {summary.seconds:.0f}s"
+    )
+    for event in summary.events:
+        console.print(f"  [dim]{event}[/dim]")
+    _print_themes(settings, limit=25)
+
+
+def _print_themes(settings, limit: int | None = None, include_all: bool = False) -> None:
+    from warehouse import Warehouse, repo
+
+    with _friendly_errors():
+        with Warehouse(settings.db, lock_timeout=settings.lock_timeout).read() as con:
+            themes = repo.theme_list(con, include_all)
+    table = Table(title="Themes")
+    for col, justify in [("id", "right"), ("volume", "right"), ("label", "left"), ("keywords", "left"), ("department", "left"), ("demand", "left"), ("status", "left")]:
+        table.add_column(col, justify=justify, overflow="fold")
+    rows = themes.head(limit) if limit else themes
+    for r in rows.iter_rows(named=True):
+        label = r["label"] + (" ✎" if r["label_source"] == "analyst" else "")
+        status = r["status"] + (f" → {r['merged_into']}" if r["merged_into"] is not None else "")
+        table.add_row(str(r["theme_id"]), f"{r['volume']:,}", label, ", ".join((r["keywords"] or [])[:6]), r["department"] or "", r["demand_type"] or "", status)
+    console.print(table)
+    if limit and themes.height > limit:
+        console.print(f"[dim]… {themes.height - limit} more: `voc themes`[/dim]")
+
+
+themes_app = typer.Typer(help="List themes and edit them: rename, merge (kept across runs).", no_args_is_help=False)
+app.add_typer(themes_app, name="themes")
+
+
+@themes_app.callback(invoke_without_command=True)
+def themes_list(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Include dormant themes")] = False,
+    db: DbOption = None,
+) -> None:
+    """Themes with their volume, label and keywords (✎ = label set by an analyst)."""
+    if ctx.invoked_subcommand is None:
+        _print_themes(_settings(db), include_all=all_)
+
+
+@themes_app.command("show")
+def themes_show(theme_id: int, db: DbOption = None) -> None:
+    """One theme: label, keywords, examples, history."""
+    from warehouse import Warehouse, repo
+
+    settings = _settings(db)
+    with _friendly_errors(), Warehouse(settings.db, lock_timeout=settings.lock_timeout).read() as con:
+        theme = repo.theme_by_id(con, theme_id)
+        if theme is None:
+            err.print(f"[red]error:[/red] no theme {theme_id}")
+            raise typer.Exit(1)
+        examples = repo.theme_example_texts(con, theme_id)
+        history = repo.theme_history(con, theme_id)
+    console.print(f"[bold]{theme_id}: {theme['label']}[/bold] ({theme['size']:,} items, {theme['status']})")
+    for text in examples:
+        console.print(f"  • {text[:300]}", markup=False)
+    for row in history.iter_rows(named=True):
+        console.print(f"  [dim]{row['at']:%Y-%m-%d %H:%M} {row['actor']}: {row['field']} {row['old_value']!r} → {row['new_value']!r}[/dim]")
+
+
+@themes_app.command("rename")
+def themes_rename(theme_id: int, label: str, actor: Annotated[str | None, typer.Option(help="Who is making the change")] = None, db: DbOption = None) -> None:
+    """Give a theme a label of your own; later runs keep it."""
+    from datetime import datetime
+
+    from warehouse import Warehouse, repo
+
+    label = label.strip()
+    if not label or len(label) > 120:
+        raise typer.BadParameter("a label is 1-120 characters")
+    settings = _settings(db)
+    with _friendly_errors(), Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con:
+        try:
+            repo.rename_theme(con, theme_id, label, _actor(actor), datetime.now())
+        except KeyError as exc:
+            err.print(f"[red]error:[/red] {exc.args[0]}")
+            raise typer.Exit(1) from None
+    console.print(f"theme {theme_id} is now “{label}”", markup=False)
+
+
+@themes_app.command("merge")
+def themes_merge(keep: int, absorbed: int, actor: Annotated[str | None, typer.Option(help="Who is making the change")] = None, db: DbOption = None) -> None:
+    """Merge theme ABSORBED into theme KEEP; later runs keep the merge."""
+    from datetime import datetime
+
+    from warehouse import Warehouse, repo
+
+    settings = _settings(db)
+    with _friendly_errors(), Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con:
+        try:
+            repo.merge_themes(con, keep, absorbed, _actor(actor), datetime.now())
+        except (KeyError, ValueError) as exc:
+            err.print(f"[red]error:[/red] {exc.args[0]}")
+            raise typer.Exit(1) from None
+    console.print(f"theme {absorbed} merged into {keep}")
+
+
 @app.command()
 def demo(
     no_dashboard: Annotated[
@@ -362,7 +488,20 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/yellow]")
-        sys.exit(130)
+        _exit(130)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if code:
+            # a failed flow keeps DuckDB objects alive in Prefect's state; skip the
+            # interpreter teardown that would print nanobind's leak report after our message
+            _exit(code)
+        raise
+
+
+def _exit(code: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -500,6 +499,7 @@ def test_hostile_strings_kept_verbatim_in_every_format():
 
 
 @pytest.mark.parametrize("name", ["long.txt", "long.vtt", "long.srt"])
+@pytest.mark.timeout(120)  # a quadratic regex would hang here for minutes
 def test_200k_character_line_is_kept_and_fast(name):
     words = "On and on it goes: " * 11_000
     assert len(words) > 200_000
@@ -508,9 +508,7 @@ def test_200k_character_line_is_kept_and_fast(name):
         "long.vtt": f"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Customer>{words}\n",
         "long.srt": f"1\n00:00:01,000 --> 00:00:02,000\nCustomer: {words}\n",
     }[name]
-    start = time.perf_counter()
     row = only_record(parse(name, body))
-    assert time.perf_counter() - start < 5
     assert row["text"] == words.strip()
 
 
@@ -679,10 +677,9 @@ def test_parse_when_follows_the_date_order_option():
     ],
     ids=["voice-then-spaces", "unclosed-tags", "colons", "newlines", "5000-cues"],
 )
+@pytest.mark.timeout(120)  # a quadratic regex would hang here for minutes
 def test_pathological_input_is_fast(name, data):
-    start = time.perf_counter()
     result = parse(name, data)
-    assert time.perf_counter() - start < 5
     assert result.rows_read == 1
 
 

