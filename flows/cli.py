@@ -450,6 +450,32 @@ def themes_merge(keep: int, absorbed: int, actor: Annotated[str | None, typer.Op
 
 
 @app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="Port to serve on")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to bind (0.0.0.0 to share on your network)")] = "127.0.0.1",
+    db: DbOption = None,
+) -> None:
+    """Start the Streamlit dashboard on the warehouse."""
+    import subprocess
+
+    import dashboard as dashboard_package
+
+    settings = _settings(db)
+    app_path = Path(dashboard_package.__file__).resolve().parent / "app.py"
+    env = {**os.environ, "VOC_DB": str(settings.db.resolve())}
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app_path),
+        "--server.port", str(port), "--server.address", address, "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]
+    console.print(f"Dashboard on http://{address}:{port} (warehouse {settings.db}); Ctrl+C stops it.")
+    try:
+        raise typer.Exit(subprocess.call(command, env=env))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+@app.command()
 def demo(
     no_dashboard: Annotated[
         bool,

@@ -17,6 +17,8 @@ _QUIET_DEFAULTS = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
     "TOKENIZERS_PARALLELISM": "false",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     # the temporary server logs benign errors when it is stopped at the end of a run
     "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",

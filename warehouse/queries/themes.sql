@@ -1,0 +1,169 @@
+-- Themes: embeddings cache, theme registry, assignments and analyst edits.
+
+-- name: feedback_needing_embedding
+-- grain: one row per feedback item without a vector for $model
+SELECT f.feedback_id, f.text
+FROM feedback AS f
+ANTI JOIN embeddings AS e ON e.feedback_id = f.feedback_id AND e.model = $model
+ORDER BY f.feedback_id;
+
+-- name: insert_embeddings
+INSERT INTO embeddings BY NAME
+SELECT s.feedback_id, $model AS model, s.vector, $at AS embedded_at
+FROM staged_embeddings AS s
+ON CONFLICT DO NOTHING;
+
+-- name: corpus_for_topics
+-- grain: one row per feedback item that has a vector for $model
+SELECT f.feedback_id, f.text, f.received_at, e.vector
+FROM feedback AS f
+JOIN embeddings AS e ON e.feedback_id = f.feedback_id AND e.model = $model
+ORDER BY f.feedback_id;
+
+-- name: embedding_counts
+SELECT (SELECT count(*) FROM feedback) AS feedback,
+       (SELECT count(*) FROM embeddings WHERE model = $model) AS embedded;
+
+-- name: current_assignments
+-- grain: one row per feedback item with a theme
+SELECT feedback_id, theme_id FROM feedback_themes;
+
+-- name: known_themes
+-- grain: one row per theme
+SELECT theme_id, label, label_source, keywords, status, merged_into, centroid, centroid_model,
+       size, department, department_source, demand_type, demand_source
+FROM themes
+ORDER BY theme_id;
+
+-- name: next_theme_id
+SELECT coalesce(max(theme_id), 0) + 1 FROM themes;
+
+-- name: last_topic_run
+SELECT run_id, embedder, items, finished_at FROM topic_runs
+WHERE status = 'ok' ORDER BY finished_at DESC LIMIT 1;
+
+-- name: last_theme_edit
+SELECT max("at") FROM theme_events;
+
+-- name: insert_topic_run
+INSERT INTO topic_runs (run_id, embedder, started_at, finished_at, items, embedded, themes,
+                        new_themes, matched_themes, unclassified_share, params, status)
+VALUES ($run_id, $embedder, $started_at, $finished_at, $items, $embedded, $themes,
+        $new_themes, $matched_themes, $unclassified_share, $params, $status);
+
+-- name: upsert_themes
+-- grain: one row per theme found or kept by this run; analyst labels are never overwritten
+INSERT INTO themes (theme_id, label, label_source, keywords, status, centroid, centroid_model,
+                         size, first_seen, last_seen, created_run_id, created_at, updated_at)
+SELECT s.theme_id, s.label, 'model', s.keywords, 'active', s.centroid, $model, s.size,
+       s.first_seen, s.last_seen, $run_id, $at, $at
+FROM staged_themes AS s
+ON CONFLICT (theme_id) DO UPDATE SET
+    label = CASE WHEN themes.label_source = 'analyst' THEN themes.label ELSE excluded.label END,
+    keywords = excluded.keywords,
+    status = CASE WHEN themes.status = 'merged' THEN themes.status ELSE 'active' END,
+    centroid = excluded.centroid,
+    centroid_model = excluded.centroid_model,
+    size = excluded.size,
+    first_seen = least(themes.first_seen, excluded.first_seen),
+    last_seen = greatest(themes.last_seen, excluded.last_seen),
+    updated_at = excluded.updated_at;
+
+-- name: mark_dormant_themes
+-- themes no item belongs to any more (kept, never deleted: their id stays taken)
+UPDATE themes SET status = 'dormant', size = 0, updated_at = $at
+WHERE status = 'active' AND theme_id <> 0
+  AND theme_id NOT IN (SELECT theme_id FROM staged_themes);
+
+-- name: update_unclassified_size
+UPDATE themes SET size = $size, updated_at = $at WHERE theme_id = 0;
+
+-- name: clear_assignments
+DELETE FROM feedback_themes;
+
+-- name: insert_assignments
+INSERT INTO feedback_themes BY NAME
+SELECT s.feedback_id, s.theme_id, s.score, $run_id AS model_version, $at AS assigned_at
+FROM staged_assignments AS s;
+
+-- name: clear_examples
+DELETE FROM theme_examples;
+
+-- name: insert_examples
+INSERT INTO theme_examples BY NAME SELECT theme_id, rank, feedback_id FROM staged_examples;
+
+-- name: insert_lineage
+INSERT INTO theme_lineage BY NAME
+SELECT $run_id AS run_id, $at AS "at", event, theme_id, related_theme_id, similarity, detail
+FROM staged_lineage;
+
+-- name: theme_list
+-- grain: one row per theme that holds items (or was merged), biggest first
+SELECT t.theme_id, t.label, t.label_source, t.keywords, t.status, t.merged_into,
+       t.department, t.demand_type, t.size AS volume, t.first_seen, t.last_seen
+FROM themes AS t
+WHERE t.status <> 'dormant' OR $include_all
+ORDER BY t.status = 'merged', t.size DESC, t.theme_id;
+
+-- name: theme_by_id
+SELECT theme_id, label, label_source, status, merged_into, department, demand_type, size
+FROM themes WHERE theme_id = $theme_id;
+
+-- name: theme_example_texts
+SELECT x.theme_id, x.rank, f.text
+FROM theme_examples AS x JOIN feedback AS f USING (feedback_id)
+WHERE x.theme_id = $theme_id
+ORDER BY x.rank;
+
+-- name: rename_theme
+UPDATE themes SET label = $label, label_source = 'analyst', updated_at = $at WHERE theme_id = $theme_id;
+
+-- name: merge_theme_into
+UPDATE themes SET status = 'merged', merged_into = $into, size = 0, updated_at = $at
+WHERE theme_id = $theme_id;
+
+-- name: move_assignments
+UPDATE feedback_themes SET theme_id = $into WHERE theme_id = $theme_id;
+
+-- name: refresh_theme_size
+UPDATE themes SET size = (SELECT count(*) FROM feedback_themes WHERE theme_id = $theme_id), updated_at = $at
+WHERE theme_id = $theme_id;
+
+-- name: record_theme_event
+INSERT INTO theme_events (theme_id, "at", actor, field, old_value, new_value)
+VALUES ($theme_id, $at, $actor, $field, $old_value, $new_value);
+
+-- name: theme_history
+SELECT "at", actor, field, old_value, new_value FROM theme_events
+WHERE theme_id = $theme_id ORDER BY "at";
+
+-- name: assign_theme_department
+UPDATE themes SET department = $department, department_confidence = 1.0,
+       department_source = 'analyst', updated_at = $at
+WHERE theme_id = $theme_id;
+
+-- name: learn_routing_from_theme
+-- the analyst's choice becomes examples routing learns from: the label and the examples
+INSERT INTO routing_examples (theme_id, feedback_id, text, department, actor, "at", weight)
+SELECT $theme_id, NULL, $label, $department, $actor, $at, 2.0
+UNION ALL
+SELECT x.theme_id, x.feedback_id, f.text, $department, $actor, $at, 1.0
+FROM theme_examples AS x JOIN feedback AS f USING (feedback_id)
+WHERE x.theme_id = $theme_id;
+
+-- name: route_theme_items_to
+-- items that follow their theme move with it; items routed on their own stay
+UPDATE feedback_departments SET department = $department, confidence = 1.0, source = 'analyst'
+WHERE source IN ('theme', 'triage')
+  AND feedback_id IN (SELECT feedback_id FROM feedback_themes WHERE theme_id = $theme_id);
+
+-- name: set_theme_demand
+UPDATE themes SET demand_type = $demand_type, demand_subtype = $demand_subtype,
+       demand_reason = $demand_reason, demand_source = 'analyst', updated_at = $at
+WHERE theme_id = $theme_id;
+
+-- name: theme_detail
+SELECT theme_id, label, label_source, keywords, department, department_confidence,
+       department_source, demand_type, demand_subtype, demand_reason, demand_source,
+       status, merged_into, size, first_seen, last_seen
+FROM themes WHERE theme_id = $theme_id;

@@ -1,0 +1,144 @@
+"""The issue tracker's one write path: ``voc issues update``, the weekly review and the
+dashboard all change issues through ``update_issue``, so every change is validated the
+same way and lands in ``issue_events`` with who, when, what and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+
+import duckdb
+import polars as pl
+
+from warehouse.repo import fetch_frame
+from warehouse.sql import q
+
+STATUSES = ("new", "acknowledged", "in_progress", "fixed", "verified", "reopened", "closed")
+OPEN_STATUSES = ("new", "acknowledged", "in_progress", "fixed", "reopened")
+PRIORITIES = ("P1", "P2", "P3", "P4")
+# where an issue may go from each status; "verified" is normally the weekly review's call
+TRANSITIONS: dict[str, set[str]] = {
+    "new": {"acknowledged", "in_progress", "fixed", "closed"},
+    "acknowledged": {"in_progress", "fixed", "closed"},
+    "in_progress": {"acknowledged", "fixed", "closed"},
+    "fixed": {"in_progress", "verified", "reopened"},
+    "verified": {"reopened", "closed"},
+    "reopened": {"acknowledged", "in_progress", "fixed", "closed"},
+    "closed": {"reopened"},
+}
+MAX_TEXT = 4000
+
+
+class IssueError(ValueError):
+    """An edit that cannot be made as asked (unknown issue, bad value, bad transition)."""
+
+
+class NotYourDepartment(PermissionError):
+    """A department head tried to change another department's issue."""
+
+
+@dataclass(frozen=True)
+class IssueChange:
+    status: str | None = None
+    owner: str | None = None
+    priority: str | None = None
+    due_date: date | None = None
+    root_cause: str | None = None
+    action: str | None = None
+    department: str | None = None
+    note: str | None = None
+
+    def requested(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "note" and getattr(self, f.name) is not None}
+
+
+def _clean_text(value: str, field: str) -> str:
+    value = value.strip()
+    if len(value) > MAX_TEXT:
+        raise IssueError(f"{field} is longer than {MAX_TEXT} characters")
+    return value
+
+
+def get_issue(con: duckdb.DuckDBPyConnection, issue_id: int) -> dict | None:
+    rows = fetch_frame(con, q("issue_by_id"), {"issue_id": issue_id}).to_dicts()
+    return rows[0] if rows else None
+
+
+def update_issue(
+    con: duckdb.DuckDBPyConnection,
+    issue_id: int,
+    change: IssueChange,
+    actor: str,
+    at: datetime,
+    *,
+    allowed_department: str | None = None,
+    system: bool = False,
+) -> dict:
+    """Apply ``change`` to one issue inside the caller's transaction; returns the new row.
+
+    Only fields that differ from the stored values are written, each with an event.
+    ``allowed_department`` limits a department head to their own issues; ``system`` lets
+    the weekly review make transitions a person may not (e.g. to ``verified``)."""
+    current = get_issue(con, issue_id)
+    if current is None:
+        raise IssueError(f"no issue {issue_id}")
+    if allowed_department is not None and current["department"] != allowed_department:
+        raise NotYourDepartment(f"issue {issue_id} belongs to {current['department'] or 'no department'}, not {allowed_department}")
+    wanted = change.requested()
+    if "status" in wanted:
+        status = str(wanted["status"])
+        if status not in STATUSES:
+            raise IssueError(f"status must be one of {', '.join(STATUSES)}")
+        if status != current["status"] and status not in TRANSITIONS[current["status"]] and not system:
+            raise IssueError(f"an issue that is {current['status']} cannot become {status}; allowed: {', '.join(sorted(TRANSITIONS[current['status']]))}")
+    if "priority" in wanted and wanted["priority"] not in PRIORITIES:
+        raise IssueError(f"priority must be one of {', '.join(PRIORITIES)}")
+    for name in ("owner", "root_cause", "action", "department"):
+        if name in wanted:
+            wanted[name] = _clean_text(str(wanted[name]), name) or None
+    if "due_date" in wanted and isinstance(wanted["due_date"], datetime):
+        wanted["due_date"] = wanted["due_date"].date()
+    changed = {k: v for k, v in wanted.items() if v != current[k]}
+    note = _clean_text(change.note, "note") if change.note else None
+    if not changed and not note:
+        return current
+    params: dict[str, object] = {"issue_id": issue_id, "at": at}
+    for name in ("status", "owner", "priority", "due_date", "root_cause", "action", "department"):
+        params[f"set_{name}"] = name in changed
+        params[name] = changed.get(name)
+    con.execute(q("update_issue_fields"), params)
+    for name, value in changed.items():
+        con.execute(q("record_issue_event"), {
+            "issue_id": issue_id, "at": at, "actor": actor, "field": name,
+            "old_value": None if current[name] is None else str(current[name]),
+            "new_value": None if value is None else str(value), "note": note,
+        })
+    if note and not changed:
+        con.execute(q("record_issue_event"), {"issue_id": issue_id, "at": at, "actor": actor, "field": "note", "old_value": None, "new_value": None, "note": note})
+    return get_issue(con, issue_id) or current
+
+
+def list_issues(con: duckdb.DuckDBPyConnection, *, department: str | None = None, status: str | None = None) -> pl.DataFrame:
+    return fetch_frame(con, q("list_issues"), {"department": department, "status": status})
+
+
+def issue_history(con: duckdb.DuckDBPyConnection, issue_id: int) -> pl.DataFrame:
+    return fetch_frame(con, q("issue_history"), {"issue_id": issue_id})
+
+
+def open_issue_for_theme(con: duckdb.DuckDBPyConnection, theme_id: int) -> dict | None:
+    rows = fetch_frame(con, q("open_issue_for_theme"), {"theme_id": theme_id}).to_dicts()
+    return rows[0] if rows else None
+
+
+def create_issue(con: duckdb.DuckDBPyConnection, *, theme_id: int, title: str, department: str | None, priority: str, due_date: date | None, opened_reason: str, week: date, weekly_volume: int, weekly_cost: float, at: datetime, actor: str = "weekly-review", owner: str | None = None) -> int:
+    """Open an issue for a theme (the caller checked none is open) and log its creation."""
+    if priority not in PRIORITIES:
+        raise IssueError(f"priority must be one of {', '.join(PRIORITIES)}")
+    issue_id = int(con.execute(q("create_issue"), {
+        "theme_id": theme_id, "title": title, "department": department, "owner": owner, "priority": priority,
+        "due_date": due_date, "opened_reason": opened_reason, "at": at, "week": week,
+        "weekly_volume": weekly_volume, "weekly_cost": weekly_cost,
+    }).fetchall()[0][0])
+    con.execute(q("record_issue_event"), {"issue_id": issue_id, "at": at, "actor": actor, "field": "status", "old_value": None, "new_value": "new", "note": opened_reason})
+    return issue_id
