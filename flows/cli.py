@@ -3,6 +3,7 @@ that need them, so ``voc status`` answers at once."""
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
