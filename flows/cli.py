@@ -159,9 +159,7 @@ def print_ingest_summary(
                 row[i] += v
         table.add_section()
         for channel, (files, *nums) in sorted(by_channel.items()):
-            table.add_row(
-                f"{files:,} file(s)", channel, *[f"{v:,}" for v in nums], ""
-            )
+            table.add_row(f"{files:,} file(s)", channel, *[f"{v:,}" for v in nums], "")
     table.add_section()
     table.add_row(f"{len(results):,} file(s)", "", *[f"{v:,}" for v in totals], "")
     console.print(table)
@@ -332,8 +330,18 @@ def _actor(actor: str | None) -> str:
 
 @app.command()
 def topics(
-    embedder: Annotated[str, typer.Option(help="minilm (all-MiniLM-L6-v2, shipped in a wheel) or tfidf (fast, no torch)")] = "minilm",
-    max_fit: Annotated[int, typer.Option(help="Fit on a seeded sample of at most this many items; the rest join the nearest theme")] = 30_000,
+    embedder: Annotated[
+        str,
+        typer.Option(
+            help="minilm (all-MiniLM-L6-v2, shipped in a wheel) or tfidf (fast, no torch)"
+        ),
+    ] = "minilm",
+    max_fit: Annotated[
+        int,
+        typer.Option(
+            help="Fit on a seeded sample of at most this many items; the rest join the nearest theme"
+        ),
+    ] = 30_000,
     force: Annotated[bool, typer.Option(help="Refit even if nothing is new")] = False,
     db: DbOption = None,
 ) -> None:
@@ -348,7 +356,9 @@ def topics(
 
         summary = run_topics(settings, embedder=embedder, max_fit=max_fit, force=force)
     if summary.skipped:
-        console.print(f"Nothing new since the last run ({summary.items:,} items, {summary.embedded:,} embedded now): themes unchanged.")
+        console.print(
+            f"Nothing new since the last run ({summary.items:,} items, {summary.embedded:,} embedded now): themes unchanged."
+        )
         return
     console.print(
         f"{summary.items:,} items → {summary.themes} themes ({summary.new_themes} new, {summary.matched_themes} kept their id), "
@@ -366,19 +376,37 @@ def _print_themes(settings, limit: int | None = None, include_all: bool = False)
         with Warehouse(settings.db, lock_timeout=settings.lock_timeout).read() as con:
             themes = repo.theme_list(con, include_all)
     table = Table(title="Themes")
-    for col, justify in [("id", "right"), ("volume", "right"), ("label", "left"), ("keywords", "left"), ("department", "left"), ("demand", "left"), ("status", "left")]:
+    for col, justify in [
+        ("id", "right"),
+        ("volume", "right"),
+        ("label", "left"),
+        ("keywords", "left"),
+        ("department", "left"),
+        ("demand", "left"),
+        ("status", "left"),
+    ]:
         table.add_column(col, justify=justify, overflow="fold")
     rows = themes.head(limit) if limit else themes
     for r in rows.iter_rows(named=True):
         label = r["label"] + (" ✎" if r["label_source"] == "analyst" else "")
         status = r["status"] + (f" → {r['merged_into']}" if r["merged_into"] is not None else "")
-        table.add_row(str(r["theme_id"]), f"{r['volume']:,}", label, ", ".join((r["keywords"] or [])[:6]), r["department"] or "", r["demand_type"] or "", status)
+        table.add_row(
+            str(r["theme_id"]),
+            f"{r['volume']:,}",
+            label,
+            ", ".join((r["keywords"] or [])[:6]),
+            r["department"] or "",
+            r["demand_type"] or "",
+            status,
+        )
     console.print(table)
     if limit and themes.height > limit:
         console.print(f"[dim]… {themes.height - limit} more: `voc themes`[/dim]")
 
 
-themes_app = typer.Typer(help="List themes and edit them: rename, merge (kept across runs).", no_args_is_help=False)
+themes_app = typer.Typer(
+    help="List themes and edit them: rename, merge (kept across runs).", no_args_is_help=False
+)
 app.add_typer(themes_app, name="themes")
 
 
@@ -399,22 +427,34 @@ def themes_show(theme_id: int, db: DbOption = None) -> None:
     from warehouse import Warehouse, repo
 
     settings = _settings(db)
-    with _friendly_errors(), Warehouse(settings.db, lock_timeout=settings.lock_timeout).read() as con:
+    with (
+        _friendly_errors(),
+        Warehouse(settings.db, lock_timeout=settings.lock_timeout).read() as con,
+    ):
         theme = repo.theme_by_id(con, theme_id)
         if theme is None:
             err.print(f"[red]error:[/red] no theme {theme_id}")
             raise typer.Exit(1)
         examples = repo.theme_example_texts(con, theme_id)
         history = repo.theme_history(con, theme_id)
-    console.print(f"[bold]{theme_id}: {theme['label']}[/bold] ({theme['size']:,} items, {theme['status']})")
+    console.print(
+        f"[bold]{theme_id}: {theme['label']}[/bold] ({theme['size']:,} items, {theme['status']})"
+    )
     for text in examples:
         console.print(f"  • {text[:300]}", markup=False)
     for row in history.iter_rows(named=True):
-        console.print(f"  [dim]{row['at']:%Y-%m-%d %H:%M} {row['actor']}: {row['field']} {row['old_value']!r} → {row['new_value']!r}[/dim]")
+        console.print(
+            f"  [dim]{row['at']:%Y-%m-%d %H:%M} {row['actor']}: {row['field']} {row['old_value']!r} → {row['new_value']!r}[/dim]"
+        )
 
 
 @themes_app.command("rename")
-def themes_rename(theme_id: int, label: str, actor: Annotated[str | None, typer.Option(help="Who is making the change")] = None, db: DbOption = None) -> None:
+def themes_rename(
+    theme_id: int,
+    label: str,
+    actor: Annotated[str | None, typer.Option(help="Who is making the change")] = None,
+    db: DbOption = None,
+) -> None:
     """Give a theme a label of your own; later runs keep it."""
     from datetime import datetime
 
@@ -424,7 +464,10 @@ def themes_rename(theme_id: int, label: str, actor: Annotated[str | None, typer.
     if not label or len(label) > 120:
         raise typer.BadParameter("a label is 1-120 characters")
     settings = _settings(db)
-    with _friendly_errors(), Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con:
+    with (
+        _friendly_errors(),
+        Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
+    ):
         try:
             repo.rename_theme(con, theme_id, label, _actor(actor), datetime.now())
         except KeyError as exc:
@@ -434,14 +477,22 @@ def themes_rename(theme_id: int, label: str, actor: Annotated[str | None, typer.
 
 
 @themes_app.command("merge")
-def themes_merge(keep: int, absorbed: int, actor: Annotated[str | None, typer.Option(help="Who is making the change")] = None, db: DbOption = None) -> None:
+def themes_merge(
+    keep: int,
+    absorbed: int,
+    actor: Annotated[str | None, typer.Option(help="Who is making the change")] = None,
+    db: DbOption = None,
+) -> None:
     """Merge theme ABSORBED into theme KEEP; later runs keep the merge."""
     from datetime import datetime
 
     from warehouse import Warehouse, repo
 
     settings = _settings(db)
-    with _friendly_errors(), Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con:
+    with (
+        _friendly_errors(),
+        Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
+    ):
         try:
             repo.merge_themes(con, keep, absorbed, _actor(actor), datetime.now())
         except (KeyError, ValueError) as exc:
@@ -453,7 +504,9 @@ def themes_merge(keep: int, absorbed: int, actor: Annotated[str | None, typer.Op
 @app.command()
 def dashboard(
     port: Annotated[int, typer.Option(help="Port to serve on")] = 8501,
-    address: Annotated[str, typer.Option(help="Address to bind (0.0.0.0 to share on your network)")] = "127.0.0.1",
+    address: Annotated[
+        str, typer.Option(help="Address to bind (0.0.0.0 to share on your network)")
+    ] = "127.0.0.1",
     db: DbOption = None,
 ) -> None:
     """Start the Streamlit dashboard on the warehouse."""
@@ -465,11 +518,25 @@ def dashboard(
     app_path = Path(dashboard_package.__file__).resolve().parent / "app.py"
     env = {**os.environ, "VOC_DB": str(settings.db.resolve())}
     command = [
-        sys.executable, "-m", "streamlit", "run", str(app_path),
-        "--server.port", str(port), "--server.address", address, "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
     ]
-    console.print(f"Dashboard on http://{address}:{port} (warehouse {settings.db}); Ctrl+C stops it.")
+    console.print(
+        f"Dashboard on http://{address}:{port} (warehouse {settings.db}); Ctrl+C stops it."
+    )
     try:
         raise typer.Exit(subprocess.call(command, env=env))
     except KeyboardInterrupt:
@@ -491,6 +558,13 @@ def demo(
     from flows.sample import generate_sample
 
     settings = _settings(db)
+    # the sample company's exports are in UK local time and its replies come from its own domain
+    if "VOC_SOURCE_TIMEZONE" not in os.environ:
+        settings = settings.model_copy(update={"source_timezone": "Europe/London"})
+    if "VOC_COMPANY_EMAIL_DOMAINS" not in os.environ:
+        settings = settings.model_copy(
+            update={"company_email_domains": ["lumen-broadband.example"]}
+        )
     console.print(
         f"[bold]Writing the sample inbox[/bold] to {inbox} (8 weeks of Lumen Broadband contacts)…"
     )

@@ -231,6 +231,11 @@ def _friendly(error: Mapping[str, Any]) -> str:
         return "is required"
     if kind == "extra_forbidden":
         return "is not a known field (check the spelling)"
+    if kind in ("too_short", "too_long"):
+        ctx = error.get("ctx") or {}
+        bound = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        most = "at least" if kind == "too_short" else "at most"
+        return f"needs {most} {bound} item(s), has {ctx.get('actual_length', '?')}"
     message = str(error.get("msg", "is invalid"))
     return message.removeprefix("Value error, ")
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -63,15 +63,26 @@ class RouterSettings:
     """The knobs, with defaults chosen on public labelled data (bench/routing.py)."""
 
     min_confidence: float = 0.5
-    # pooled similarity = max_weight * best prototype + (1 - max_weight) * centroid
+    # pooled similarity = max_weight * best prototype + (1 - max_weight) * their mean
     max_weight: float = 0.5
-    keyword_weight: float = 1.5  # logits for a fully saturated keyword score
-    example_weight: float = 1.5  # logits for a unanimous nearest-neighbour vote
+    # similarities are divided by the prototype spread, then by the temperature: 0.5 makes
+    # the confidence match the share routed right on real tweets (MiniLM, bench/routing.py)
+    temperature: float = 0.5
+    keyword_weight: float = 2.0  # logits for a saturated keyword score
+    # analyst examples: a department's similarity moves towards its examples' centroid by
+    # example_blend * w / (w + example_prior) (w: their total weight), and the nearest
+    # examples vote with up to example_weight logits
+    example_blend: float = 0.5
+    example_prior: float = 5.0
+    example_weight: float = 2.0
     neighbours: int = 7
-    temperature: float = 1.0  # on similarities already divided by the prototype spread
-    # a theme's logits: the label and the keyword list each count as this many samples
+    calibration_weight: float = 0.5  # share of a department's lead removed by calibrate()
+    # a theme's logits are the weighted mean of its texts' logits (the label and keyword
+    # list weigh as this many samples), times theme_sharpness: a mean over many texts is
+    # steadier than any one of them, so it deserves more confidence than a single text
     theme_label_weight: float = 3.0
     theme_keywords_weight: float = 3.0
+    theme_sharpness: float = 1.0
 
 
 _APOSTROPHES = str.maketrans({"\u2019": "", "\u2018": "", "`": "", "'": ""})
@@ -95,11 +106,13 @@ class KeywordMatcher:
 
     def __init__(self, keywords: Sequence[Sequence[str]]) -> None:
         owners: dict[str, list[int]] = {}
+        self._display: dict[str, str] = {}  # normalised → as written, for reasons
         for index, words in enumerate(keywords):
             for word in words:
                 key = " ".join(_tokens(word))
                 if key and index not in owners.setdefault(key, []):
                     owners[key].append(index)
+                    self._display.setdefault(key, " ".join(word.lower().split()))
         self.n_departments = len(keywords)
         self._owners = owners
         # a keyword's weight: shared keywords say less; phrases say more than single words
@@ -136,7 +149,7 @@ class KeywordMatcher:
                     if keyword not in seen:
                         seen.add(keyword)
                         for owner in self._owners[keyword]:
-                            found.setdefault(owner, []).append(keyword)
+                            found.setdefault(owner, []).append(self._display[keyword])
                     break
             i += step
         return found
@@ -149,7 +162,7 @@ class KeywordMatcher:
             hits = self.hits(text)
             all_hits.append(hits)
             for owner, words in hits.items():
-                raw[row, owner] = sum(self._weight[w] for w in words)
+                raw[row, owner] = sum(self._weight[" ".join(_tokens(w))] for w in words)
         return 1.0 - np.exp(-raw), all_hits
 
 
@@ -262,7 +275,12 @@ class Router:
     ``examples`` are analyst decisions (``LabelledExample``); those naming a department
     the book no longer has are ignored and counted in ``ignored_examples``. Prototype
     vectors are embedded lazily, after the first texts, so a TF-IDF embedder is fitted on
-    real contacts rather than on the department descriptions."""
+    real contacts rather than on the department descriptions.
+
+    ``calibrate`` (optional, recommended) takes a sample of ordinary contacts (a few
+    thousand of the warehouse's own) and removes half of each department's lead over
+    the others on ordinary text: a department whose description happens to sound like
+    everything then stops attracting everything."""
 
     def __init__(
         self,
@@ -276,9 +294,9 @@ class Router:
         self.embedder = embedder
         settings = settings or RouterSettings()
         if min_confidence is not None:
-            if not 0.0 <= min_confidence <= 1.0:
-                raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
-            settings = RouterSettings(**{**settings.__dict__, "min_confidence": min_confidence})
+            settings = replace(settings, min_confidence=min_confidence)
+        if not 0.0 <= settings.min_confidence <= 1.0:
+            raise ValueError(f"min_confidence must be in [0, 1], got {settings.min_confidence}")
         self.settings = settings
         self.departments = book.names
         self.keywords = KeywordMatcher([d.keywords for d in book.departments])
@@ -297,6 +315,7 @@ class Router:
         self._prototype_owner = np.array(owners, dtype=np.int64)
         self._prototypes: np.ndarray | None = None
         self._scale = 1.0
+        self._offset = np.zeros(len(self.departments), dtype=np.float32)
         self.examples: list[LabelledExample] = []
         self.ignored_examples = 0
         self._example_owner = np.zeros(0, dtype=np.int64)
@@ -321,8 +340,10 @@ class Router:
         if not kept:
             return
         if vectors is not None:
-            vectors = np.asarray(vectors, dtype=np.float32)[kept_rows]
-            self._append_examples(kept, vectors)
+            vectors = np.asarray(vectors, dtype=np.float32)
+            if vectors.shape[0] != len(examples):
+                raise ValueError(f"{vectors.shape[0]} vectors for {len(examples)} examples")
+            self._append_examples(kept, vectors[kept_rows])
         else:
             self._pending_examples.extend(kept)
 
@@ -349,7 +370,8 @@ class Router:
             self._scale = self._spread(self._prototypes, self._prototype_owner)
         if self._pending_examples:
             pending, self._pending_examples = self._pending_examples, []
-            self._append_examples(pending, self.embedder.encode([e.text for e in pending]))
+            vectors = np.asarray(self.embedder.encode([e.text for e in pending]), dtype=np.float32)
+            self._append_examples(pending, vectors)
 
     @staticmethod
     def _spread(vectors: np.ndarray, owner: np.ndarray) -> float:
@@ -361,52 +383,94 @@ class Router:
         spread = float(values.std()) if values.size > 1 else 0.0
         return spread if spread > 1e-4 else 0.1
 
+    def calibrate(
+        self, texts: Sequence[str] | None = None, vectors: np.ndarray | None = None
+    ) -> None:
+        """Learn each department's pull on ordinary contacts from an unlabelled sample
+        (``texts`` or their ``vectors``; a few thousand is plenty)."""
+        if vectors is None:
+            if not texts:
+                raise ValueError("calibrate needs texts or vectors")
+            vectors = self.embedder.encode(list(texts))
+        vectors = np.asarray(vectors, dtype=np.float32)
+        self._ready()
+        self._check_dim(vectors)
+        pooled, _ = self._similarity(vectors)
+        lead = pooled.mean(axis=0)
+        self._offset = (self.settings.calibration_weight * (lead - lead.mean())).astype(np.float32)
+
     # ------------------------------------------------------------------ scoring
-    def _logits(
-        self, texts: Sequence[str], vectors: np.ndarray
-    ) -> tuple[np.ndarray, list[dict[int, list[str]]], list[str | None], np.ndarray | None]:
+    def _similarity(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pooled similarity to each department's own prototypes, and the best one's index."""
         s = self.settings
-        n_dep = len(self.departments)
-        proto = self._prototypes
-        sims = vectors @ proto.T  # (n, prototypes)
-        best_proto = np.full((len(texts), n_dep), -np.inf, dtype=np.float32)
-        centroid = np.zeros((len(texts), n_dep), dtype=np.float32)
-        best_index = np.zeros((len(texts), n_dep), dtype=np.int64)
+        n, n_dep = vectors.shape[0], len(self.departments)
+        sims = vectors @ self._prototypes.T  # (n, prototypes)
+        pooled = np.zeros((n, n_dep), dtype=np.float32)
+        best_index = np.zeros((n, n_dep), dtype=np.int64)
         for d in range(n_dep):
             columns = np.flatnonzero(self._prototype_owner == d)
             block = sims[:, columns]
             best_index[:, d] = columns[np.argmax(block, axis=1)]
-            best_proto[:, d] = block.max(axis=1)
-            centroid[:, d] = block.mean(axis=1)
-        pooled = s.max_weight * best_proto + (1 - s.max_weight) * centroid
+            pooled[:, d] = s.max_weight * block.max(axis=1) + (1 - s.max_weight) * block.mean(
+                axis=1
+            )
+        return pooled, best_index
 
-        votes = None
-        if self._example_vectors is not None and len(self._example_vectors):
-            ex_sims = vectors @ self._example_vectors.T  # (n, examples)
-            # an analyst example is a prototype too: it can lift its department's similarity
-            for d in range(n_dep):
-                mine = np.flatnonzero(self._example_owner == d)
-                if mine.size:
-                    top = ex_sims[:, mine].max(axis=1)
-                    pooled[:, d] = np.maximum(pooled[:, d], top)
-            k = min(s.neighbours, ex_sims.shape[1])
-            nearest = np.argpartition(-ex_sims, k - 1, axis=1)[:, :k]
-            near_sims = np.take_along_axis(ex_sims, nearest, axis=1)
-            # closer neighbours count more; the kernel works in the embedder's own unit
-            kernel = np.exp((near_sims - near_sims.max(axis=1, keepdims=True)) / self._scale)
-            kernel *= self._example_weight[nearest]
-            votes = np.zeros((len(texts), n_dep), dtype=np.float32)
-            rows = np.repeat(np.arange(len(texts)), k)
-            np.add.at(votes, (rows, self._example_owner[nearest].ravel()), kernel.ravel())
-            votes /= np.maximum(votes.sum(axis=1, keepdims=True), 1e-9)
+    def _example_evidence(self, vectors: np.ndarray, pooled: np.ndarray) -> np.ndarray | None:
+        """Blend analyst examples into ``pooled`` (in place); return nearest-neighbour votes.
 
+        Each department's similarity moves towards its examples' weighted centroid
+        similarity, more so the more examples it has; and the k nearest examples vote,
+        each by how near it is in absolute terms, so lopsided examples (all for one
+        department) only pull texts that really resemble them."""
+        if self._example_vectors is None or not len(self._example_vectors):
+            return None
+        s = self.settings
+        n, n_dep = vectors.shape[0], len(self.departments)
+        ex_sims = vectors @ self._example_vectors.T  # (n, examples)
+        for d in range(n_dep):
+            mine = np.flatnonzero(self._example_owner == d)
+            if not mine.size:
+                continue
+            weights = self._example_weight[mine]
+            total = float(weights.sum())
+            centroid = ex_sims[:, mine] @ weights / total
+            share = s.example_blend * total / (total + s.example_prior)
+            pooled[:, d] = (1 - share) * pooled[:, d] + share * centroid
+        k = min(s.neighbours, ex_sims.shape[1])
+        nearest = np.argpartition(-ex_sims, k - 1, axis=1)[:, :k]
+        near_sims = np.take_along_axis(ex_sims, nearest, axis=1)
+        closeness = np.exp(-(1.0 - near_sims) / (2 * self._scale))  # 1 for a duplicate
+        weights = self._example_weight[nearest]
+        votes = np.zeros((n, n_dep), dtype=np.float32)
+        rows = np.repeat(np.arange(n), k)
+        np.add.at(
+            votes, (rows, self._example_owner[nearest].ravel()), (weights * closeness).ravel()
+        )
+        votes /= np.maximum(weights.sum(axis=1, keepdims=True), 1e-9)
+        return votes
+
+    def _logits(
+        self, texts: Sequence[str], vectors: np.ndarray
+    ) -> tuple[np.ndarray, list[dict[int, list[str]]], list[str | None], np.ndarray | None]:
+        s = self.settings
+        pooled, best_index = self._similarity(vectors)
+        votes = self._example_evidence(vectors, pooled)
         keyword_score, hits = self.keywords.score(texts)
-        logits = pooled / self._scale / s.temperature + s.keyword_weight * keyword_score
+        logits = (pooled - self._offset) / self._scale / s.temperature
+        logits = logits + s.keyword_weight * keyword_score
         if votes is not None:
             logits = logits + s.example_weight * votes
         winner = np.argmax(logits, axis=1)
         nearest_text = [self._prototype_texts[best_index[i, winner[i]]] for i in range(len(texts))]
         return logits.astype(np.float64), hits, nearest_text, votes
+
+    def _check_dim(self, vectors: np.ndarray) -> None:
+        if vectors.ndim != 2 or vectors.shape[1] != self._prototypes.shape[1]:
+            raise ValueError(
+                f"vectors of shape {vectors.shape} do not match {self.embedder.name}, which "
+                f"gives {self._prototypes.shape[1]} dimensions: made by another embedder?"
+            )
 
     def _encode(self, texts: Sequence[str], vectors: np.ndarray | None) -> np.ndarray:
         if vectors is None:
@@ -415,11 +479,7 @@ class Router:
         if vectors.shape[0] != len(texts):
             raise ValueError(f"{vectors.shape[0]} vectors for {len(texts)} texts")
         self._ready()
-        if vectors.shape[1] != self._prototypes.shape[1]:
-            raise ValueError(
-                f"vectors have {vectors.shape[1]} dimensions but {self.embedder.name} "
-                f"gives {self._prototypes.shape[1]}: were they made by another embedder?"
-            )
+        self._check_dim(vectors)
         return vectors
 
     def score_texts(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> RouteScores:
@@ -481,7 +541,7 @@ class Router:
         logits, hits, _, votes = self._logits(texts, np.asarray(vectors, dtype=np.float32))
         w = np.asarray(weights)[:, None]
         mean_logits = (logits * w).sum(axis=0, keepdims=True) / w.sum()
-        probabilities = _softmax(mean_logits)
+        probabilities = _softmax(mean_logits * s.theme_sharpness)
         best = int(np.argmax(probabilities[0]))
         # the evidence for the reason: which texts voted for the winner, which keywords hit
         per_text_best = np.argmax(logits, axis=1)

@@ -185,8 +185,13 @@ def feedback_needing_embedding(con: duckdb.DuckDBPyConnection, model: str) -> pl
     return fetch_frame(con, q("feedback_needing_embedding"), {"model": model})
 
 
-def store_embeddings(con: duckdb.DuckDBPyConnection, model: str, ids: list[str], vectors, at: datetime) -> None:
-    frame = pl.DataFrame({"feedback_id": ids, "vector": vectors}, schema={"feedback_id": pl.String, "vector": pl.List(pl.Float32)})
+def store_embeddings(
+    con: duckdb.DuckDBPyConnection, model: str, ids: list[str], vectors, at: datetime
+) -> None:
+    frame = pl.DataFrame(
+        {"feedback_id": ids, "vector": vectors},
+        schema={"feedback_id": pl.String, "vector": pl.List(pl.Float32)},
+    )
     with _registered(con, staged_embeddings=frame):
         con.execute(q("insert_embeddings"), {"model": model, "at": at})
 
@@ -249,7 +254,13 @@ def write_topic_run(
 ) -> None:
     """Everything one topic run decided, in the caller's one transaction."""
     at = run["finished_at"]
-    with _registered(con, staged_themes=themes, staged_assignments=assignments, staged_examples=examples, staged_lineage=lineage):
+    with _registered(
+        con,
+        staged_themes=themes,
+        staged_assignments=assignments,
+        staged_examples=examples,
+        staged_lineage=lineage,
+    ):
         con.execute(q("upsert_themes"), {"model": model, "run_id": run["run_id"], "at": at})
         con.execute(q("mark_dormant_themes"), {"at": at})
         con.execute(q("update_unclassified_size"), {"size": unclassified, "at": at})
@@ -272,14 +283,31 @@ def theme_by_id(con: duckdb.DuckDBPyConnection, theme_id: int) -> dict | None:
 
 
 def theme_example_texts(con: duckdb.DuckDBPyConnection, theme_id: int) -> list[str]:
-    return [r["text"] for r in fetch_frame(con, q("theme_example_texts"), {"theme_id": theme_id}).to_dicts()]
+    return [
+        r["text"]
+        for r in fetch_frame(con, q("theme_example_texts"), {"theme_id": theme_id}).to_dicts()
+    ]
 
 
-def record_theme_event(con: duckdb.DuckDBPyConnection, theme_id: int, actor: str, field: str, old, new, at: datetime) -> None:
-    con.execute(q("record_theme_event"), {"theme_id": theme_id, "at": at, "actor": actor, "field": field, "old_value": None if old is None else str(old), "new_value": None if new is None else str(new)})
+def record_theme_event(
+    con: duckdb.DuckDBPyConnection, theme_id: int, actor: str, field: str, old, new, at: datetime
+) -> None:
+    con.execute(
+        q("record_theme_event"),
+        {
+            "theme_id": theme_id,
+            "at": at,
+            "actor": actor,
+            "field": field,
+            "old_value": None if old is None else str(old),
+            "new_value": None if new is None else str(new),
+        },
+    )
 
 
-def rename_theme(con: duckdb.DuckDBPyConnection, theme_id: int, label: str, actor: str, at: datetime) -> None:
+def rename_theme(
+    con: duckdb.DuckDBPyConnection, theme_id: int, label: str, actor: str, at: datetime
+) -> None:
     current = theme_by_id(con, theme_id)
     if current is None:
         raise KeyError(f"no theme {theme_id}")
@@ -287,7 +315,9 @@ def rename_theme(con: duckdb.DuckDBPyConnection, theme_id: int, label: str, acto
     record_theme_event(con, theme_id, actor, "label", current["label"], label, at)
 
 
-def merge_themes(con: duckdb.DuckDBPyConnection, keep: int, absorbed: int, actor: str, at: datetime) -> None:
+def merge_themes(
+    con: duckdb.DuckDBPyConnection, keep: int, absorbed: int, actor: str, at: datetime
+) -> None:
     """``absorbed`` becomes part of ``keep``: its items move, its id points at ``keep``."""
     if keep == absorbed:
         raise ValueError("a theme cannot be merged into itself")
@@ -297,7 +327,9 @@ def merge_themes(con: duckdb.DuckDBPyConnection, keep: int, absorbed: int, actor
     if 0 in (keep, absorbed):
         raise ValueError("the Unclassified theme cannot be merged")
     if target["status"] == "merged":
-        raise ValueError(f"theme {keep} was itself merged into {target['merged_into']}; merge into that one")
+        raise ValueError(
+            f"theme {keep} was itself merged into {target['merged_into']}; merge into that one"
+        )
     con.execute(q("merge_theme_into"), {"theme_id": absorbed, "into": keep, "at": at})
     con.execute(q("move_assignments"), {"theme_id": absorbed, "into": keep})
     con.execute(q("refresh_theme_size"), {"theme_id": keep, "at": at})
@@ -313,15 +345,36 @@ def theme_detail(con: duckdb.DuckDBPyConnection, theme_id: int) -> dict | None:
     return rows[0] if rows else None
 
 
-def assign_theme_department(con: duckdb.DuckDBPyConnection, theme_id: int, department: str, actor: str, at: datetime, *, departments: set[str] | None = None) -> None:
+def assign_theme_department(
+    con: duckdb.DuckDBPyConnection,
+    theme_id: int,
+    department: str,
+    actor: str,
+    at: datetime,
+    *,
+    departments: set[str] | None = None,
+) -> None:
     """An analyst's routing decision: kept across runs and learnt from."""
     current = theme_detail(con, theme_id)
     if current is None:
         raise KeyError(f"no theme {theme_id}")
     if departments is not None and department not in departments:
-        raise ValueError(f"unknown department {department!r}; departments are: {', '.join(sorted(departments))}")
-    con.execute(q("assign_theme_department"), {"theme_id": theme_id, "department": department, "at": at})
-    con.execute(q("learn_routing_from_theme"), {"theme_id": theme_id, "label": current["label"], "department": department, "actor": actor, "at": at})
+        raise ValueError(
+            f"unknown department {department!r}; departments are: {', '.join(sorted(departments))}"
+        )
+    con.execute(
+        q("assign_theme_department"), {"theme_id": theme_id, "department": department, "at": at}
+    )
+    con.execute(
+        q("learn_routing_from_theme"),
+        {
+            "theme_id": theme_id,
+            "label": current["label"],
+            "department": department,
+            "actor": actor,
+            "at": at,
+        },
+    )
     con.execute(q("route_theme_items_to"), {"theme_id": theme_id, "department": department})
     record_theme_event(con, theme_id, actor, "department", current["department"], department, at)
 
@@ -329,12 +382,30 @@ def assign_theme_department(con: duckdb.DuckDBPyConnection, theme_id: int, depar
 DEMAND_TYPES = ("failure", "value")
 
 
-def set_theme_demand(con: duckdb.DuckDBPyConnection, theme_id: int, demand_type: str, actor: str, at: datetime, *, subtype: str | None = None, reason: str | None = None) -> None:
+def set_theme_demand(
+    con: duckdb.DuckDBPyConnection,
+    theme_id: int,
+    demand_type: str,
+    actor: str,
+    at: datetime,
+    *,
+    subtype: str | None = None,
+    reason: str | None = None,
+) -> None:
     """An analyst's override of failure vs value demand; later runs keep it."""
     current = theme_detail(con, theme_id)
     if current is None:
         raise KeyError(f"no theme {theme_id}")
     if demand_type not in DEMAND_TYPES:
         raise ValueError(f"demand type must be one of {', '.join(DEMAND_TYPES)}")
-    con.execute(q("set_theme_demand"), {"theme_id": theme_id, "demand_type": demand_type, "demand_subtype": subtype, "demand_reason": reason or f"set by {actor}", "at": at})
+    con.execute(
+        q("set_theme_demand"),
+        {
+            "theme_id": theme_id,
+            "demand_type": demand_type,
+            "demand_subtype": subtype,
+            "demand_reason": reason or f"set by {actor}",
+            "at": at,
+        },
+    )
     record_theme_event(con, theme_id, actor, "demand_type", current["demand_type"], demand_type, at)

@@ -49,7 +49,11 @@ class IssueChange:
     note: str | None = None
 
     def requested(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "note" and getattr(self, f.name) is not None}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name != "note" and getattr(self, f.name) is not None
+        }
 
 
 def _clean_text(value: str, field: str) -> str:
@@ -83,14 +87,22 @@ def update_issue(
     if current is None:
         raise IssueError(f"no issue {issue_id}")
     if allowed_department is not None and current["department"] != allowed_department:
-        raise NotYourDepartment(f"issue {issue_id} belongs to {current['department'] or 'no department'}, not {allowed_department}")
+        raise NotYourDepartment(
+            f"issue {issue_id} belongs to {current['department'] or 'no department'}, not {allowed_department}"
+        )
     wanted = change.requested()
     if "status" in wanted:
         status = str(wanted["status"])
         if status not in STATUSES:
             raise IssueError(f"status must be one of {', '.join(STATUSES)}")
-        if status != current["status"] and status not in TRANSITIONS[current["status"]] and not system:
-            raise IssueError(f"an issue that is {current['status']} cannot become {status}; allowed: {', '.join(sorted(TRANSITIONS[current['status']]))}")
+        if (
+            status != current["status"]
+            and status not in TRANSITIONS[current["status"]]
+            and not system
+        ):
+            raise IssueError(
+                f"an issue that is {current['status']} cannot become {status}; allowed: {', '.join(sorted(TRANSITIONS[current['status']]))}"
+            )
     if "priority" in wanted and wanted["priority"] not in PRIORITIES:
         raise IssueError(f"priority must be one of {', '.join(PRIORITIES)}")
     for name in ("owner", "root_cause", "action", "department"):
@@ -108,17 +120,37 @@ def update_issue(
         params[name] = changed.get(name)
     con.execute(q("update_issue_fields"), params)
     for name, value in changed.items():
-        con.execute(q("record_issue_event"), {
-            "issue_id": issue_id, "at": at, "actor": actor, "field": name,
-            "old_value": None if current[name] is None else str(current[name]),
-            "new_value": None if value is None else str(value), "note": note,
-        })
+        con.execute(
+            q("record_issue_event"),
+            {
+                "issue_id": issue_id,
+                "at": at,
+                "actor": actor,
+                "field": name,
+                "old_value": None if current[name] is None else str(current[name]),
+                "new_value": None if value is None else str(value),
+                "note": note,
+            },
+        )
     if note and not changed:
-        con.execute(q("record_issue_event"), {"issue_id": issue_id, "at": at, "actor": actor, "field": "note", "old_value": None, "new_value": None, "note": note})
+        con.execute(
+            q("record_issue_event"),
+            {
+                "issue_id": issue_id,
+                "at": at,
+                "actor": actor,
+                "field": "note",
+                "old_value": None,
+                "new_value": None,
+                "note": note,
+            },
+        )
     return get_issue(con, issue_id) or current
 
 
-def list_issues(con: duckdb.DuckDBPyConnection, *, department: str | None = None, status: str | None = None) -> pl.DataFrame:
+def list_issues(
+    con: duckdb.DuckDBPyConnection, *, department: str | None = None, status: str | None = None
+) -> pl.DataFrame:
     return fetch_frame(con, q("list_issues"), {"department": department, "status": status})
 
 
@@ -131,14 +163,53 @@ def open_issue_for_theme(con: duckdb.DuckDBPyConnection, theme_id: int) -> dict 
     return rows[0] if rows else None
 
 
-def create_issue(con: duckdb.DuckDBPyConnection, *, theme_id: int, title: str, department: str | None, priority: str, due_date: date | None, opened_reason: str, week: date, weekly_volume: int, weekly_cost: float, at: datetime, actor: str = "weekly-review", owner: str | None = None) -> int:
+def create_issue(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    theme_id: int,
+    title: str,
+    department: str | None,
+    priority: str,
+    due_date: date | None,
+    opened_reason: str,
+    week: date,
+    weekly_volume: int,
+    weekly_cost: float,
+    at: datetime,
+    actor: str = "weekly-review",
+    owner: str | None = None,
+) -> int:
     """Open an issue for a theme (the caller checked none is open) and log its creation."""
     if priority not in PRIORITIES:
         raise IssueError(f"priority must be one of {', '.join(PRIORITIES)}")
-    issue_id = int(con.execute(q("create_issue"), {
-        "theme_id": theme_id, "title": title, "department": department, "owner": owner, "priority": priority,
-        "due_date": due_date, "opened_reason": opened_reason, "at": at, "week": week,
-        "weekly_volume": weekly_volume, "weekly_cost": weekly_cost,
-    }).fetchall()[0][0])
-    con.execute(q("record_issue_event"), {"issue_id": issue_id, "at": at, "actor": actor, "field": "status", "old_value": None, "new_value": "new", "note": opened_reason})
+    issue_id = int(
+        con.execute(
+            q("create_issue"),
+            {
+                "theme_id": theme_id,
+                "title": title,
+                "department": department,
+                "owner": owner,
+                "priority": priority,
+                "due_date": due_date,
+                "opened_reason": opened_reason,
+                "at": at,
+                "week": week,
+                "weekly_volume": weekly_volume,
+                "weekly_cost": weekly_cost,
+            },
+        ).fetchall()[0][0]
+    )
+    con.execute(
+        q("record_issue_event"),
+        {
+            "issue_id": issue_id,
+            "at": at,
+            "actor": actor,
+            "field": "status",
+            "old_value": None,
+            "new_value": "new",
+            "note": opened_reason,
+        },
+    )
     return issue_id

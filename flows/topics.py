@@ -1,0 +1,366 @@
+"""The topics flow: embed what is new, find themes, keep their ids, write them in one go.
+
+1. ``embed_new``: feedback without a vector for the chosen model is embedded (identical
+   texts once) and cached in DuckDB, a chunk per short transaction, so an interrupted run
+   keeps what it embedded and a re-run embeds nothing twice;
+2. ``find_themes``: BERTopic over the cached vectors (no connection is held meanwhile);
+   the theme registry maps the clusters onto the known theme ids;
+3. ``write_themes``: themes, assignments, examples and lineage in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+import flows.runtime  # noqa: F401  (environment first)
+from flows.config import Settings, load_settings
+from flows.runtime import progress
+from warehouse import Warehouse, repo
+
+EMBED_CHUNK = 2048
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def make_embedder(kind: str, settings: Settings):
+    from models.embeddings import get_embedder
+
+    return get_embedder(kind, model_dir=settings.db.parent / "models")
+
+
+@dataclass
+class TopicSummary:
+    run_id: str | None
+    embedded: int
+    items: int
+    themes: int = 0
+    new_themes: int = 0
+    matched_themes: int = 0
+    unclassified_share: float = 0.0
+    skipped: bool = False
+    seconds: float = 0.0
+    events: list[str] = field(default_factory=list)
+
+
+@task(retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def embed_new(db: str, embedder_kind: str) -> int:
+    """Embed every feedback item that has no vector for this model yet."""
+    logger = get_run_logger()
+    settings = load_settings(db=Path(db))
+    warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
+    embedder = make_embedder(embedder_kind, settings)
+    if embedder_kind == "tfidf" and not embedder.fitted:
+        with warehouse.read() as con:
+            corpus = con.sql("SELECT text FROM feedback").pl()["text"].to_list()
+        if len(corpus) < 10:
+            return 0
+        embedder.fit(corpus)
+    with warehouse.read() as con:
+        todo = repo.feedback_needing_embedding(con, embedder.name)
+    if todo.height == 0:
+        logger.info("embeddings: nothing new for %s", embedder.name)
+        return 0
+    # identical texts (a "Great service" answered a hundred times) are embedded once
+    unique = todo.select("text").unique(maintain_order=True)
+    logger.info(
+        "embeddings: %d new item(s), %d distinct text(s), model %s",
+        todo.height,
+        unique.height,
+        embedder.name,
+    )
+    progress.start("embedding", todo.height)
+    done = 0
+    for start in range(0, unique.height, EMBED_CHUNK):
+        texts = unique["text"].slice(start, EMBED_CHUNK)
+        vectors = embedder.encode(texts.to_list())
+        chunk = pl.DataFrame(
+            {"text": texts, "vector": list(vectors)},
+            schema={"text": pl.String, "vector": pl.List(pl.Float32)},
+        )
+        rows = todo.join(chunk, on="text", how="inner")
+        with warehouse.write() as con:
+            repo.store_embeddings(
+                con, embedder.name, rows["feedback_id"].to_list(), rows["vector"], _now()
+            )
+        done += rows.height
+        progress.advance("embedding", rows.height)
+        logger.info("embeddings: %d/%d", done, todo.height)
+    progress.done("embedding")
+    return done
+
+
+@dataclass
+class ThemeResult:
+    run_id: str
+    themes: pl.DataFrame
+    assignments: pl.DataFrame
+    examples: pl.DataFrame
+    lineage: pl.DataFrame
+    unclassified: int
+    items: int
+    new_themes: int
+    matched_themes: int
+    params: dict
+    events: list[str]
+
+
+def _vectors(column: pl.Series) -> np.ndarray:
+    if column.len() == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    width = len(column[0])
+    return column.list.to_array(width).to_numpy().astype(np.float32, copy=False)
+
+
+@task(cache_policy=NO_CACHE)
+def find_themes(
+    db: str, embedder_kind: str, embedder_name: str, max_fit: int, seed: int, run_id: str
+) -> ThemeResult | None:
+    """Cluster the cached vectors and match the clusters to the registry (no writes)."""
+    from models.registry import UNCLASSIFIED, KnownTheme, match_clusters
+    from models.topics import fit_themes, representative
+
+    logger = get_run_logger()
+    settings = load_settings(db=Path(db))
+    warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
+    with warehouse.read() as con:
+        corpus = repo.corpus_for_topics(con, embedder_name)
+        previous = repo.current_assignments(con)
+        known = repo.known_themes(con)
+        next_id = repo.next_theme_id(con)
+    if corpus.height < 10:
+        logger.warning("only %d item(s) with vectors: too few to find themes", corpus.height)
+        return None
+    embeddings = _vectors(corpus["vector"])
+    texts = corpus["text"].to_list()
+    logger.info("themes: fitting on %d item(s) (sample of at most %d)", len(texts), max_fit)
+    embedder = make_embedder(embedder_kind, settings)
+    fit = fit_themes(texts, embeddings, seed=seed, max_fit=max_fit, embed_phrases=embedder.encode)
+
+    prev = (
+        corpus.select("feedback_id")
+        .join(previous, on="feedback_id", how="left", maintain_order="left")["theme_id"]
+        .fill_null(-1)
+        .to_numpy()
+    )
+    registry = []
+    for row in known.iter_rows(named=True):
+        if row["theme_id"] == UNCLASSIFIED:
+            continue
+        centroid = (
+            np.asarray(row["centroid"], dtype=np.float32)
+            if row["centroid"] is not None and row["centroid_model"] == embedder_name
+            else np.zeros(embeddings.shape[1], dtype=np.float32)
+        )
+        registry.append(
+            KnownTheme(
+                int(row["theme_id"]),
+                centroid,
+                int(row["size"] or 0),
+                row["merged_into"] if row["status"] == "merged" else None,
+            )
+        )
+    match = match_clusters(fit.labels, embeddings, prev, registry, next_id)
+    theme_of = np.array(
+        [
+            match.cluster_to_theme.get(int(c), UNCLASSIFIED) if c >= 0 else UNCLASSIFIED
+            for c in fit.labels
+        ]
+    )
+
+    received = corpus["received_at"]
+    theme_rows, example_rows = [], []
+    for cluster, theme_id in sorted(match.cluster_to_theme.items(), key=lambda kv: kv[1]):
+        members = np.flatnonzero(fit.labels == cluster)
+        if len(members) == 0:
+            continue
+        centroid = fit.centroids[cluster]
+        dates = received.gather(members)
+        theme_rows.append(
+            {
+                "theme_id": theme_id,
+                "label": fit.names[cluster],
+                "keywords": fit.keywords[cluster],
+                "centroid": centroid.tolist(),
+                "size": len(members),
+                "first_seen": dates.min(),
+                "last_seen": dates.max(),
+            }
+        )
+        for rank, local in enumerate(representative(embeddings[members], centroid, k=3), start=1):
+            example_rows.append(
+                {
+                    "theme_id": theme_id,
+                    "rank": rank,
+                    "feedback_id": corpus["feedback_id"][int(members[local])],
+                }
+            )
+    themes = pl.DataFrame(
+        theme_rows,
+        schema={
+            "theme_id": pl.Int32,
+            "label": pl.String,
+            "keywords": pl.List(pl.String),
+            "centroid": pl.List(pl.Float32),
+            "size": pl.Int64,
+            "first_seen": pl.Datetime("us"),
+            "last_seen": pl.Datetime("us"),
+        },
+    )
+    assignments = pl.DataFrame(
+        {
+            "feedback_id": corpus["feedback_id"],
+            "theme_id": theme_of.astype(np.int32),
+            "score": fit.similarity.astype(np.float64),
+        }
+    )
+    examples = pl.DataFrame(
+        example_rows, schema={"theme_id": pl.Int32, "rank": pl.Int32, "feedback_id": pl.String}
+    )
+    lineage = pl.DataFrame(
+        [
+            {
+                "event": e.event,
+                "theme_id": e.theme_id,
+                "related_theme_id": e.related_theme_id,
+                "similarity": e.similarity,
+                "detail": e.detail,
+            }
+            for e in match.events
+        ],
+        schema={
+            "event": pl.String,
+            "theme_id": pl.Int32,
+            "related_theme_id": pl.Int32,
+            "similarity": pl.Float64,
+            "detail": pl.String,
+        },
+    )
+    unclassified = int((theme_of == UNCLASSIFIED).sum())
+    matched = sum(1 for e in match.events if e.event == "matched")
+    notes = [
+        f"{e.event} theme {e.theme_id}" + (f" ({e.detail})" if e.detail else "")
+        for e in match.events
+        if e.event in ("split", "merged")
+    ]
+    return ThemeResult(
+        run_id,
+        themes,
+        assignments,
+        examples,
+        lineage,
+        unclassified,
+        len(texts),
+        len(match.new_theme_ids),
+        matched,
+        fit.params,
+        notes,
+    )
+
+
+@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def write_themes(
+    db: str, result: ThemeResult, embedder_name: str, started_at: datetime, embedded: int
+) -> None:
+    settings = load_settings(db=Path(db))
+    warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
+    run = {
+        "run_id": result.run_id,
+        "embedder": embedder_name,
+        "started_at": started_at,
+        "finished_at": _now(),
+        "items": result.items,
+        "embedded": embedded,
+        "themes": result.themes.height,
+        "new_themes": result.new_themes,
+        "matched_themes": result.matched_themes,
+        "unclassified_share": result.unclassified / max(1, result.items),
+        "params": json.dumps(result.params),
+        "status": "ok",
+    }
+    with warehouse.write() as con:
+        repo.write_topic_run(
+            con,
+            run=run,
+            themes=result.themes,
+            assignments=result.assignments,
+            examples=result.examples,
+            lineage=result.lineage,
+            unclassified=result.unclassified,
+            model=embedder_name,
+        )
+
+
+@flow(name="voc-topics", log_prints=False, validate_parameters=False)
+def topics_flow(
+    db: str | None = None,
+    embedder: str = "minilm",
+    max_fit: int = 30_000,
+    seed: int = 42,
+    force: bool = False,
+) -> TopicSummary:
+    """Embed new feedback, then find and register themes."""
+    logger = get_run_logger()
+    started = _now()
+    settings = load_settings(db=Path(db) if db else None)
+    warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
+    warehouse.ensure_schema()
+    embedded = embed_new(str(settings.db), embedder)
+    name = make_embedder(embedder, settings).name
+    with warehouse.read() as con:
+        last = repo.last_topic_run(con)
+        total = repo.embedded_count(con, name)
+    if (
+        not force
+        and embedded == 0
+        and last is not None
+        and last["embedder"] == name
+        and last["items"] == total
+    ):
+        logger.info("themes: nothing new since run %s; themes unchanged", last["run_id"])
+        return TopicSummary(None, 0, total, skipped=True)
+    run_id = str(uuid.uuid4())
+    result = find_themes(str(settings.db), embedder, name, max_fit, seed, run_id)
+    if result is None:
+        return TopicSummary(None, embedded, total, skipped=True)
+    write_themes(str(settings.db), result, name, started, embedded)
+    share = result.unclassified / max(1, result.items)
+    logger.info(
+        "themes: %d theme(s), %d new, %d matched, %.1f%% unclassified",
+        result.themes.height,
+        result.new_themes,
+        result.matched_themes,
+        100 * share,
+    )
+    return TopicSummary(
+        run_id,
+        embedded,
+        result.items,
+        result.themes.height,
+        result.new_themes,
+        result.matched_themes,
+        share,
+        events=result.events,
+        seconds=(_now() - started).total_seconds(),
+    )
+
+
+def run_topics(
+    settings: Settings | None = None,
+    *,
+    embedder: str = "minilm",
+    max_fit: int = 30_000,
+    force: bool = False,
+) -> TopicSummary:
+    settings = settings or load_settings()
+    return topics_flow(db=str(settings.db), embedder=embedder, max_fit=max_fit, force=force)

@@ -1,0 +1,368 @@
+"""Themes from embeddings: BERTopic with injected, seeded parts.
+
+* UMAP (cosine, seeded) reduces the embeddings to a few dimensions;
+* ``AutoKClusterer`` finds *how many* themes there are with HDBSCAN, then draws their
+  boundaries with KMeans on the same space, so every item lands in a theme and nobody
+  tells voc the number;
+* a CountVectorizer that keeps negations ("not", "never", "can't") and n-grams feeds
+  BERTopic's class-based TF-IDF; ``readable_label`` picks a phrase a person would write.
+
+Large corpora are fitted on a seeded sample; the remaining items join the theme whose
+centre (in embedding space) is nearest. Items unlike every theme stay unclassified.
+BERTopic and UMAP import torch and numba: this module is imported only by the topics flow.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from models.registry import normalise
+
+# words that carry a theme's meaning although most stop lists drop them
+_KEEP = {
+    "not",
+    "no",
+    "nor",
+    "never",
+    "nothing",
+    "cannot",
+    "can't",
+    "didn't",
+    "doesn't",
+    "don't",
+    "won't",
+    "isn't",
+    "wasn't",
+    "hasn't",
+    "haven't",
+    "couldn't",
+    "twice",
+    "again",
+    "without",
+    "off",
+    "out",
+    "up",
+    "down",
+    "back",
+    "first",
+    "last",
+    "more",
+    "less",
+    "empty",
+    "still",
+}
+STOP_WORDS = sorted(
+    (set(ENGLISH_STOP_WORDS) - _KEEP)
+    | {
+        "hi",
+        "hello",
+        "hey",
+        "thanks",
+        "thank",
+        "thankyou",
+        "please",
+        "regards",
+        "kind",
+        "dear",
+        "team",
+        "cheers",
+        "just",
+        "im",
+        "i'm",
+        "i've",
+        "i'd",
+        "ive",
+        "u",
+        "ur",
+        "ok",
+        "okay",
+        "yes",
+        "yeah",
+        "really",
+        "lumen",
+        "sir",
+        "madam",
+        "best",
+        "wishes",
+        "sincerely",
+    }
+)
+_TOKEN = r"(?u)\b[a-zA-Z][a-zA-Z']+\b"
+_NEGATIONS = {
+    "not",
+    "no",
+    "never",
+    "cannot",
+    "can't",
+    "didn't",
+    "doesn't",
+    "don't",
+    "won't",
+    "isn't",
+    "wasn't",
+    "hasn't",
+    "haven't",
+    "couldn't",
+}
+
+
+class AutoKClusterer(BaseEstimator, ClusterMixin):
+    """HDBSCAN counts the dense groups; KMeans (k = that count) partitions all items.
+
+    HDBSCAN alone is good at *finding* clusters but leaves many items as noise and draws
+    ragged borders; KMeans alone needs k. Together: k from the data, clean borders,
+    everything assigned. Measured on Banking77 it beats either alone."""
+
+    def __init__(
+        self,
+        min_cluster_size: int | None = None,
+        min_share: float = 1 / 300,
+        seed: int = 42,
+        n_init: int = 10,
+        max_k: int = 400,
+    ) -> None:
+        self.min_cluster_size = min_cluster_size
+        self.min_share = min_share
+        self.seed = seed
+        self.n_init = n_init
+        self.max_k = max_k
+
+    def fit(self, X, y=None):
+        import hdbscan
+        from sklearn.cluster import KMeans
+
+        n = len(X)
+        mcs = self.min_cluster_size or max(5, int(round(n * self.min_share)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = hdbscan.HDBSCAN(
+                min_cluster_size=mcs, cluster_selection_method="eom", core_dist_n_jobs=1
+            ).fit_predict(X)
+        k = len(set(found.tolist()) - {-1})
+        k = int(min(max(2, k), self.max_k, max(2, n // 3)))
+        self.k_ = k
+        self.min_cluster_size_ = mcs
+        self.kmeans_ = KMeans(n_clusters=k, random_state=self.seed, n_init=self.n_init).fit(X)
+        self.labels_ = self.kmeans_.labels_
+        return self
+
+    def predict(self, X):
+        return self.kmeans_.predict(X)
+
+
+class _PrecomputedEmbedder:
+    """BERTopic insists on an embedding backend; voc always passes the vectors itself."""
+
+    def embed(self, documents, verbose=False):  # pragma: no cover - never called
+        raise RuntimeError("themes are fitted on cached embeddings; none should be computed here")
+
+
+@dataclass
+class ThemeFit:
+    labels: np.ndarray  # cluster label per item; -1 = unclassified
+    similarity: np.ndarray  # cosine to the item's cluster centre
+    centroids: dict[int, np.ndarray]
+    keywords: dict[int, list[str]]
+    names: dict[int, str]
+    params: dict = field(default_factory=dict)
+
+
+def build_topic_model(
+    seed: int = 42, n_neighbors: int = 20, n_components: int = 5, min_df: int = 2
+):
+    """BERTopic with every part injected and seeded."""
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from sklearn.feature_extraction.text import CountVectorizer
+    from umap import UMAP
+
+    return BERTopic(
+        embedding_model=None,
+        umap_model=UMAP(
+            n_neighbors=n_neighbors,
+            n_components=n_components,
+            metric="cosine",
+            min_dist=0.0,
+            random_state=seed,
+        ),
+        hdbscan_model=AutoKClusterer(seed=seed),
+        vectorizer_model=CountVectorizer(
+            stop_words=STOP_WORDS,
+            ngram_range=(1, 3),
+            min_df=min_df,
+            token_pattern=_TOKEN,
+            lowercase=True,
+        ),
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        top_n_words=12,
+        calculate_probabilities=False,
+        verbose=False,
+    )
+
+
+def fit_themes(
+    texts: list[str],
+    embeddings: np.ndarray,
+    *,
+    seed: int = 42,
+    max_fit: int = 30_000,
+    min_similarity: float = 0.25,
+    n_neighbors: int = 20,
+    n_components: int = 5,
+    embed_phrases=None,
+) -> ThemeFit:
+    """Cluster ``embeddings`` (L2-normalised, one row per text) into themes."""
+    n = len(texts)
+    if n < 10:
+        raise ValueError(f"{n} texts are too few to find themes in (need at least 10)")
+    rng = np.random.default_rng(seed)
+    fit_idx = np.sort(rng.choice(n, size=max_fit, replace=False)) if n > max_fit else np.arange(n)
+    model = build_topic_model(
+        seed=seed,
+        n_neighbors=min(n_neighbors, len(fit_idx) - 1),
+        n_components=n_components,
+        min_df=2 if len(fit_idx) >= 200 else 1,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        topics, _ = model.fit_transform([texts[i] for i in fit_idx], embeddings=embeddings[fit_idx])
+    topics = np.asarray(topics)
+
+    fitted_labels = np.full(n, -2)
+    fitted_labels[fit_idx] = topics
+    cents = {
+        int(t): normalise(embeddings[fit_idx][topics == t].mean(axis=0))
+        for t in np.unique(topics)
+        if t >= 0
+    }
+    ids = np.array(sorted(cents))
+    matrix = np.stack([cents[t] for t in ids])
+    # items outside the sample join the nearest theme; sampled items keep their cluster
+    labels = fitted_labels.copy()
+    similarity = np.zeros(n, dtype=np.float32)
+    for start in range(0, n, 50_000):
+        block = embeddings[start : start + 50_000]
+        sims = block @ matrix.T
+        best = sims.argmax(axis=1)
+        assigned = labels[start : start + 50_000]
+        missing = assigned < 0
+        assigned[missing] = ids[best[missing]]
+        own = np.searchsorted(ids, assigned)
+        similarity[start : start + 50_000] = sims[np.arange(len(block)), own]
+        labels[start : start + 50_000] = assigned
+    labels[similarity < min_similarity] = -1
+
+    keywords: dict[int, list[str]] = {}
+    names: dict[int, str] = {}
+    for t in ids:
+        words = [w for w, _ in (model.get_topic(int(t)) or []) if w]
+        keywords[int(t)] = words[:10]
+    members: dict[int, list[str]] = {int(t): [] for t in ids}
+    for i in np.argsort(-similarity):  # most typical first
+        if labels[i] >= 0 and len(members[int(labels[i])]) < 300:
+            members[int(labels[i])].append(texts[i])
+    phrase_vectors = None
+    if embed_phrases is not None:
+        candidates = sorted({p for t in ids for p, _ in (model.get_topic(int(t)) or [])[:15] if p})
+        if candidates:
+            vectors = normalise(np.asarray(embed_phrases(candidates), dtype=np.float32))
+            phrase_vectors = dict(zip(candidates, vectors, strict=True))
+    for t in ids:
+        names[int(t)] = readable_label(
+            model.get_topic(int(t)) or [], members[int(t)], cents[int(t)], phrase_vectors
+        )
+    names = disambiguate(names, keywords)
+    params = {
+        "seed": seed,
+        "fitted_on": int(len(fit_idx)),
+        "k": int(model.hdbscan_model.k_),
+        "min_cluster_size": int(model.hdbscan_model.min_cluster_size_),
+        "n_neighbors": n_neighbors,
+        "n_components": n_components,
+        "min_similarity": min_similarity,
+    }
+    return ThemeFit(labels, similarity, cents, keywords, names, params)
+
+
+def _words(phrase: str) -> list[str]:
+    return phrase.lower().split()
+
+
+def readable_label(
+    terms: list[tuple[str, float]],
+    texts: list[str],
+    centroid: np.ndarray | None = None,
+    phrase_vectors: dict[str, np.ndarray] | None = None,
+) -> str:
+    """A short phrase a person would write, chosen among the theme's c-TF-IDF terms.
+
+    A candidate scores by how much of the theme's text contains it (coverage), how close
+    its meaning is to the theme's centre (when phrase vectors are given), and its length
+    (2-3 words say more than one); repeats ("card card") and lone negations are out."""
+    if not terms:
+        return "misc"
+    lowered = [t.lower() for t in texts[:300]] or [""]
+    top = max(score for _, score in terms) or 1.0
+    best, best_score = terms[0][0], -1.0
+    for phrase, score in terms[:15]:
+        words = _words(phrase)
+        if (
+            not words
+            or len(set(words)) < len(words)
+            or (len(words) == 1 and words[0] in _NEGATIONS)
+        ):
+            continue
+        if words[0] in _NEGATIONS and len(words) == 2 and words[1] in STOP_WORDS:
+            continue
+        pattern = re.compile(r"\b" + re.escape(phrase.lower()) + r"\b")
+        coverage = sum(1 for t in lowered if pattern.search(t)) / len(lowered)
+        if coverage < 0.03:
+            continue
+        length = {1: 0.75, 2: 1.3, 3: 1.35}.get(len(words), 1.0)
+        if phrase_vectors is not None and centroid is not None and phrase in phrase_vectors:
+            meaning = max(0.0, float(phrase_vectors[phrase] @ centroid))
+            value = meaning * (coverage**0.35) * length * (0.5 + 0.5 * score / top)
+        else:
+            value = (score / top) * (coverage**0.5) * length
+        if value > best_score:
+            best, best_score = phrase, value
+    if len(_words(best)) == 1:
+        # a single word says little; pair it with the next distinct word
+        others = [p for p, _ in terms[:6] if len(_words(p)) == 1 and p != best and p not in best]
+        if others:
+            best = f"{best} / {others[0]}"
+    return best
+
+
+def disambiguate(names: dict[int, str], keywords: dict[int, list[str]]) -> dict[int, str]:
+    """Two themes never share a label: the later one gets its next distinguishing keyword."""
+    counts = Counter(names.values())
+    out = dict(names)
+    for theme, name in names.items():
+        if counts[name] > 1:
+            extra = next((k for k in keywords.get(theme, []) if k not in name), str(theme))
+            out[theme] = f"{name} ({extra})"
+    return out
+
+
+def representative(
+    embeddings: np.ndarray, centroid: np.ndarray, k: int = 3, diversity: float = 0.3
+) -> list[int]:
+    """Indices of ``k`` typical yet different members (maximal marginal relevance)."""
+    if len(embeddings) == 0:
+        return []
+    relevance = embeddings @ centroid
+    chosen = [int(np.argmax(relevance))]
+    while len(chosen) < min(k, len(embeddings)):
+        redundancy = (embeddings @ embeddings[chosen].T).max(axis=1)
+        score = (1 - diversity) * relevance - diversity * redundancy
+        score[chosen] = -np.inf
+        chosen.append(int(np.argmax(score)))
+    return chosen
