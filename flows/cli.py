@@ -502,6 +502,400 @@ def themes_merge(
 
 
 @app.command()
+def weekly(
+    week: Annotated[
+        str | None,
+        typer.Option(help="ISO week to review, e.g. 2026-W47 [default: the latest with data]"),
+    ] = None,
+    departments: Annotated[
+        Path | None,
+        typer.Option(help="Departments YAML [default: the shipped one]", envvar="VOC_DEPARTMENTS"),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Route themes, find failure demand, cost it, flag emerging themes, open and verify issues."""
+    from flows.runtime import quiet_console
+
+    quiet_console()
+    settings = _settings(db, departments=departments)
+    with _friendly_errors():
+        from flows.weekly import run_weekly
+
+        try:
+            summary = run_weekly(settings, week=week)
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+    print_weekly_summary(summary)
+
+
+def print_weekly_summary(summary) -> None:
+    console.print(
+        f"[bold]Weekly review {summary.week}[/bold]: {summary.themes} themes; failure demand {summary.failure_share:.0%} of contacts, "
+        f"£{summary.failure_cost:,.0f} of £{summary.week_cost:,.0f} estimated handling cost"
+    )
+    for line in summary.emerging:
+        console.print(f"  [red]emerging[/red] {line}", markup=True, highlight=False)
+    if summary.triage:
+        console.print(
+            f"  [yellow]needs triage[/yellow] {', '.join(summary.triage)}", highlight=False
+        )
+    console.print(
+        f"  issues: {summary.issues_opened} opened, {summary.issues_refreshed} refreshed, "
+        f"{len(summary.issues_verified)} verified, {len(summary.issues_reopened)} reopened"
+    )
+    for line in summary.issues_verified:
+        console.print(f"  [green]verified[/green] {line}", highlight=False)
+    for line in summary.issues_reopened:
+        console.print(f"  [red]reopened[/red] {line}", highlight=False)
+    for line in summary.opportunities:
+        console.print(f"  [cyan]opportunity[/cyan] {line}", highlight=False)
+
+
+@app.command()
+def run(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest first")],
+    channel: Annotated[str | None, typer.Option(help="survey | complaint | email | call")] = None,
+    embedder: Annotated[str, typer.Option(help="minilm or tfidf")] = "minilm",
+    week: Annotated[
+        str | None, typer.Option(help="ISO week to review [default: the latest]")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Ingest, find themes and review the week, in one go."""
+    settings = _settings(db)
+    with _friendly_errors(), _progress_bar(True):
+        from flows.pipeline import run_pipeline
+
+        result = run_pipeline(
+            [str(p) for p in paths],
+            settings=settings,
+            channel=channel,
+            embedder=embedder,
+            week=week,
+        )
+    print_ingest_summary(result.ingest)
+    console.print(
+        f"themes: {result.topics.themes} ({result.topics.new_themes} new)"
+        if not result.topics.skipped
+        else "themes: unchanged"
+    )
+    print_weekly_summary(result.weekly)
+
+
+@themes_app.command("assign")
+def themes_assign(
+    theme_id: int,
+    department: str,
+    actor: Annotated[str | None, typer.Option(help="Who is making the change")] = None,
+    departments: Annotated[
+        Path | None, typer.Option(help="Departments YAML", envvar="VOC_DEPARTMENTS")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Route a theme to a department; kept across runs and used to teach routing."""
+    from datetime import datetime
+
+    from models.departments import load_departments
+    from warehouse import Warehouse, repo
+
+    settings = _settings(db, departments=departments)
+    book = load_departments(settings.departments)
+    name = book.canonical_name(department) if hasattr(book, "canonical_name") else department
+    with (
+        _friendly_errors(),
+        Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
+    ):
+        try:
+            repo.assign_theme_department(
+                con,
+                theme_id,
+                name or department,
+                _actor(actor),
+                datetime.now(),
+                departments=set(book.names),
+            )
+        except (KeyError, ValueError) as exc:
+            err.print(f"[red]error:[/red] {exc.args[0]}")
+            raise typer.Exit(1) from None
+    console.print(
+        f"theme {theme_id} → {name or department} (routing will learn from this)", highlight=False
+    )
+
+
+@themes_app.command("demand")
+def themes_demand(
+    theme_id: int,
+    demand_type: Annotated[str, typer.Argument(help="failure or value")],
+    reason: Annotated[str | None, typer.Option(help="Why")] = None,
+    actor: Annotated[str | None, typer.Option(help="Who is making the change")] = None,
+    db: DbOption = None,
+) -> None:
+    """Override whether a theme is failure or value demand; later runs keep it."""
+    from datetime import datetime
+
+    from warehouse import Warehouse, repo
+
+    settings = _settings(db)
+    with (
+        _friendly_errors(),
+        Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
+    ):
+        try:
+            repo.set_theme_demand(
+                con, theme_id, demand_type, _actor(actor), datetime.now(), reason=reason
+            )
+        except (KeyError, ValueError) as exc:
+            err.print(f"[red]error:[/red] {exc.args[0]}")
+            raise typer.Exit(1) from None
+    console.print(f"theme {theme_id} is {demand_type} demand")
+
+
+issues_app = typer.Typer(
+    help="The issue tracker: list and update issues (the same write path as the dashboard).",
+    no_args_is_help=True,
+)
+app.add_typer(issues_app, name="issues")
+
+
+@issues_app.command("list")
+def issues_list(
+    department: Annotated[str | None, typer.Option(help="Only this department's issues")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="new | acknowledged | in_progress | fixed | verified | reopened | closed"
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Issues, most urgent first."""
+    from datetime import date
+
+    from warehouse import Warehouse, tracker
+
+    settings = _settings(db)
+    if status and status not in tracker.STATUSES:
+        raise typer.BadParameter(
+            f"status must be one of {', '.join(tracker.STATUSES)}", param_hint="--status"
+        )
+    with (
+        _friendly_errors(),
+        Warehouse(settings.db, lock_timeout=settings.lock_timeout).read() as con,
+    ):
+        issues = tracker.list_issues(con, department=department, status=status)
+    table = Table(title=f"Issues{' — ' + department if department else ''}")
+    for col, justify in [
+        ("id", "right"),
+        ("theme", "left"),
+        ("department", "left"),
+        ("status", "left"),
+        ("prio", "left"),
+        ("owner", "left"),
+        ("due", "left"),
+        ("£/week", "right"),
+        ("why", "left"),
+    ]:
+        table.add_column(col, justify=justify, overflow="fold")
+    today = date.today()
+    for r in issues.iter_rows(named=True):
+        overdue = (
+            r["due_date"] is not None
+            and r["due_date"] < today
+            and r["status"] not in ("verified", "closed")
+        )
+        due = f"[red]{r['due_date']} overdue[/red]" if overdue else str(r["due_date"] or "")
+        table.add_row(
+            str(r["issue_id"]),
+            r["theme_label"] or r["title"],
+            r["department"] or "triage",
+            r["status"],
+            r["priority"],
+            r["owner"] or "",
+            due,
+            f"{r['weekly_cost'] or 0:,.0f}",
+            (r["verification"] or r["opened_reason"] or "")[:160],
+        )
+    console.print(table)
+
+
+@issues_app.command("update")
+def issues_update(
+    issue_id: int,
+    status: Annotated[
+        str | None,
+        typer.Option(help="new | acknowledged | in_progress | fixed | reopened | closed"),
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Who is on it")] = None,
+    priority: Annotated[str | None, typer.Option(help="P1 .. P4")] = None,
+    due: Annotated[str | None, typer.Option(help="Due date, e.g. 2026-12-01")] = None,
+    root_cause: Annotated[
+        str | None, typer.Option("--root-cause", help="What caused the contacts")
+    ] = None,
+    action: Annotated[str | None, typer.Option(help="What is being done")] = None,
+    note: Annotated[str | None, typer.Option(help="A note for the issue's history")] = None,
+    fixed_on: Annotated[
+        str | None,
+        typer.Option("--fixed-on", help="When the fix went live, if not now (with --status fixed)"),
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Who is making the change")] = None,
+    db: DbOption = None,
+) -> None:
+    """Change an issue; every change lands in its history (issue_events)."""
+    from datetime import date, datetime
+
+    from warehouse import Warehouse, tracker
+
+    settings = _settings(db)
+    try:
+        due_date = date.fromisoformat(due) if due else None
+        at = datetime.fromisoformat(fixed_on) if fixed_on else datetime.now()
+    except ValueError as exc:
+        raise typer.BadParameter(f"use ISO dates such as 2026-12-01 ({exc})") from None
+    if fixed_on and status != "fixed":
+        raise typer.BadParameter("--fixed-on goes with --status fixed")
+    change = tracker.IssueChange(
+        status=status,
+        owner=owner,
+        priority=priority,
+        due_date=due_date,
+        root_cause=root_cause,
+        action=action,
+        note=note,
+    )
+    with (
+        _friendly_errors(),
+        Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
+    ):
+        try:
+            row = tracker.update_issue(con, issue_id, change, _actor(actor), at)
+        except tracker.IssueError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
+    console.print(
+        f"issue {issue_id}: {row['status']}, {row['priority']}, owner {row['owner'] or '-'}, due {row['due_date'] or '-'}",
+        highlight=False,
+    )
+
+
+@issues_app.command("history")
+def issues_history(issue_id: int, db: DbOption = None) -> None:
+    """Every change to an issue: who, when, what."""
+    from warehouse import Warehouse, tracker
+
+    settings = _settings(db)
+    with (
+        _friendly_errors(),
+        Warehouse(settings.db, lock_timeout=settings.lock_timeout).read() as con,
+    ):
+        history = tracker.issue_history(con, issue_id)
+    for r in history.iter_rows(named=True):
+        console.print(
+            f"{r['at']:%Y-%m-%d %H:%M}  {r['actor']}: {r['field']} {r['old_value'] or ''} → {r['new_value'] or ''}"
+            + (f"  “{r['note']}”" if r["note"] else ""),
+            highlight=False,
+            markup=False,
+        )
+
+
+EXPORTS = ("issues", "themes", "weekly", "chargeback", "opportunities", "quarantine")
+
+
+@app.command()
+def export(
+    what: Annotated[str, typer.Argument(help=" | ".join(EXPORTS))],
+    format_: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="Output file [default: <what>.<format>]")] = None,
+    db: DbOption = None,
+) -> None:
+    """Write a table out for a spreadsheet or another tool."""
+    from warehouse import Warehouse, repo
+
+    if what not in EXPORTS:
+        raise typer.BadParameter(f"choose one of {', '.join(EXPORTS)}")
+    if format_ not in ("csv", "parquet"):
+        raise typer.BadParameter("choose csv or parquet", param_hint="--format")
+    settings = _settings(db)
+    target = out or Path(f"{what}.{format_}")
+    with (
+        _friendly_errors(),
+        Warehouse(settings.db, lock_timeout=settings.lock_timeout).read() as con,
+    ):
+        frame = repo.export_frame(con, what)
+    if format_ == "csv":
+        import polars as pl
+
+        # CSV has no lists: keywords and the like become "a; b; c"
+        lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
+        frame = frame.with_columns(
+            pl.col(c).list.eval(pl.element().cast(pl.String)).list.join("; ") for c in lists
+        )
+        frame.write_csv(target)
+    else:
+        frame.write_parquet(target)
+    console.print(f"{frame.height:,} rows → {target}")
+
+
+@app.command()
+def serve(
+    inbox: Annotated[
+        Path | None,
+        typer.Option(help="Folder swept for new files [default: VOC_INBOX or data/inbox]"),
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="Time zone of the schedules [default: VOC_TIMEZONE or UTC]")
+    ] = None,
+    port: Annotated[
+        int, typer.Option(help="Port of the Prefect server started when PREFECT_API_URL is not set")
+    ] = 4200,
+    sweep_cron: Annotated[str, typer.Option(help="When the inbox is swept")] = "0 * * * *",
+    weekly_cron: Annotated[str, typer.Option(help="When the weekly review runs")] = "0 6 * * 1",
+    embedder: Annotated[str, typer.Option(help="minilm or tfidf")] = "minilm",
+    db: DbOption = None,
+) -> None:
+    """Run on a schedule: an hourly inbox sweep and the weekly review every Monday 06:00."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    settings = _settings(db, inbox=inbox, timezone=timezone)
+    try:
+        ZoneInfo(settings.timezone)
+    except ZoneInfoNotFoundError:
+        raise typer.BadParameter(
+            f"unknown time zone {settings.timezone!r} (use e.g. Europe/London)",
+            param_hint="--timezone",
+        ) from None
+    from flows.serve import serve_forever, start_server, stop_server
+
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print(f"Starting a Prefect server on port {port} …")
+        server, api = start_server(port)
+        os.environ["PREFECT_API_URL"] = api
+    api = os.environ["PREFECT_API_URL"]
+    console.print(
+        f"Prefect UI: {api.removesuffix('/api')}  (deployments voc-inbox-sweep/inbox-sweep and voc-weekly-schedule/weekly-review)"
+    )
+    console.print(
+        f"Sweeping {settings.inbox.resolve()} on '{sweep_cron}', reviewing on '{weekly_cron}' ({settings.timezone}); Ctrl+C stops."
+    )
+    try:
+        serve_forever(
+            str(settings.inbox.resolve()),
+            str(settings.db.resolve()),
+            str(settings.departments.resolve()),
+            timezone=settings.timezone,
+            sweep_cron=sweep_cron,
+            weekly_cron=weekly_cron,
+            embedder=embedder,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server is not None:
+            stop_server(server)
+
+
+@app.command()
 def dashboard(
     port: Annotated[int, typer.Option(help="Port to serve on")] = 8501,
     address: Annotated[
@@ -552,9 +946,13 @@ def demo(
     inbox: Annotated[Path, typer.Option(help="Where the sample inbox is written")] = Path(
         "data/demo/inbox"
     ),
+    embedder: Annotated[
+        str, typer.Option(help="minilm (default) or tfidf (faster, no torch)")
+    ] = "minilm",
+    port: Annotated[int, typer.Option(help="Dashboard port")] = 8501,
     db: DbOption = None,
 ) -> None:
-    """Make the sample company's inbox, run the whole pipeline on it, show the results."""
+    """Make the sample company's inbox, run the whole pipeline on it, open the dashboard."""
     from flows.sample import generate_sample
 
     settings = _settings(db)
@@ -577,10 +975,57 @@ def demo(
 
         results = run_ingest([str(inbox)], settings=settings)
     print_ingest_summary(results, title="Sample inbox ingested")
-    status(db=settings.db)
-    if not no_dashboard:
+    console.print(
+        f"[bold]Finding themes[/bold] with {embedder} (first run embeds every contact; later runs only new ones)…"
+    )
+    with _friendly_errors(), _progress_bar(True):
+        from flows.topics import run_topics
+
+        summary = run_topics(settings, embedder=embedder)
+    if not summary.skipped:
         console.print(
-            "[yellow]The dashboard is not built yet; this demo stops after ingest.[/yellow]"
+            f"  {summary.items:,} contacts → {summary.themes} themes, {summary.unclassified_share:.1%} unclassified"
+        )
+    console.print(
+        "[bold]Replaying the weekly reviews[/bold] W40–W47, with the tracker updates Lumen's people made…"
+    )
+    with _friendly_errors(), _progress_bar(True):
+        from flows.pipeline import run_demo_replay
+        from flows.runtime import quiet_console
+
+        quiet_console()
+        reviews = run_demo_replay(settings, manifest)
+    for review in reviews:
+        emerging = (
+            f"; emerging: {'; '.join(e.split(':')[0] for e in review.emerging)}"
+            if review.emerging
+            else ""
+        )
+        verified = f"; verified: {len(review.issues_verified)}" if review.issues_verified else ""
+        console.print(
+            f"  {review.week}: failure demand {review.failure_share:.0%}, £{review.week_cost:,.0f}, {review.issues_opened} issue(s) opened{emerging}{verified}",
+            highlight=False,
+        )
+    print_weekly_summary(reviews[-1])
+    _ensure_demo_users(settings)
+    if no_dashboard:
+        console.print(f"Done. Start the dashboard with: voc dashboard --db {settings.db}")
+        return
+    dashboard(port=port, address="127.0.0.1", db=settings.db)
+
+
+def _ensure_demo_users(settings) -> None:
+    try:
+        from dashboard.auth import DEMO_PASSWORD, ensure_demo_users
+    except ImportError:  # the dashboard is optional for the pipeline
+        return
+    from warehouse import Warehouse
+
+    users = ensure_demo_users(Warehouse(settings.db, lock_timeout=settings.lock_timeout))
+    if users:
+        console.print(
+            f"Demo sign-ins (password [bold]{DEMO_PASSWORD}[/bold]): " + ", ".join(users),
+            highlight=False,
         )
 
 

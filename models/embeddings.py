@@ -122,9 +122,8 @@ class TfidfSvdEmbedder:
     def _try_load(self) -> None:
         path = self._path()
         if path and path.exists():
-            blob = path.read_bytes()
-            self._pipeline = pickle.loads(blob)  # noqa: S301 - our own file under data/
-            self._fingerprint = hashlib.sha256(blob).hexdigest()[:10]
+            self._pipeline = pickle.loads(path.read_bytes())  # noqa: S301 - our own file under data/
+            self._fingerprint = _fingerprint(self._pipeline)
 
     def fit(self, texts: Sequence[str]) -> TfidfSvdEmbedder:
         from sklearn.decomposition import TruncatedSVD
@@ -144,7 +143,7 @@ class TfidfSvdEmbedder:
         pipeline.fit(list(texts))
         blob = pickle.dumps(pipeline)
         self._pipeline = pipeline
-        self._fingerprint = hashlib.sha256(blob).hexdigest()[:10]
+        self._fingerprint = _fingerprint(pipeline)
         path = self._path()
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,6 +163,18 @@ class TfidfSvdEmbedder:
         if progress:
             progress(len(texts))
         return _normalise(vectors)
+
+
+def _fingerprint(pipeline) -> str:
+    """What the fitted model computes, not how pickle happened to lay it out (a stop-word
+    set pickles in a different order in every process)."""
+    vectorizer, svd = pipeline[0], pipeline[-1]
+    h = hashlib.sha256()
+    for term, index in sorted(vectorizer.vocabulary_.items()):
+        h.update(f"{term}\x1f{index}\x1e".encode())
+    h.update(np.ascontiguousarray(vectorizer.idf_, dtype=np.float64).tobytes())
+    h.update(np.ascontiguousarray(svd.components_, dtype=np.float64).round(10).tobytes())
+    return h.hexdigest()[:10]
 
 
 EMBEDDERS = ("minilm", "tfidf")

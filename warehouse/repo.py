@@ -409,3 +409,16 @@ def set_theme_demand(
         },
     )
     record_theme_event(con, theme_id, actor, "demand_type", current["demand_type"], demand_type, at)
+
+
+def majority_theme_of_sources(con: duckdb.DuckDBPyConnection, source_refs: list[str]) -> int | None:
+    frame = fetch_frame(con, q("majority_theme_of_sources"), {"refs": source_refs})
+    return int(frame["theme_id"][0]) if frame.height else None
+
+
+def export_frame(con: duckdb.DuckDBPyConnection, what: str) -> pl.DataFrame:
+    """A whole table for ``voc export``; ``what`` picks one of the fixed export queries."""
+    names = {"issues", "themes", "weekly", "chargeback", "opportunities", "quarantine"}
+    if what not in names:
+        raise ValueError(f"nothing to export called {what!r}")
+    return fetch_frame(con, q(f"export_{what}"))

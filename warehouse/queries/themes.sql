@@ -167,3 +167,10 @@ SELECT theme_id, label, label_source, keywords, department, department_confidenc
        department_source, demand_type, demand_subtype, demand_reason, demand_source,
        status, merged_into, size, first_seen, last_seen
 FROM themes WHERE theme_id = $theme_id;
+
+-- name: majority_theme_of_sources
+-- the theme most of the records with these source refs belong to
+SELECT ft.theme_id, count(*) AS n
+FROM feedback AS f JOIN feedback_themes AS ft USING (feedback_id)
+WHERE list_contains($refs, f.source_ref) AND ft.theme_id <> 0
+GROUP BY ft.theme_id ORDER BY n DESC LIMIT 1;

@@ -1,0 +1,179 @@
+"""Chained runs: ``voc run`` (ingest → topics → weekly) and the demo's replay of the
+sample company's eight weeks, with the tracker actions people would have taken."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+
+import flows.runtime  # noqa: F401  (environment first)
+from flows.config import Settings, load_settings
+from flows.ingest import FileResult, ingest_flow
+from flows.runtime import make_task_runner
+from flows.topics import TopicSummary, topics_flow
+from flows.weekly import (
+    WeeklySummary,
+    compute_review,
+    iso_week,
+    route_and_classify,
+    weekly_flow,
+    write_review,
+)
+from warehouse import Warehouse, repo, tracker
+
+
+@dataclass
+class PipelineResult:
+    ingest: list[FileResult]
+    topics: TopicSummary
+    weekly: WeeklySummary
+
+
+@flow(name="voc-pipeline", log_prints=False, validate_parameters=False)
+def pipeline_flow(
+    paths: list[str],
+    db: str,
+    channel: str | None = None,
+    embedder: str = "minilm",
+    week: str | None = None,
+    departments: str | None = None,
+) -> PipelineResult:
+    settings = load_settings(db=Path(db))
+    runner = make_task_runner(settings.task_runner, settings.max_workers, settings.dask_address)
+    ingested = ingest_flow.with_options(task_runner=runner)(paths=paths, channel=channel, db=db)
+    topics = topics_flow(db=db, embedder=embedder)
+    weekly = weekly_flow(db=db, week=week, departments=departments or str(settings.departments))
+    return PipelineResult(ingested, topics, weekly)
+
+
+def run_pipeline(
+    paths: list[str],
+    *,
+    settings: Settings,
+    channel: str | None = None,
+    embedder: str = "minilm",
+    week: str | None = None,
+) -> PipelineResult:
+    return pipeline_flow(
+        paths=paths,
+        db=str(settings.db),
+        channel=channel,
+        embedder=embedder,
+        week=week,
+        departments=str(settings.departments),
+    )
+
+
+# ------------------------------------------------------------------------------ the demo
+@dataclass
+class StoryStep:
+    """A tracker action the sample company's people take during the replay; it is applied
+    before the review of the week in which it happened is run."""
+
+    status: str
+    at: datetime
+    note: str
+    root_cause: str | None = None
+    action: str | None = None
+
+
+def login_fix_story(fix_shipped: date) -> list[StoryStep]:
+    """Digital acknowledges the login issue, works on it and ships a fix on the Monday the
+    sample's login contacts stop; the reviews after that must verify it."""
+    day = datetime.combine(fix_shipped, datetime.min.time())
+    return [
+        StoryStep(
+            "acknowledged",
+            day - timedelta(days=8, hours=-10),
+            "Seen it: the app's password reset link expires before the e-mail arrives.",
+        ),
+        StoryStep(
+            "in_progress",
+            day - timedelta(days=4, hours=-15),
+            "Fix in test: reset links now last 24 hours.",
+            root_cause="Reset links expired after 10 minutes while the e-mail provider queued messages for up to 30.",
+            action="Extend reset links to 24 hours; alert when the e-mail queue is delayed.",
+        ),
+        StoryStep("fixed", day + timedelta(hours=9), "Released to all customers this morning."),
+    ]
+
+
+def _theme_of_sources(warehouse: Warehouse, source_refs: list[str]) -> int | None:
+    with warehouse.read() as con:
+        return repo.majority_theme_of_sources(con, source_refs)
+
+
+@flow(name="voc-demo-replay", log_prints=False, validate_parameters=False)
+def demo_replay_flow(
+    db: str,
+    departments: str,
+    weeks: list[str],
+    fixed_theme_refs: list[str],
+    fix_shipped: str | None,
+    head_of: str = "head.digital",
+) -> list[WeeklySummary]:
+    """Review each sample week in order, as the company would have week by week."""
+    logger = get_run_logger()
+    settings = load_settings(db=Path(db))
+    warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
+    routing = route_and_classify(db, departments)
+    story = login_fix_story(date.fromisoformat(fix_shipped)) if fix_shipped else []
+    theme = _theme_of_sources(warehouse, fixed_theme_refs) if fixed_theme_refs else None
+    summaries = []
+    for week in weeks:
+        monday = date.fromisocalendar(int(week[:4]), int(week.split("W")[1]), 1)
+        for step in [
+            s
+            for s in story
+            if s.at < datetime.combine(monday + timedelta(days=7), datetime.min.time())
+        ]:
+            story.remove(step)
+            if theme is None:
+                continue
+            with warehouse.write() as con:
+                issue = tracker.open_issue_for_theme(con, theme)
+                if issue is None:
+                    continue
+                tracker.update_issue(
+                    con,
+                    issue["issue_id"],
+                    tracker.IssueChange(
+                        status=step.status,
+                        owner=head_of,
+                        root_cause=step.root_cause,
+                        action=step.action,
+                        note=step.note,
+                    ),
+                    head_of,
+                    step.at,
+                )
+                logger.info("demo: %s set issue #%d to %s", head_of, issue["issue_id"], step.status)
+        review = compute_review(db, departments, monday, routing)
+        summaries.append(write_review(db, review, routing, str(uuid.uuid4()), datetime.now()))
+        logger.info("demo: reviewed %s", iso_week(monday))
+    return summaries
+
+
+def run_demo_replay(settings: Settings, manifest) -> list[WeeklySummary]:
+    """Replay the sample's weeks: the fixed theme's issue is found by where the manifest's
+    contacts of that theme ended up, not by its label."""
+    fixed_key = manifest.fix.get("theme")
+    refs = [
+        c.source_id.strip("<>")
+        for c in manifest.contacts
+        if c.theme == fixed_key and c.channel != "call"
+    ]
+    return demo_replay_flow(
+        db=str(settings.db),
+        departments=str(settings.departments),
+        weeks=list(manifest.weeks),
+        fixed_theme_refs=refs,
+        fix_shipped=manifest.fix.get("shipped_on"),
+    )
+
+
+__all__ = ["PipelineResult", "run_demo_replay", "run_pipeline"]

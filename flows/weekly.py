@@ -1,0 +1,914 @@
+"""The weekly review: themes become action.
+
+For one ISO week (default: the latest with data) the flow
+
+1. routes every theme to the department that owns it (analysts' choices stand and teach
+   routing), classifies it as failure or value demand, and routes every item;
+2. computes weekly theme metrics for every week up to the reviewed one: volume, share,
+   the emerging-theme test against the theme's own trailing rate, scores and NPS effect,
+   repeat contacts, estimated cost; the chargeback of failure demand per department; the
+   self-service and proactive-notice opportunities of the week;
+3. opens or refreshes one issue per theme that matters (cost, growth, score impact), and
+   checks fixed issues: a real fall in the theme's contact rate verifies them, no fall
+   reopens them with the evidence; scores before and after for customers whose issue was
+   resolved (service recovery).
+
+Everything is computed with no connection held and written in one transaction; issue
+changes go through the tracker, re-reading each issue inside that transaction so an edit
+made on the dashboard meanwhile is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+import flows.runtime  # noqa: F401  (environment first)
+from flows.config import Settings, load_settings
+from warehouse import Warehouse, repo, tracker
+from warehouse.sql import q
+
+TRIAGE = "Needs triage"
+# share of a theme's contacts a remedy is assumed to prevent (stated on every opportunity)
+DEFLECTION = {"self_service": 0.40, "proactive_notice": 0.50}
+DUE_DAYS = {"P1": 7, "P2": 14, "P3": 28, "P4": 42}
+MIN_ISSUE_COST = 100.0  # a failure-demand theme costing less a week does not open an issue
+NPS_IMPACT = -1.5  # or costs this many NPS points
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def parse_week(value: str | None, latest: date | None) -> date:
+    """``2026-W47`` (or a date inside the week) → its Monday; None → the latest week."""
+    if value is None:
+        if latest is None:
+            raise ValueError("there is no feedback yet: ingest some first")
+        return latest
+    value = value.strip()
+    try:
+        if "W" in value.upper():
+            year, week = value.upper().split("-W")
+            return date.fromisocalendar(int(year), int(week), 1)
+        day = date.fromisoformat(value)
+        return day - timedelta(days=day.weekday())
+    except ValueError:
+        raise ValueError(
+            f"week {value!r} is not an ISO week like 2026-W47 or a date like 2026-11-16"
+        ) from None
+
+
+def iso_week(monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@dataclass
+class WeeklySummary:
+    week: str
+    themes: int = 0
+    emerging: list[str] = field(default_factory=list)
+    triage: list[str] = field(default_factory=list)
+    issues_opened: int = 0
+    issues_refreshed: int = 0
+    issues_verified: list[str] = field(default_factory=list)
+    issues_reopened: list[str] = field(default_factory=list)
+    failure_share: float = 0.0
+    week_cost: float = 0.0
+    failure_cost: float = 0.0
+    opportunities: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------ routing
+def _vectors(column: pl.Series) -> np.ndarray:
+    if column.len() == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    return column.list.to_array(len(column[0])).to_numpy().astype(np.float32, copy=False)
+
+
+def embedder_for(name: str | None, settings: Settings):
+    from models.embeddings import get_embedder
+
+    kind = "tfidf" if name and name.startswith("tfidf") else "minilm"
+    embedder = get_embedder(kind, model_dir=settings.db.parent / "models")
+    if name and embedder.name != name:
+        raise RuntimeError(
+            f"themes were found with {name} but that model is not available here ({embedder.name}); run `voc topics` again"
+        )
+    return embedder
+
+
+@dataclass
+class Routing:
+    themes: (
+        pl.DataFrame
+    )  # theme_id, department, confidence, source, demand_type, demand_subtype, demand_reason
+    items: pl.DataFrame  # feedback_id, department, confidence, source
+
+
+@task(cache_policy=NO_CACHE)
+def route_and_classify(db: str, departments: str, samples_per_theme: int = 20) -> Routing:
+    """Departments and demand types for themes, departments for items (no writes)."""
+    from models.demand import classify_theme
+    from models.departments import load_departments
+    from models.routing import LabelledExample, Router, item_departments
+
+    logger = get_run_logger()
+    settings = load_settings(db=Path(db))
+    book = load_departments(Path(departments))
+    warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
+    with warehouse.read() as con:
+        rows = con.execute(q("last_topic_embedder")).fetchall()
+        model = rows[0][0] if rows else None
+        themes = repo.fetch_frame(con, q("themes_for_review"))
+        if model is None or themes.height == 0:
+            return Routing(
+                pl.DataFrame(schema=_THEME_ROUTE_SCHEMA), pl.DataFrame(schema=_ITEM_ROUTE_SCHEMA)
+            )
+        samples = repo.fetch_frame(
+            con, q("theme_samples"), {"model": model, "per_theme": samples_per_theme}
+        )
+        examples = repo.fetch_frame(con, q("routing_examples"))
+        calibration = repo.fetch_frame(
+            con, q("calibration_vectors"), {"model": model, "limit": 2000}
+        )
+        items = repo.fetch_frame(con, q("item_vectors"), {"model": model})
+    embedder = embedder_for(model, settings)
+    router = Router(
+        book,
+        embedder,
+        examples=[
+            LabelledExample(r["text"], r["department"], r["weight"])
+            for r in examples.iter_rows(named=True)
+            if r["department"] in book
+        ],
+    )
+    if calibration.height:
+        router.calibrate(vectors=_vectors(calibration["vector"]))
+
+    by_theme = {t: g for (t,), g in samples.group_by("theme_id", maintain_order=True)}
+    theme_rows = []
+    for theme in themes.iter_rows(named=True):
+        group = by_theme.get(theme["theme_id"])
+        texts = group["text"].to_list() if group is not None else []
+        vectors = _vectors(group["vector"]) if group is not None else None
+        route = router.route_theme(theme["label"], theme["keywords"] or [], texts, vectors)
+        verdict = classify_theme(theme["label"], theme["keywords"] or [], texts)
+        theme_rows.append(
+            {
+                "theme_id": theme["theme_id"],
+                "department": route.department,
+                "confidence": float(route.confidence),
+                "source": "model" if route.department else "triage",
+                "best_guess": route.best_guess,
+                "demand_type": verdict.demand_type
+                if verdict.demand_type in ("failure", "value")
+                else None,
+                "demand_subtype": verdict.sub_kind,
+                "demand_reason": verdict.reason,
+            }
+        )
+    theme_routes = pl.DataFrame(theme_rows, schema=_THEME_ROUTE_SCHEMA)
+    # analysts' choices stand
+    keep = themes.select(
+        "theme_id",
+        "department",
+        "department_confidence",
+        "department_source",
+        "demand_type",
+        "demand_subtype",
+        "demand_source",
+    )
+    theme_routes = theme_routes.join(keep, on="theme_id", how="left", suffix="_stored").select(
+        "theme_id",
+        pl.when(pl.col("department_source") == "analyst")
+        .then(pl.col("department_stored"))
+        .otherwise(pl.col("department"))
+        .alias("department"),
+        pl.when(pl.col("department_source") == "analyst")
+        .then(pl.col("department_confidence"))
+        .otherwise(pl.col("confidence"))
+        .alias("confidence"),
+        pl.when(pl.col("department_source") == "analyst")
+        .then(pl.lit("analyst"))
+        .otherwise(pl.col("source"))
+        .alias("source"),
+        "best_guess",
+        pl.when(pl.col("demand_source") == "analyst")
+        .then(pl.col("demand_type_stored"))
+        .otherwise(pl.col("demand_type"))
+        .alias("demand_type"),
+        pl.when(pl.col("demand_source") == "analyst")
+        .then(pl.col("demand_subtype_stored"))
+        .otherwise(pl.col("demand_subtype"))
+        .alias("demand_subtype"),
+        "demand_reason",
+        pl.col("demand_source").fill_null("model").alias("demand_source"),
+    )
+    logger.info(
+        "routing: %d theme(s), %d to triage",
+        theme_routes.height,
+        int((theme_routes["department"].is_null()).sum()),
+    )
+
+    # items keep their theme's department unless they clearly belong elsewhere
+    theme_dept = dict(
+        zip(theme_routes["theme_id"].to_list(), theme_routes["department"].to_list(), strict=True)
+    )
+    theme_conf = dict(
+        zip(theme_routes["theme_id"].to_list(), theme_routes["confidence"].to_list(), strict=True)
+    )
+    parts = []
+    for start in range(0, items.height, 20_000):
+        chunk = items.slice(start, 20_000)
+        scores = router.score_texts(chunk["text"].to_list(), _vectors(chunk["vector"]))
+        owners = [theme_dept.get(t) for t in chunk["theme_id"].to_list()]
+        departments_, sources = item_departments(
+            np.array(owners, dtype=object), scores.department, scores.confidence, scores.margin
+        )
+        confidence = np.where(
+            np.asarray(sources) == "item",
+            scores.confidence,
+            [theme_conf.get(t, 0.0) or 0.0 for t in chunk["theme_id"].to_list()],
+        )
+        parts.append(
+            pl.DataFrame(
+                {
+                    "feedback_id": chunk["feedback_id"],
+                    "department": list(departments_),
+                    "confidence": confidence.astype(float),
+                    "source": list(sources),
+                },
+                schema=_ITEM_ROUTE_SCHEMA,
+            )
+        )
+    item_routes = pl.concat(parts) if parts else pl.DataFrame(schema=_ITEM_ROUTE_SCHEMA)
+    return Routing(theme_routes, item_routes)
+
+
+_THEME_ROUTE_SCHEMA = {
+    "theme_id": pl.Int32,
+    "department": pl.String,
+    "confidence": pl.Float64,
+    "source": pl.String,
+    "best_guess": pl.String,
+    "demand_type": pl.String,
+    "demand_subtype": pl.String,
+    "demand_reason": pl.String,
+}
+_ITEM_ROUTE_SCHEMA = {
+    "feedback_id": pl.String,
+    "department": pl.String,
+    "confidence": pl.Float64,
+    "source": pl.String,
+}
+
+
+# ------------------------------------------------------------------------------ metrics
+@dataclass
+class Review:
+    week: date
+    theme_weekly: pl.DataFrame
+    channel_weekly: pl.DataFrame
+    chargeback: pl.DataFrame
+    opportunities: pl.DataFrame
+    issue_candidates: pl.DataFrame  # themes that matter this week
+    verifications: list[dict]
+    service_recovery: pl.DataFrame
+    departments: pl.DataFrame
+    summary: WeeklySummary
+
+
+def _cost_frame(book) -> pl.DataFrame:
+    rows = [
+        {
+            "department": r["department"] if r["department"] is not None else TRIAGE,
+            "channel": r["channel"],
+            "unit_cost": float(r["cost_per_contact"]),
+        }
+        for r in book.cost_rows()
+    ]
+    return pl.DataFrame(
+        rows, schema={"department": pl.String, "channel": pl.String, "unit_cost": pl.Float64}
+    )
+
+
+def build_review(
+    facts: pl.DataFrame,
+    routing: Routing,
+    book,
+    week: date,
+    labels: dict[int, str],
+    fixed: pl.DataFrame,
+    recovery_rows: pl.DataFrame,
+) -> Review:
+    """All the weekly tables from the contact facts (pure: tested without a database)."""
+    from models.trends import emerging_themes, mark_repeat_contacts, theme_nps_effects, verify_fix
+
+    until = week + timedelta(days=7)
+    themes = routing.themes
+    facts = (
+        facts.drop("department", "demand_type", "demand_subtype")
+        .join(
+            themes.select("theme_id", "department", "demand_type", "demand_subtype"),
+            on="theme_id",
+            how="left",
+        )
+        .with_columns(pl.col("department").fill_null(TRIAGE))
+    )
+    costs = _cost_frame(book)
+    default_costs = costs.filter(pl.col("department") == TRIAGE).select(
+        "channel", pl.col("unit_cost").alias("default_cost")
+    )
+    facts = (
+        facts.join(costs, on=["department", "channel"], how="left")
+        .join(default_costs, on="channel", how="left")
+        .with_columns(pl.coalesce("unit_cost", "default_cost", pl.lit(0.0)).alias("cost"))
+        .drop("unit_cost", "default_cost")
+    )
+    is_nps = pl.col("score_kind") == "nps"
+    is_csat = pl.col("score_kind").is_in(["csat", "rating"])
+    channel_weekly = (
+        facts.group_by("week_start", "theme_id", "channel")
+        .agg(
+            volume=pl.len(),
+            est_cost=pl.col("cost").sum(),
+            scored=pl.col("score").is_not_null().sum(),
+            score_sum=pl.col("score").sum(),
+            promoters=(is_nps & (pl.col("score") >= 9)).sum(),
+            detractors=(is_nps & (pl.col("score") <= 6)).sum(),
+            nps_responses=is_nps.sum(),
+        )
+        .sort("week_start", "theme_id", "channel")
+    )
+
+    counts = facts.group_by("week_start", "theme_id").agg(volume=pl.len())
+    totals = facts.group_by("week_start").agg(total=pl.len())
+    emerging = emerging_themes(counts, totals)
+    marked = mark_repeat_contacts(
+        facts.select("feedback_id", "customer_ref", "theme_id", "received_at", "week_start")
+    )
+    repeats = marked.group_by("week_start", "theme_id").agg(
+        repeat_contacts=pl.col("is_repeat").sum()
+    )
+    per_theme = facts.group_by("week_start", "theme_id").agg(
+        volume=pl.len(),
+        est_cost=pl.col("cost").sum(),
+        scored=pl.col("score").is_not_null().sum(),
+        avg_score=pl.col("score").filter(is_nps).mean(),
+        csat=pl.col("score").filter(is_csat).mean(),
+    )
+    effects = []
+    for (wk,), group in facts.filter(is_nps & pl.col("score").is_not_null()).group_by("week_start"):
+        eff = theme_nps_effects(group, score="score", theme="theme_id", key="feedback_id")
+        effects.append(
+            eff.select("theme_id", "nps", "nps_effect").with_columns(
+                pl.lit(wk).cast(pl.Date).alias("week_start")
+            )
+        )
+    nps_frame = (
+        pl.concat(effects)
+        if effects
+        else pl.DataFrame(
+            schema={
+                "theme_id": pl.Int32,
+                "nps": pl.Float64,
+                "nps_effect": pl.Float64,
+                "week_start": pl.Date,
+            }
+        )
+    )
+    meta = themes.select("theme_id", "department", "demand_type")
+    theme_weekly = (
+        per_theme.join(
+            emerging.select(
+                "week_start",
+                "theme_id",
+                "share",
+                "share_ci_low",
+                "share_ci_high",
+                "trailing_share",
+                "trailing_weeks",
+                "rate_ratio",
+                "ratio_ci_low",
+                "ratio_ci_high",
+                "p_value",
+                "q_value",
+                "is_new",
+                "is_emerging",
+                pl.col("reason").alias("emerging_reason"),
+            ),
+            on=["week_start", "theme_id"],
+            how="left",
+        )
+        .join(repeats, on=["week_start", "theme_id"], how="left")
+        .join(
+            nps_frame.with_columns(pl.col("theme_id").cast(pl.Int32)),
+            on=["week_start", "theme_id"],
+            how="left",
+        )
+        .join(meta, on="theme_id", how="left")
+        .join(totals, on="week_start", how="left")
+        .with_columns(
+            pl.coalesce("share", pl.col("volume") / pl.col("total")).alias("share"),
+            (pl.col("share") / pl.col("trailing_share") - 1).alias("change_vs_trailing"),
+            pl.col("is_emerging").fill_null(False),
+            pl.col("is_new").fill_null(False),
+            pl.col("repeat_contacts").fill_null(0),
+            (pl.col("repeat_contacts").fill_null(0) / pl.col("volume")).alias("repeat_rate"),
+        )
+        .drop("total")
+        .sort("week_start", "theme_id")
+    )
+    theme_weekly = theme_weekly.with_columns(
+        pl.when(pl.col("trailing_share") > 0)
+        .then(pl.col("share") / pl.col("trailing_share") - 1)
+        .otherwise(None)
+        .alias("change_vs_trailing")
+    )
+
+    chargeback = (
+        facts.group_by("week_start", "department")
+        .agg(
+            contacts=pl.len(),
+            failure_contacts=(pl.col("demand_type") == "failure").sum(),
+            failure_cost=pl.col("cost").filter(pl.col("demand_type") == "failure").sum(),
+            value_contacts=(pl.col("demand_type") == "value").sum(),
+            value_cost=pl.col("cost").filter(pl.col("demand_type") == "value").sum(),
+            total_cost=pl.col("cost").sum(),
+        )
+        .with_columns((pl.col("failure_contacts") / pl.col("contacts")).alias("failure_share"))
+        .sort("week_start", "department")
+    )
+
+    this_week = theme_weekly.filter(pl.col("week_start") == week)
+    subtypes = dict(
+        zip(themes["theme_id"].to_list(), themes["demand_subtype"].to_list(), strict=True)
+    )
+    opp_rows = []
+    for row in this_week.filter(pl.col("demand_type") == "failure").iter_rows(named=True):
+        subtype = subtypes.get(row["theme_id"])
+        kind = {"chasing_progress": "proactive_notice", "confusion_how_do_i": "self_service"}.get(
+            subtype or ""
+        )
+        if kind is None and subtype == "broken" and row["is_emerging"]:
+            kind = "proactive_notice"  # tell customers about an outage before they call
+        if kind is None:
+            continue
+        saving = row["est_cost"] * DEFLECTION[kind]
+        remedy = {
+            "proactive_notice": "tell customers where things stand before they ask (SMS/e-mail updates)",
+            "self_service": "answer it where customers look first (help page, in-app guide)",
+        }[kind]
+        opp_rows.append(
+            {
+                "week_start": week,
+                "theme_id": row["theme_id"],
+                "kind": kind,
+                "department": row["department"],
+                "weekly_contacts": row["volume"],
+                "est_weekly_saving": round(saving, 2),
+                "rationale": f"{row['volume']} contacts this week about “{labels.get(row['theme_id'], row['theme_id'])}” ({subtype.replace('_', ' ') if subtype else 'failure'}): {remedy}; assuming {DEFLECTION[kind]:.0%} of them are prevented saves about £{saving:,.0f} a week",
+            }
+        )
+    opportunities = pl.DataFrame(
+        opp_rows,
+        schema={
+            "week_start": pl.Date,
+            "theme_id": pl.Int32,
+            "kind": pl.String,
+            "department": pl.String,
+            "weekly_contacts": pl.Int64,
+            "est_weekly_saving": pl.Float64,
+            "rationale": pl.String,
+        },
+    )
+    opportunities = (
+        opportunities.sort("est_weekly_saving", descending=True)
+        .with_row_index("rank", offset=1)
+        .with_columns(pl.col("rank").cast(pl.Int32))
+    )
+
+    # themes that matter this week: costly failure demand, real growth, lost NPS points
+    failure = this_week.filter((pl.col("demand_type") == "failure") & (pl.col("theme_id") != 0))
+    costly = set(
+        failure.filter(pl.col("est_cost") >= MIN_ISSUE_COST)
+        .sort("est_cost", descending=True)
+        .head(10)["theme_id"]
+        .to_list()
+    )
+    candidates = this_week.filter(
+        (pl.col("theme_id") != 0)
+        & (
+            pl.col("theme_id").is_in(list(costly))
+            | pl.col("is_emerging")
+            | (pl.col("nps_effect").fill_null(0) <= NPS_IMPACT)
+        )
+    )
+    cost_rank = {
+        t: i for i, t in enumerate(failure.sort("est_cost", descending=True)["theme_id"].to_list())
+    }
+    cand_rows = []
+    for row in candidates.iter_rows(named=True):
+        reasons = []
+        if row["demand_type"] == "failure" and row["theme_id"] in costly:
+            reasons.append(
+                f"£{row['est_cost']:,.0f} of failure demand this week ({row['volume']} contacts)"
+            )
+        if row["is_emerging"]:
+            reasons.append(row["emerging_reason"] or "emerging")
+        if row["nps_effect"] is not None and row["nps_effect"] <= NPS_IMPACT:
+            reasons.append(f"costs {-row['nps_effect']:.1f} NPS points")
+        if row["is_emerging"] and row["demand_type"] == "failure":
+            priority = "P1"
+        elif cost_rank.get(row["theme_id"], 99) < 3 or (row["nps_effect"] or 0) <= 2 * NPS_IMPACT:
+            priority = "P2"
+        elif row["demand_type"] == "failure":
+            priority = "P3"
+        else:
+            priority = "P4"
+        cand_rows.append(
+            {
+                "theme_id": row["theme_id"],
+                "department": row["department"] if row["department"] != TRIAGE else None,
+                "priority": priority,
+                "reason": "; ".join(reasons),
+                "volume": row["volume"],
+                "cost": float(row["est_cost"]),
+                "title": labels.get(row["theme_id"], f"theme {row['theme_id']}"),
+            }
+        )
+    issue_candidates = pl.DataFrame(
+        cand_rows,
+        schema={
+            "theme_id": pl.Int32,
+            "department": pl.String,
+            "priority": pl.String,
+            "reason": pl.String,
+            "volume": pl.Int64,
+            "cost": pl.Float64,
+            "title": pl.String,
+        },
+    )
+
+    verifications = []
+    weekly_counts = counts.join(totals, on="week_start").filter(pl.col("week_start") < until)
+    for issue in fixed.iter_rows(named=True):
+        series = totals.join(
+            weekly_counts.filter(pl.col("theme_id") == issue["theme_id"]).select(
+                "week_start", "volume"
+            ),
+            on="week_start",
+            how="left",
+        ).with_columns(pl.col("volume").fill_null(0))
+        check = verify_fix(series.filter(pl.col("week_start") < until), issue["resolved_at"])
+        verifications.append(
+            {
+                "issue_id": issue["issue_id"],
+                "theme_id": issue["theme_id"],
+                "status": issue["status"],
+                "resolved_at": issue["resolved_at"],
+                "check": check,
+            }
+        )
+
+    service_recovery = _service_recovery(recovery_rows)
+    week_rows = facts.filter(pl.col("week_start") == week)
+    summary = WeeklySummary(
+        week=iso_week(week),
+        themes=int(this_week.filter(pl.col("theme_id") != 0).height),
+        emerging=[
+            f"{labels.get(r['theme_id'], r['theme_id'])}: {r['emerging_reason']}"
+            for r in this_week.filter(pl.col("is_emerging")).iter_rows(named=True)
+        ],
+        triage=[
+            labels.get(t, str(t))
+            for t in themes.filter(pl.col("department").is_null())["theme_id"].to_list()
+        ],
+        failure_share=float((week_rows["demand_type"] == "failure").mean() or 0.0)
+        if week_rows.height
+        else 0.0,
+        week_cost=float(week_rows["cost"].sum()),
+        failure_cost=float(week_rows.filter(pl.col("demand_type") == "failure")["cost"].sum()),
+        opportunities=[r["rationale"] for r in opportunities.head(3).iter_rows(named=True)],
+    )
+    departments = pl.DataFrame(
+        [
+            {
+                "name": d.name,
+                "description": d.description,
+                "keywords": list(d.keywords),
+                "head": d.head,
+                "cost_per_contact": json.dumps(
+                    {ch: book.cost(d.name, ch) for ch in ("survey", "complaint", "email", "call")}
+                ),
+            }
+            for d in book
+        ],
+        schema={
+            "name": pl.String,
+            "description": pl.String,
+            "keywords": pl.List(pl.String),
+            "head": pl.String,
+            "cost_per_contact": pl.String,
+        },
+    )
+    return Review(
+        week,
+        theme_weekly,
+        channel_weekly,
+        chargeback,
+        opportunities,
+        issue_candidates,
+        verifications,
+        service_recovery,
+        departments,
+        summary,
+    )
+
+
+def _service_recovery(rows: pl.DataFrame) -> pl.DataFrame:
+    schema = {
+        "theme_id": pl.Int32,
+        "department": pl.String,
+        "score_kind": pl.String,
+        "customers": pl.Int64,
+        "score_before": pl.Float64,
+        "score_after": pl.Float64,
+        "change": pl.Float64,
+        "computed_at": pl.Datetime("us"),
+    }
+    if rows.height == 0:
+        return pl.DataFrame(schema=schema)
+    tagged = rows.with_columns((pl.col("received_at") >= pl.col("resolved_at")).alias("after"))
+    per_customer = (
+        tagged.group_by("theme_id", "department", "score_kind", "customer_ref")
+        .agg(
+            before=pl.col("score").filter(~pl.col("after")).mean(),
+            after=pl.col("score").filter(pl.col("after")).mean(),
+        )
+        .filter(pl.col("before").is_not_null() & pl.col("after").is_not_null())
+    )
+    if per_customer.height == 0:
+        return pl.DataFrame(schema=schema)
+    return (
+        per_customer.group_by("theme_id", "department", "score_kind")
+        .agg(
+            customers=pl.len(),
+            score_before=pl.col("before").mean(),
+            score_after=pl.col("after").mean(),
+        )
+        .with_columns(
+            (pl.col("score_after") - pl.col("score_before")).alias("change"),
+            pl.lit(_now()).alias("computed_at"),
+        )
+        .select(list(schema))
+        .cast(schema)
+    )
+
+
+@task(cache_policy=NO_CACHE)
+def compute_review(db: str, departments: str, week: date, routing: Routing) -> Review:
+    from models.departments import load_departments
+
+    settings = load_settings(db=Path(db))
+    book = load_departments(Path(departments))
+    warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
+    until = datetime.combine(week + timedelta(days=7), datetime.min.time())
+    with warehouse.read() as con:
+        facts = repo.fetch_frame(con, q("contact_facts"), {"until": until})
+        labels = dict(con.execute(q("theme_labels")).fetchall())
+        fixed = repo.fetch_frame(con, q("issues_to_verify"), {"until": until})
+        recovery = repo.fetch_frame(con, q("resolved_issue_customers"))
+    facts = facts.with_columns(pl.col("theme_id").cast(pl.Int32))
+    return build_review(facts, routing, book, week, labels, fixed, recovery)
+
+
+# ------------------------------------------------------------------------------ writing
+@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def write_review(
+    db: str, review: Review, routing: Routing, run_id: str, started_at: datetime
+) -> WeeklySummary:
+    settings = load_settings(db=Path(db))
+    warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
+    summary = review.summary
+    at = _now()
+    week_end = review.week + timedelta(days=6)
+    with warehouse.write() as con:
+        con.register("staged_departments", review.departments)
+        con.execute(q("replace_departments"))
+        con.execute(q("insert_departments"), {"at": at})
+        for row in routing.themes.iter_rows(named=True):
+            con.execute(
+                q("update_theme_route"),
+                {
+                    "theme_id": row["theme_id"],
+                    "department": row["department"],
+                    "confidence": row["confidence"],
+                    "source": row["source"],
+                    "at": at,
+                },
+            )
+            if row["demand_source"] != "analyst":
+                con.execute(
+                    q("update_theme_demand"),
+                    {
+                        "theme_id": row["theme_id"],
+                        "demand_type": row["demand_type"],
+                        "demand_subtype": row["demand_subtype"],
+                        "demand_reason": row["demand_reason"],
+                        "at": at,
+                    },
+                )
+        con.register("staged_item_routes", routing.items)
+        con.execute(q("clear_feedback_departments"))
+        con.execute(q("insert_feedback_departments"))
+        con.register("staged_theme_weekly", review.theme_weekly.select(_THEME_WEEKLY_COLUMNS))
+        con.register("staged_channel_weekly", review.channel_weekly)
+        con.register("staged_chargeback", review.chargeback)
+        con.register("staged_opportunities", review.opportunities)
+        con.register("staged_service_recovery", review.service_recovery)
+        con.execute(q("clear_weekly_tables"))
+        con.execute(q("insert_theme_weekly"))
+        con.execute(q("clear_channel_weekly"))
+        con.execute(q("insert_channel_weekly"))
+        con.execute(q("clear_chargeback"))
+        con.execute(q("insert_chargeback"))
+        con.execute(q("clear_opportunities"), {"week": review.week})
+        con.execute(q("insert_opportunities"))
+        con.execute(q("replace_service_recovery"))
+        con.execute(q("insert_service_recovery"))
+
+        # issues: one open issue per theme, refreshed, never duplicated
+        for row in review.issue_candidates.iter_rows(named=True):
+            current = tracker.open_issue_for_theme(con, row["theme_id"])
+            if current is None:
+                tracker.create_issue(
+                    con,
+                    theme_id=row["theme_id"],
+                    title=row["title"],
+                    department=row["department"],
+                    priority=row["priority"],
+                    due_date=week_end + timedelta(days=DUE_DAYS[row["priority"]]),
+                    opened_reason=row["reason"],
+                    week=review.week,
+                    weekly_volume=row["volume"],
+                    weekly_cost=row["cost"],
+                    at=at,
+                )
+                summary.issues_opened += 1
+            else:
+                con.execute(
+                    q("refresh_issue_review"),
+                    {
+                        "issue_id": current["issue_id"],
+                        "week": review.week,
+                        "weekly_volume": row["volume"],
+                        "weekly_cost": row["cost"],
+                        "at": at,
+                    },
+                )
+                summary.issues_refreshed += 1
+        for item in review.verifications:
+            check = item["check"]
+            current = tracker.get_issue(con, item["issue_id"])
+            # somebody changed it since we read it: their edit stands
+            if (
+                current is None
+                or current["status"] != item["status"]
+                or current["resolved_at"] != item["resolved_at"]
+            ):
+                continue
+            con.execute(
+                q("record_verification"),
+                {
+                    "issue_id": item["issue_id"],
+                    "baseline_rate": _per_thousand(check.before_rate),
+                    "after_rate": _per_thousand(check.after_rate),
+                    "verification": check.evidence,
+                    "p_value": _finite(check.p_value),
+                    "at": at,
+                },
+            )
+            if current["status"] == "fixed" and check.status == "verified":
+                tracker.update_issue(
+                    con,
+                    item["issue_id"],
+                    tracker.IssueChange(status="verified", note=check.evidence),
+                    "weekly-review",
+                    at,
+                    system=True,
+                )
+                summary.issues_verified.append(f"#{item['issue_id']}: {check.evidence}")
+            elif current["status"] == "fixed" and check.status == "no_fall":
+                tracker.update_issue(
+                    con,
+                    item["issue_id"],
+                    tracker.IssueChange(status="reopened", note=check.evidence),
+                    "weekly-review",
+                    at,
+                    system=True,
+                )
+                summary.issues_reopened.append(f"#{item['issue_id']}: {check.evidence}")
+        con.execute(
+            q("insert_weekly_run"),
+            {
+                "run_id": run_id,
+                "week_start": review.week,
+                "started_at": started_at,
+                "finished_at": _now(),
+                "status": "ok",
+                "themes": summary.themes,
+                "emerging": len(summary.emerging),
+                "issues_opened": summary.issues_opened,
+                "issues_verified": len(summary.issues_verified),
+                "issues_reopened": len(summary.issues_reopened),
+                "params": json.dumps({"week": summary.week}),
+            },
+        )
+    return summary
+
+
+def _finite(value) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
+def _per_thousand(rate) -> float | None:
+    value = _finite(rate)
+    return None if value is None else round(1000 * value, 2)
+
+
+_THEME_WEEKLY_COLUMNS = [
+    "week_start",
+    "theme_id",
+    "volume",
+    "share",
+    "share_ci_low",
+    "share_ci_high",
+    "trailing_share",
+    "trailing_weeks",
+    "change_vs_trailing",
+    "rate_ratio",
+    "ratio_ci_low",
+    "ratio_ci_high",
+    "p_value",
+    "q_value",
+    "is_emerging",
+    "is_new",
+    "emerging_reason",
+    "scored",
+    "avg_score",
+    "nps",
+    "nps_effect",
+    "csat",
+    "repeat_contacts",
+    "repeat_rate",
+    "est_cost",
+    "department",
+    "demand_type",
+]
+
+
+@flow(name="voc-weekly", log_prints=False, validate_parameters=False)
+def weekly_flow(
+    db: str | None = None, week: str | None = None, departments: str | None = None
+) -> WeeklySummary:
+    """Review one ISO week (default: the latest with data)."""
+    logger = get_run_logger()
+    started = _now()
+    settings = load_settings(
+        db=Path(db) if db else None, departments=Path(departments) if departments else None
+    )
+    warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
+    warehouse.ensure_schema()
+    with warehouse.read() as con:
+        latest = con.execute(q("latest_week")).fetchall()[0][0]
+    monday = parse_week(week, latest)
+    logger.info("weekly review of %s (week starting %s)", iso_week(monday), monday)
+    routing = route_and_classify(str(settings.db), str(settings.departments))
+    review = compute_review(str(settings.db), str(settings.departments), monday, routing)
+    summary = write_review(str(settings.db), review, routing, str(uuid.uuid4()), started)
+    logger.info(
+        "weekly review %s: %d theme(s), %d emerging, %d issue(s) opened, %d verified, %d reopened",
+        summary.week,
+        summary.themes,
+        len(summary.emerging),
+        summary.issues_opened,
+        len(summary.issues_verified),
+        len(summary.issues_reopened),
+    )
+    return summary
+
+
+def run_weekly(settings: Settings | None = None, *, week: str | None = None) -> WeeklySummary:
+    settings = settings or load_settings()
+    return weekly_flow(db=str(settings.db), week=week, departments=str(settings.departments))
