@@ -342,7 +342,13 @@ def topics(
             help="Fit on a seeded sample of at most this many items; the rest join the nearest theme"
         ),
     ] = 30_000,
-    force: Annotated[bool, typer.Option(help="Refit even if nothing is new")] = False,
+    force: Annotated[bool, typer.Option(help="Run even if nothing is new")] = False,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            help="Cluster everything afresh; the registry keeps the ids it can and records splits and merges"
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Embed new feedback (cached) and find themes whose ids stay stable run to run."""
@@ -354,7 +360,7 @@ def topics(
     with _friendly_errors(), _progress_bar(True):
         from flows.topics import run_topics
 
-        summary = run_topics(settings, embedder=embedder, max_fit=max_fit, force=force)
+        summary = run_topics(settings, embedder=embedder, max_fit=max_fit, force=force, refit=refit)
     if summary.skipped:
         console.print(
             f"Nothing new since the last run ({summary.items:,} items, {summary.embedded:,} embedded now): themes unchanged."

@@ -124,11 +124,26 @@ def _vectors(column: pl.Series) -> np.ndarray:
 
 @task(cache_policy=NO_CACHE)
 def find_themes(
-    db: str, embedder_kind: str, embedder_name: str, max_fit: int, seed: int, run_id: str
+    db: str,
+    embedder_kind: str,
+    embedder_name: str,
+    max_fit: int,
+    seed: int,
+    run_id: str,
+    refit: bool = False,
 ) -> ThemeResult | None:
-    """Cluster the cached vectors and match the clusters to the registry (no writes)."""
-    from models.registry import UNCLASSIFIED, KnownTheme, match_clusters
-    from models.topics import fit_themes, representative
+    """Themes for every item (no writes). With known themes, items keep theirs, new items
+    join the theme they clearly belong to and only the rest is clustered into new themes;
+    with none (or ``refit``), BERTopic fits from scratch and the registry matches its
+    clusters to the known themes, recording splits and merges."""
+    from models.registry import UNCLASSIFIED, KnownTheme, LineageEvent, match_clusters, resolve
+    from models.topics import (
+        assign_incrementally,
+        centroids_of,
+        describe_themes,
+        fit_themes,
+        representative,
+    )
 
     logger = get_run_logger()
     settings = load_settings(db=Path(db))
@@ -143,61 +158,100 @@ def find_themes(
         return None
     embeddings = _vectors(corpus["vector"])
     texts = corpus["text"].to_list()
-    logger.info("themes: fitting on %d item(s) (sample of at most %d)", len(texts), max_fit)
     embedder = make_embedder(embedder_kind, settings)
-    fit = fit_themes(texts, embeddings, seed=seed, max_fit=max_fit, embed_phrases=embedder.encode)
 
-    prev = (
+    registry = {}
+    for row in known.iter_rows(named=True):
+        if row["theme_id"] == UNCLASSIFIED:
+            continue
+        usable = row["centroid"] is not None and row["centroid_model"] == embedder_name
+        centroid = (
+            np.asarray(row["centroid"], dtype=np.float32)
+            if usable
+            else np.zeros(embeddings.shape[1], dtype=np.float32)
+        )
+        registry[int(row["theme_id"])] = KnownTheme(
+            int(row["theme_id"]),
+            centroid,
+            int(row["size"] or 0),
+            row["merged_into"] if row["status"] == "merged" else None,
+        )
+    prev_raw = (
         corpus.select("feedback_id")
         .join(previous, on="feedback_id", how="left", maintain_order="left")["theme_id"]
         .fill_null(-1)
         .to_numpy()
     )
-    registry = []
-    for row in known.iter_rows(named=True):
-        if row["theme_id"] == UNCLASSIFIED:
-            continue
-        centroid = (
-            np.asarray(row["centroid"], dtype=np.float32)
-            if row["centroid"] is not None and row["centroid_model"] == embedder_name
-            else np.zeros(embeddings.shape[1], dtype=np.float32)
-        )
-        registry.append(
-            KnownTheme(
-                int(row["theme_id"]),
-                centroid,
-                int(row["size"] or 0),
-                row["merged_into"] if row["status"] == "merged" else None,
-            )
-        )
-    match = match_clusters(fit.labels, embeddings, prev, registry, next_id)
-    theme_of = np.array(
-        [
-            match.cluster_to_theme.get(int(c), UNCLASSIFIED) if c >= 0 else UNCLASSIFIED
-            for c in fit.labels
-        ]
-    )
+    prev = np.array([resolve(int(t), registry) if t > 0 else int(t) for t in prev_raw])
+    live = {
+        t: k.centroid
+        for t, k in registry.items()
+        if k.merged_into is None and np.any(k.centroid) and (prev == t).any()
+    }
+    events: list[LineageEvent] = []
 
+    if live and not refit:
+        logger.info(
+            "themes: %d known theme(s); placing %d item(s) without a theme",
+            len(live),
+            int((~np.isin(prev, list(live))).sum()),
+        )
+        inc = assign_incrementally(texts, embeddings, prev, live, next_id, seed=seed)
+        theme_of, similarity, params = inc.theme_of, inc.similarity, inc.params
+        events += [
+            LineageEvent("created", t, None, None, "new cluster among items no theme fitted")
+            for t in inc.new_themes
+        ]
+        new_ids = inc.new_themes
+    else:
+        logger.info("themes: fitting on %d item(s) (sample of at most %d)", len(texts), max_fit)
+        fit = fit_themes(texts, embeddings, seed=seed, max_fit=max_fit)
+        match = match_clusters(fit.labels, embeddings, prev, list(registry.values()), next_id)
+        theme_of = np.array(
+            [
+                match.cluster_to_theme.get(int(c), UNCLASSIFIED) if c >= 0 else UNCLASSIFIED
+                for c in fit.labels
+            ]
+        )
+        similarity, params = fit.similarity, fit.params
+        events += match.events
+        new_ids = match.new_theme_ids
+    theme_of = theme_of.astype(np.int64)
+    cents = centroids_of(embeddings, np.where(theme_of > 0, theme_of, -1))
+    # a theme's score for an item is its similarity to the theme's centre as it is now
+    for t, centre in cents.items():
+        members = theme_of == t
+        similarity[members] = embeddings[members] @ centre
+    keywords, names = describe_themes(
+        texts, theme_of, similarity, cents, embed_phrases=embedder.encode
+    )
+    # a theme keeps its name from run to run; only new themes (or a refit) are named afresh
+    stored = {int(r["theme_id"]): r["label"] for r in known.iter_rows(named=True)}
+    keep_names = not refit
     received = corpus["received_at"]
     theme_rows, example_rows = [], []
-    for cluster, theme_id in sorted(match.cluster_to_theme.items(), key=lambda kv: kv[1]):
-        members = np.flatnonzero(fit.labels == cluster)
-        if len(members) == 0:
-            continue
-        centroid = fit.centroids[cluster]
+    for theme_id in sorted(cents):
+        members = np.flatnonzero(theme_of == theme_id)
         dates = received.gather(members)
+        label = (
+            stored[theme_id]
+            if keep_names and theme_id in stored and theme_id not in new_ids
+            else names.get(theme_id, f"theme {theme_id}")
+        )
         theme_rows.append(
             {
                 "theme_id": theme_id,
-                "label": fit.names[cluster],
-                "keywords": fit.keywords[cluster],
-                "centroid": centroid.tolist(),
+                "label": label,
+                "keywords": keywords.get(theme_id, []),
+                "centroid": cents[theme_id].tolist(),
                 "size": len(members),
                 "first_seen": dates.min(),
                 "last_seen": dates.max(),
             }
         )
-        for rank, local in enumerate(representative(embeddings[members], centroid, k=3), start=1):
+        for rank, local in enumerate(
+            representative(embeddings[members], cents[theme_id], k=3), start=1
+        ):
             example_rows.append(
                 {
                     "theme_id": theme_id,
@@ -221,7 +275,7 @@ def find_themes(
         {
             "feedback_id": corpus["feedback_id"],
             "theme_id": theme_of.astype(np.int32),
-            "score": fit.similarity.astype(np.float64),
+            "score": similarity.astype(np.float64),
         }
     )
     examples = pl.DataFrame(
@@ -236,7 +290,7 @@ def find_themes(
                 "similarity": e.similarity,
                 "detail": e.detail,
             }
-            for e in match.events
+            for e in events
         ],
         schema={
             "event": pl.String,
@@ -247,10 +301,10 @@ def find_themes(
         },
     )
     unclassified = int((theme_of == UNCLASSIFIED).sum())
-    matched = sum(1 for e in match.events if e.event == "matched")
+    kept_ids = len(set(cents) - set(new_ids))
     notes = [
         f"{e.event} theme {e.theme_id}" + (f" ({e.detail})" if e.detail else "")
-        for e in match.events
+        for e in events
         if e.event in ("split", "merged")
     ]
     return ThemeResult(
@@ -261,9 +315,9 @@ def find_themes(
         lineage,
         unclassified,
         len(texts),
-        len(match.new_theme_ids),
-        matched,
-        fit.params,
+        len(new_ids),
+        kept_ids,
+        params,
         notes,
     )
 
@@ -308,6 +362,7 @@ def topics_flow(
     max_fit: int = 30_000,
     seed: int = 42,
     force: bool = False,
+    refit: bool = False,
 ) -> TopicSummary:
     """Embed new feedback, then find and register themes."""
     logger = get_run_logger()
@@ -330,7 +385,7 @@ def topics_flow(
         logger.info("themes: nothing new since run %s; themes unchanged", last["run_id"])
         return TopicSummary(None, 0, total, skipped=True)
     run_id = str(uuid.uuid4())
-    result = find_themes(str(settings.db), embedder, name, max_fit, seed, run_id)
+    result = find_themes(str(settings.db), embedder, name, max_fit, seed, run_id, refit)
     if result is None:
         return TopicSummary(None, embedded, total, skipped=True)
     write_themes(str(settings.db), result, name, started, embedded)
@@ -361,6 +416,9 @@ def run_topics(
     embedder: str = "minilm",
     max_fit: int = 30_000,
     force: bool = False,
+    refit: bool = False,
 ) -> TopicSummary:
     settings = settings or load_settings()
-    return topics_flow(db=str(settings.db), embedder=embedder, max_fit=max_fit, force=force)
+    return topics_flow(
+        db=str(settings.db), embedder=embedder, max_fit=max_fit, force=force, refit=refit
+    )
