@@ -755,7 +755,7 @@ def issues_update(
     settings = _settings(db)
     try:
         due_date = date.fromisoformat(due) if due else None
-        at = datetime.fromisoformat(fixed_on) if fixed_on else datetime.now()
+        fixed_at = datetime.fromisoformat(fixed_on) if fixed_on else None
     except ValueError as exc:
         raise typer.BadParameter(f"use ISO dates such as 2026-12-01 ({exc})") from None
     if fixed_on and status != "fixed":
@@ -768,13 +768,14 @@ def issues_update(
         root_cause=root_cause,
         action=action,
         note=note,
+        fixed_on=fixed_at,
     )
     with (
         _friendly_errors(),
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
     ):
         try:
-            row = tracker.update_issue(con, issue_id, change, _actor(actor), at)
+            row = tracker.update_issue(con, issue_id, change, _actor(actor), datetime.now())
         except tracker.IssueError as exc:
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None

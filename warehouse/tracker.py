@@ -47,12 +47,14 @@ class IssueChange:
     action: str | None = None
     department: str | None = None
     note: str | None = None
+    # when the fix went live, if earlier than the moment it is marked fixed
+    fixed_on: datetime | None = None
 
     def requested(self) -> dict[str, object]:
         return {
             f.name: getattr(self, f.name)
             for f in fields(self)
-            if f.name != "note" and getattr(self, f.name) is not None
+            if f.name not in ("note", "fixed_on") and getattr(self, f.name) is not None
         }
 
 
@@ -112,9 +114,16 @@ def update_issue(
         wanted["due_date"] = wanted["due_date"].date()
     changed = {k: v for k, v in wanted.items() if v != current[k]}
     note = _clean_text(change.note, "note") if change.note else None
+    if change.fixed_on is not None:
+        live = f"fix live since {change.fixed_on:%Y-%m-%d %H:%M}"
+        note = f"{note} ({live})" if note else live
     if not changed and not note:
         return current
-    params: dict[str, object] = {"issue_id": issue_id, "at": at}
+    if change.fixed_on is not None and changed.get("status") != "fixed":
+        raise IssueError("a fix date goes with marking the issue fixed")
+    if change.fixed_on is not None and change.fixed_on > at:
+        raise IssueError("a fix cannot go live in the future")
+    params: dict[str, object] = {"issue_id": issue_id, "at": at, "fixed_at": change.fixed_on or at}
     for name in ("status", "owner", "priority", "due_date", "root_cause", "action", "department"):
         params[f"set_{name}"] = name in changed
         params[name] = changed.get(name)

@@ -14,7 +14,7 @@ UPDATE issues SET
     root_cause  = CASE WHEN $set_root_cause  THEN $root_cause  ELSE root_cause  END,
     action      = CASE WHEN $set_action      THEN $action      ELSE action      END,
     department  = CASE WHEN $set_department  THEN $department  ELSE department  END,
-    resolved_at = CASE WHEN $set_status AND $status = 'fixed' THEN $at
+    resolved_at = CASE WHEN $set_status AND $status = 'fixed' THEN $fixed_at
                        WHEN $set_status AND $status IN ('reopened', 'in_progress', 'acknowledged', 'new') THEN NULL
                        ELSE resolved_at END,
     verified_at = CASE WHEN $set_status AND $status = 'verified' THEN $at

@@ -1,0 +1,141 @@
+"""End to end on the sample company, through the CLI a user types: `voc run`, a head of
+department marks a fix, `voc weekly` later. The planted spike must be emerging in its
+week, quiet weeks must not cry wolf, the fix must verify, and failure demand must be
+charged back."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.sample import generate_sample
+from warehouse import Warehouse, repo, tracker
+
+runner = CliRunner()
+# the real embedder: TF-IDF splits the sample's themes too finely to stand for the product
+pytestmark = pytest.mark.slow
+
+
+def voc(*args: str) -> str:
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sample")
+    manifest = generate_sample(root / "inbox")
+    db = str(root / "voc.duckdb")
+    voc("run", str(root / "inbox"), "--week", "2026-W44", "--db", db)
+    warehouse = Warehouse(db)
+    fixed_refs = [
+        c.source_id.strip("<>")
+        for c in manifest.contacts
+        if c.theme == manifest.fix["theme"] and c.channel != "call"
+    ]
+    spike_refs = [
+        c.source_id.strip("<>")
+        for c in manifest.contacts
+        if c.theme == manifest.spike["theme"]
+        and c.week == manifest.spike["week"]
+        and c.channel != "call"
+    ]
+    with warehouse.read() as con:
+        login_theme = repo.majority_theme_of_sources(con, fixed_refs)
+        issue = tracker.open_issue_for_theme(con, login_theme)
+    assert issue is not None, (
+        "the login theme was costly in W44: the review should have opened an issue"
+    )
+    voc(
+        "issues",
+        "update",
+        str(issue["issue_id"]),
+        "--status",
+        "fixed",
+        "--fixed-on",
+        manifest.fix["shipped_on"] + "T09:00",
+        "--note",
+        "reset links now last 24 hours",
+        "--actor",
+        "head.digital",
+        "--db",
+        db,
+    )
+    out = voc("weekly", "--week", "2026-W47", "--db", db)
+    with warehouse.read() as con:
+        spike_theme = repo.majority_theme_of_sources(con, spike_refs)
+    return {
+        "db": db,
+        "warehouse": warehouse,
+        "manifest": manifest,
+        "login_theme": login_theme,
+        "issue_id": issue["issue_id"],
+        "spike_theme": spike_theme,
+        "weekly_output": out,
+    }
+
+
+def weekly(sample_run) -> pl.DataFrame:
+    with sample_run["warehouse"].read() as con:
+        return con.sql("SELECT * FROM theme_weekly").pl()
+
+
+def test_the_planted_spike_is_emerging_in_its_week(sample_run):
+    frame = weekly(sample_run)
+    row = frame.filter(
+        (pl.col("week_start") == date(2026, 11, 16))
+        & (pl.col("theme_id") == sample_run["spike_theme"])
+    ).row(0, named=True)
+    assert row["is_emerging"], row
+    assert row["q_value"] < 0.01 and row["emerging_reason"]
+    assert "emerging" in sample_run["weekly_output"]
+
+
+def test_quiet_weeks_flag_nothing_false_in_their_top_five(sample_run):
+    frame = weekly(sample_run).filter(pl.col("theme_id") != 0)
+    for monday in (date(2026, 10, 26), date(2026, 11, 2), date(2026, 11, 9)):
+        top5 = frame.filter(pl.col("week_start") == monday).sort("volume", descending=True).head(5)
+        assert not top5["is_emerging"].any(), top5.select("theme_id", "volume", "emerging_reason")
+
+
+def test_the_fix_verifies_with_its_evidence(sample_run):
+    with sample_run["warehouse"].read() as con:
+        issue = tracker.get_issue(con, sample_run["issue_id"])
+        history = tracker.issue_history(con, sample_run["issue_id"])
+    assert issue["status"] == "verified", issue
+    assert issue["after_rate"] < issue["baseline_rate"] and issue["verification"].startswith(
+        "Verified"
+    )
+    changes = history.filter(pl.col("field") == "status")
+    assert changes["new_value"].to_list()[-2:] == ["fixed", "verified"]
+    assert changes["actor"].to_list()[-2:] == ["head.digital", "weekly-review"]
+
+
+def test_failure_demand_is_charged_back(sample_run):
+    with sample_run["warehouse"].read() as con:
+        charge = con.sql(
+            "SELECT * FROM weekly_chargeback WHERE week_start = DATE '2026-11-16'"
+        ).pl()
+        opportunities = con.sql(
+            "SELECT * FROM opportunities WHERE week_start = DATE '2026-11-16'"
+        ).pl()
+        routed = con.sql(
+            "SELECT count(*) FILTER (department IS NOT NULL) * 1.0 / count(*) FROM feedback_departments"
+        ).fetchall()[0][0]
+    assert charge["failure_cost"].sum() > 0 and charge.height >= 5
+    assert (charge["failure_share"] > 0.5).sum() >= 3  # the sample company is mostly failure demand
+    assert opportunities.height >= 1 and opportunities["est_weekly_saving"].min() > 0
+    assert routed > 0.7
+
+
+def test_one_open_issue_per_theme(sample_run):
+    with sample_run["warehouse"].read() as con:
+        issues = tracker.list_issues(con)
+    open_ = issues.filter(~pl.col("status").is_in(["verified", "closed"]))
+    assert open_["theme_id"].is_unique().all()
+    assert issues.height >= 3
