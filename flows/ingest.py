@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
@@ -23,7 +23,7 @@ import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
 from flows.discover import InboxFile, discover
 from flows.prepare import PreparedBatch, prepare
-from flows.runtime import make_task_runner, progress
+from flows.runtime import make_task_runner, progress, run_logger
 from flows.sources import ParseOptions, parse_source
 from flows.sources.base import whole_file_rejected
 from warehouse import Warehouse, repo
@@ -199,7 +199,7 @@ def ingest_flow(
     only_new: bool = False,
 ) -> list[FileResult]:
     """Ingest files and folders into the warehouse; returns one result per file."""
-    logger = get_run_logger()
+    logger = run_logger()
     settings = load_settings(db=Path(db) if db else None)
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     warehouse.ensure_schema()

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from prefect import flow, get_run_logger
+from prefect import flow
 
 import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
 from flows.ingest import FileResult, ingest_flow
-from flows.runtime import make_task_runner
+from flows.runtime import make_task_runner, run_logger
 from flows.topics import TopicSummary, topics_flow
 from flows.weekly import (
     WeeklySummary,
@@ -117,7 +117,7 @@ def demo_replay_flow(
     head_of: str = "head.digital",
 ) -> list[WeeklySummary]:
     """Review each sample week in order, as the company would have week by week."""
-    logger = get_run_logger()
+    logger = run_logger()
     settings = load_settings(db=Path(db))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     routing = route_and_classify(db, departments)

@@ -69,3 +69,18 @@ class ProgressHook:
 
 
 progress = ProgressHook()
+
+
+def run_logger(name: str = "voc"):
+    """Prefect's run logger inside a flow or task run (its lines reach the UI), a plain
+    logger when the same function is called directly (tests, benchmarks)."""
+    import logging
+
+    from prefect.exceptions import MissingContextError
+
+    try:
+        from prefect import get_run_logger
+
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger(name)

@@ -18,10 +18,11 @@ import urllib.request
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from prefect import flow, get_run_logger
+from prefect import flow
 
 import flows.runtime  # noqa: F401  (environment first)
 from flows.ingest import ingest_flow
+from flows.runtime import run_logger
 from flows.topics import topics_flow
 from flows.weekly import iso_week, weekly_flow
 
@@ -32,7 +33,7 @@ WEEKLY_DEPLOYMENT = "weekly-review"
 @flow(name="voc-inbox-sweep", log_prints=False, validate_parameters=False)
 def inbox_sweep_flow(inbox: str, db: str) -> int:
     """Ingest the inbox's new files; returns how many records were loaded."""
-    logger = get_run_logger()
+    logger = run_logger()
     if not os.path.isdir(inbox):
         logger.warning("inbox %s does not exist yet; nothing to sweep", inbox)
         return 0

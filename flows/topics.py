@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
-from flows.runtime import progress
+from flows.runtime import progress, run_logger
 from warehouse import Warehouse, repo
 
 EMBED_CHUNK = 2048
@@ -56,7 +56,7 @@ class TopicSummary:
 @task(retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def embed_new(db: str, embedder_kind: str) -> int:
     """Embed every feedback item that has no vector for this model yet."""
-    logger = get_run_logger()
+    logger = run_logger()
     settings = load_settings(db=Path(db))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     embedder = make_embedder(embedder_kind, settings)
@@ -145,7 +145,7 @@ def find_themes(
         representative,
     )
 
-    logger = get_run_logger()
+    logger = run_logger()
     settings = load_settings(db=Path(db))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     with warehouse.read() as con:
@@ -365,7 +365,7 @@ def topics_flow(
     refit: bool = False,
 ) -> TopicSummary:
     """Embed new feedback, then find and register themes."""
-    logger = get_run_logger()
+    logger = run_logger()
     started = _now()
     settings = load_settings(db=Path(db) if db else None)
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)

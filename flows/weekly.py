@@ -28,11 +28,12 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
+from flows.runtime import run_logger
 from warehouse import Warehouse, repo, tracker
 from warehouse.sql import q
 
@@ -122,7 +123,7 @@ def route_and_classify(db: str, departments: str, samples_per_theme: int = 20) -
     from models.departments import load_departments
     from models.routing import LabelledExample, Router, item_departments
 
-    logger = get_run_logger()
+    logger = run_logger()
     settings = load_settings(db=Path(db))
     book = load_departments(Path(departments))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
@@ -883,7 +884,7 @@ def weekly_flow(
     db: str | None = None, week: str | None = None, departments: str | None = None
 ) -> WeeklySummary:
     """Review one ISO week (default: the latest with data)."""
-    logger = get_run_logger()
+    logger = run_logger()
     started = _now()
     settings = load_settings(
         db=Path(db) if db else None, departments=Path(departments) if departments else None

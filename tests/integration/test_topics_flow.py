@@ -24,7 +24,10 @@ def _banking(shared_data, n: int, seed: int = 3) -> list[dict]:
     order = list(range(train.height))
     random.Random(seed).shuffle(order)
     picked = train[order[:n]]
-    return [{"id": i + 1, "text": t, "label": c} for i, (t, c) in enumerate(zip(picked["text"], picked["category"], strict=True))]
+    return [
+        {"id": i + 1, "text": t, "label": c}
+        for i, (t, c) in enumerate(zip(picked["text"], picked["category"], strict=True))
+    ]
 
 
 def themes_with_labels(db) -> pl.DataFrame:
@@ -63,7 +66,9 @@ def test_topics_with_tfidf_on_a_real_slice_caches_and_keeps_ids(tmp_path, shared
     two = run_topics(settings, embedder="tfidf")
     assert two.embedded == 800  # only the new week
     after = themes_with_labels(settings.db)
-    joined = before.join(after.select("feedback_id", pl.col("theme_id").alias("after")), on="feedback_id")
+    joined = before.join(
+        after.select("feedback_id", pl.col("theme_id").alias("after")), on="feedback_id"
+    )
     kept = float((joined["theme_id"] == joined["after"]).mean())
     assert kept >= 0.95, f"only {kept:.0%} of the first week's items kept their theme id"
     scores = score_clusters(after["label"].to_numpy(), after["theme_id"].to_numpy())
@@ -78,7 +83,9 @@ def test_topics_with_tfidf_on_a_real_slice_caches_and_keeps_ids(tmp_path, shared
     assert all(label and "_" not in label for label in labels)  # readable, not 3_card_card_my
     assert len(set(labels)) == len(labels)
     assert dict(lineage).get("created", 0) >= one.themes  # every theme's birth is on record
-    assert set(before["theme_id"].unique()) - {0} <= set(after["theme_id"].unique())  # no id vanished
+    assert set(before["theme_id"].unique()) - {0} <= set(
+        after["theme_id"].unique()
+    )  # no id vanished
     assert all(n <= 3 for _, n in examples)
 
 
@@ -90,7 +97,9 @@ def test_analyst_rename_and_merge_survive_a_refit(tmp_path, shared_data):
     run_topics(settings, embedder="tfidf")
     wh = Warehouse(settings.db)
     with wh.read() as con:
-        themes = repo.theme_list(con).filter(pl.col("theme_id") != 0).sort("volume", descending=True)
+        themes = (
+            repo.theme_list(con).filter(pl.col("theme_id") != 0).sort("volume", descending=True)
+        )
     keep, absorbed, renamed = (int(t) for t in themes["theme_id"][:3])
     from datetime import datetime
 
@@ -102,7 +111,9 @@ def test_analyst_rename_and_merge_survive_a_refit(tmp_path, shared_data):
         renamed_row = repo.theme_by_id(con, renamed)
         absorbed_row = repo.theme_by_id(con, absorbed)
         history = repo.theme_history(con, absorbed)
-        still_there = con.sql("SELECT count(*) FROM feedback_themes WHERE theme_id = ?", params=[absorbed]).fetchall()[0][0]
+        still_there = con.sql(
+            "SELECT count(*) FROM feedback_themes WHERE theme_id = ?", params=[absorbed]
+        ).fetchall()[0][0]
     assert renamed_row["label"] == "Card not arrived <b>yet</b>"  # the analyst's label, as text
     assert absorbed_row["status"] == "merged" and absorbed_row["merged_into"] == keep
     assert still_there == 0  # nothing lands in a merged theme again

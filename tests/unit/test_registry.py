@@ -49,7 +49,14 @@ def test_related_but_distinct_cluster_does_not_take_an_id():
     rng = np.random.default_rng(2)
     mixed = normalise(axis(0) + axis(3))  # 45 degrees from theme 3: cosine ~0.71
     emb = normalise(mixed + rng.normal(0, 0.02, size=(15, DIM)).astype(np.float32))
-    match = match_clusters(np.zeros(15, dtype=int), emb, np.full(15, -1), [KnownTheme(3, axis(0), 40)], next_id=4, min_similarity=0.8)
+    match = match_clusters(
+        np.zeros(15, dtype=int),
+        emb,
+        np.full(15, -1),
+        [KnownTheme(3, axis(0), 40)],
+        next_id=4,
+        min_similarity=0.8,
+    )
     assert match.cluster_to_theme == {0: 4}
 
 
@@ -58,7 +65,9 @@ def test_split_is_recorded_with_its_parent():
     emb = np.vstack([blob(0, 30, rng), blob(1, 30, rng)])
     previous = np.array([7] * 60)  # one old theme ...
     labels = np.array([0] * 30 + [1] * 30)  # ... now two clusters
-    match = match_clusters(labels, emb, previous, [KnownTheme(7, normalise(axis(0) + axis(1)), 60)], next_id=8)
+    match = match_clusters(
+        labels, emb, previous, [KnownTheme(7, normalise(axis(0) + axis(1)), 60)], next_id=8
+    )
     assert sorted(match.cluster_to_theme.values()) == [7, 8]
     split = [e for e in match.events if e.event == "split"]
     assert len(split) == 1 and split[0].theme_id == 8 and split[0].related_theme_id == 7
@@ -77,7 +86,11 @@ def test_merge_is_recorded_and_the_larger_theme_keeps_its_id():
 
 
 def test_analyst_merges_are_followed():
-    known = {1: KnownTheme(1, axis(0), 0, merged_into=2), 2: KnownTheme(2, axis(0), 0, merged_into=3), 3: KnownTheme(3, axis(0), 5)}
+    known = {
+        1: KnownTheme(1, axis(0), 0, merged_into=2),
+        2: KnownTheme(2, axis(0), 0, merged_into=3),
+        3: KnownTheme(3, axis(0), 5),
+    }
     assert resolve(1, known) == 3
     rng = np.random.default_rng(5)
     emb = blob(0, 20, rng)
@@ -89,7 +102,9 @@ def test_analyst_merges_are_followed():
 def test_unclassified_items_are_left_alone():
     rng = np.random.default_rng(6)
     emb = blob(0, 10, rng)
-    match = match_clusters(np.full(10, -1), emb, np.full(10, -1), [KnownTheme(1, axis(0), 10)], next_id=2)
+    match = match_clusters(
+        np.full(10, -1), emb, np.full(10, -1), [KnownTheme(1, axis(0), 10)], next_id=2
+    )
     assert match.cluster_to_theme == {} and match.new_theme_ids == []
 
 

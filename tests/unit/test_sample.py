@@ -170,7 +170,6 @@ def test_same_seed_gives_byte_identical_files(sample):
     assert len(before) > 700
 
 
-
 def test_refuses_to_clear_a_folder_it_did_not_write(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
