@@ -38,6 +38,15 @@ def _settings(db: Path | None, **extra):
     return load_settings(db=db, **extra)
 
 
+def _usable_warehouse(settings) -> None:
+    """Open (and if need be create or upgrade) the warehouse before any flow starts, so a
+    bad path, a read-only folder or a full disk is one clear line, not a failed run."""
+    from warehouse import Warehouse
+
+    with _friendly_errors():
+        Warehouse(settings.db, lock_timeout=settings.lock_timeout).ensure_schema()
+
+
 @contextmanager
 def _friendly_errors():
     """Problems a person can fix are one red line, not a traceback."""
@@ -219,6 +228,7 @@ def ingest(
                 "use an ISO date such as 2026-11-20", param_hint="--received-at"
             ) from None
     settings = _settings(db)
+    _usable_warehouse(settings)
     with _friendly_errors(), _progress_bar(not verbose):
         from flows.ingest import run_ingest
 
@@ -357,6 +367,7 @@ def topics(
     if embedder not in EMBEDDERS:
         raise typer.BadParameter(f"choose one of {', '.join(EMBEDDERS)}", param_hint="--embedder")
     settings = _settings(db)
+    _usable_warehouse(settings)
     with _friendly_errors(), _progress_bar(True):
         from flows.topics import run_topics
 
@@ -524,6 +535,7 @@ def weekly(
 
     quiet_console()
     settings = _settings(db, departments=departments)
+    _usable_warehouse(settings)
     with _friendly_errors():
         from flows.weekly import run_weekly
 
@@ -570,6 +582,7 @@ def run(
 ) -> None:
     """Ingest, find themes and review the week, in one go."""
     settings = _settings(db)
+    _usable_warehouse(settings)
     with _friendly_errors(), _progress_bar(True):
         from flows.pipeline import run_pipeline
 
@@ -963,6 +976,7 @@ def demo(
     from flows.sample import generate_sample
 
     settings = _settings(db)
+    _usable_warehouse(settings)
     # the sample company's exports are in UK local time and its replies come from its own domain
     if "VOC_SOURCE_TIMEZONE" not in os.environ:
         settings = settings.model_copy(update={"source_timezone": "Europe/London"})

@@ -20,6 +20,17 @@ FUNCTION_WORDS = {
     "it": "il lo gli e è non che un una per con mio sono ciao grazie della",
     "nl": "de het een en is niet ik je met voor van dat mijn zijn graag",
 }
+_ENGLISH_ONLY = [
+    " the ",
+    " and ",
+    " with ",
+    " have ",
+    " you ",
+    " my ",
+    " this ",
+    " is not ",
+    " please ",
+]
 _PATTERNS = {
     lang: r"(?i)\b(?:" + "|".join(words.split()) + r")\b" for lang, words in FUNCTION_WORDS.items()
 }
@@ -28,10 +39,17 @@ _PATTERNS = {
 def detect_language(texts: pl.Series) -> pl.Series:
     """ISO 639-1 code per text, or null when no language's function words appear."""
     texts = texts.str.slice(0, 400)  # the start of a text says its language
-    english = texts.str.count_matches(_PATTERNS["en"]).fill_null(0)
     result = pl.Series(texts.name, [None] * texts.len(), pl.String)
+    # a fast literal pass settles most English text: words no other language here uses
+    obvious = texts.str.contains_any(_ENGLISH_ONLY, ascii_case_insensitive=True).fill_null(False)
+    result = result.scatter(obvious.arg_true(), "en")
+    if obvious.all():
+        return result
+    rest_idx = (~obvious).arg_true()
+    texts = texts.filter(~obvious)
+    english = texts.str.count_matches(_PATTERNS["en"]).fill_null(0)
     sure = english >= 2  # two English function words: the others practically never win
-    result = result.scatter(sure.arg_true(), "en")
+    result = result.scatter(rest_idx.filter(sure), "en")
     unsure = ~sure
     if not unsure.any():
         return result
@@ -52,4 +70,4 @@ def detect_language(texts: pl.Series) -> pl.Series:
     )["i"]
     languages = list(_PATTERNS)
     labels = best.replace_strict(dict(enumerate(languages)), default=None, return_dtype=pl.String)
-    return result.scatter(unsure.arg_true(), labels)
+    return result.scatter(rest_idx.filter(unsure), labels)

@@ -78,6 +78,7 @@ _DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
 # bidirectional overrides used to make text display as something it is not
 # terminal colour codes pasted from logs: the whole sequence goes, not just its ESC
 _ANSI_ESCAPE = r"\x1b\[[0-9;?]*[ -/]*[@-~]"
+_NEEDS_CLEANING = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\r]"
 _ASCII_CONTROL = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
 _BIDI = r"[\u202A-\u202E\u2066-\u2069\u200E\u200F]"
 
@@ -85,12 +86,18 @@ _BIDI = r"[\u202A-\u202E\u2066-\u2069\u200E\u200F]"
 def clean_text(texts: pl.Series) -> pl.Series:
     """NFC, no control or bidi-override characters, CRLF → LF, trimmed.
 
-    Most texts are plain ASCII; the Unicode work runs only on the ones that are not."""
-    out = (
-        texts.str.replace_all("\r\n?", "\n")
-        .str.replace_all(_ANSI_ESCAPE, "")
-        .str.replace_all(_ASCII_CONTROL, "")
-    )
+    Most texts are plain ASCII without control characters; the work runs only on the
+    ones that are not."""
+    out = texts
+    dirty = out.str.contains(_NEEDS_CLEANING).fill_null(False)
+    if dirty.any():
+        fixed = (
+            out.filter(dirty)
+            .str.replace_all("\r\n?", "\n")
+            .str.replace_all(_ANSI_ESCAPE, "")
+            .str.replace_all(_ASCII_CONTROL, "")
+        )
+        out = out.scatter(dirty.arg_true(), fixed)
     wide = (out.str.len_bytes() != out.str.len_chars()).fill_null(False)
     if wide.any():
         fixed = out.filter(wide).str.normalize("NFC").str.replace_all(_BIDI, "")

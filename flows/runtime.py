@@ -29,9 +29,10 @@ for _key, _value in _QUIET_DEFAULTS.items():
 
 
 def quiet_console() -> None:
-    """Keep Prefect's console to warnings (the CLI draws a progress bar instead); the
-    run's INFO logs still reach the Prefect API and its UI."""
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    """Keep Prefect's own lines off the terminal: the CLI draws a progress bar and prints
+    a summary, and a failure as one clear line. Every run's log still reaches the Prefect
+    API and its UI."""
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
 
 def make_task_runner(kind: str, max_workers: int, dask_address: str | None = None):

@@ -20,7 +20,7 @@ CREATE TABLE ingest_runs (
 
 -- grain: one row per customer contact (a survey response, a complaint, an email, a call)
 CREATE TABLE feedback (
-    feedback_id  VARCHAR   PRIMARY KEY,
+    feedback_id  VARCHAR   NOT NULL,   -- unique: every write anti-joins under the writer lock
     channel      VARCHAR   NOT NULL,   -- survey | complaint | email | call
     source_file  VARCHAR   NOT NULL,   -- file name it was first loaded from
     source_ref   VARCHAR   NOT NULL,   -- its id in the source, else its 1-based row number
