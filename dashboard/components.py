@@ -1,0 +1,167 @@
+"""Small layout pieces every page uses: a table with its CSV download, safe text, money,
+empty states, and the save wrapper that turns a busy warehouse into a friendly message.
+
+User text (labels, notes, verbatims, names) is never rendered as HTML: it goes through
+``st.dataframe``, ``st.text``-like elements, or ``md()`` which escapes markdown."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from dashboard.data import EditRejected, WarehouseBusy, WarehouseError
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+CURRENCY = "£"
+
+
+def md(text: object) -> str:
+    """User text made inert inside ``st.markdown``: markdown and HTML characters escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
+
+
+def quote(text: str, source: str, limit: int = 600) -> None:
+    """A customer's words as a block quote (escaped, every line quoted), then its source."""
+    words = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    lines = [f"> {md(line)}" if line.strip() else ">" for line in words.splitlines()]
+    st.markdown("\n".join([*lines, ">", f"> — *{md(source)}*"]))
+
+
+def money(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{CURRENCY}{value:,.{digits}f}"
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def when(value: datetime | date | None) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    """CSV of ``frame``; list columns (keywords) become comma-separated text."""
+    flat = frame.with_columns(
+        [
+            pl.col(name).cast(pl.List(pl.String)).list.join(", ")
+            for name, dtype in frame.schema.items()
+            if isinstance(dtype, pl.List)
+        ]
+    )
+    return flat.write_csv().encode("utf-8")
+
+
+def table(
+    frame: pl.DataFrame,
+    *,
+    key: str,
+    file_name: str,
+    column_config: Mapping[str, Any] | None = None,
+    columns: list[str] | None = None,
+    height: int | str = "auto",
+    download: pl.DataFrame | None = None,
+) -> None:
+    """A read-only table and a button that downloads it (or ``download``) as CSV."""
+    shown = frame.select(columns) if columns else frame
+    config = _date_columns(shown)
+    config.update(column_config or {})
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config=config,
+        height=height,
+        key=f"{key}-table",
+    )
+    download_button(download if download is not None else shown, key=key, file_name=file_name)
+
+
+def _date_columns(frame: pl.DataFrame) -> dict[str, Any]:
+    """Dates as dates (not midnight timestamps), times to the minute."""
+    config: dict[str, Any] = {}
+    for name, dtype in frame.schema.items():
+        if dtype == pl.Date:
+            config[name] = st.column_config.DateColumn(format="YYYY-MM-DD")
+        elif isinstance(dtype, pl.Datetime):
+            config[name] = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
+    return config
+
+
+def download_button(frame: pl.DataFrame, *, key: str, file_name: str, label: str = "") -> None:
+    st.download_button(
+        label or f"Download CSV ({frame.height:,} rows)",
+        data=csv_bytes(frame),
+        file_name=file_name,
+        mime="text/csv",
+        key=f"{key}-csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def empty(message: str) -> None:
+    st.info(message, icon=":material/info:")
+
+
+def no_review_yet() -> None:
+    empty(
+        "No weekly review yet: run `voc weekly` (or `voc demo` for the sample company) "
+        "and this page fills in."
+    )
+
+
+def save(action: Callable[[], object], success: str) -> bool:
+    """Run an edit with a spinner while it waits for the warehouse; report how it went.
+
+    Never raises for the expected failures: a flow holding the warehouse past the lock
+    timeout, an edit the rules refuse, or one the viewer may not make."""
+    try:
+        with st.spinner("Saving… (if the pipeline is writing, this waits for it)"):
+            action()
+    except WarehouseBusy:
+        st.warning(
+            "The pipeline is writing to the warehouse right now, so your change was not "
+            "saved yet. Nothing was lost: try again in a minute.",
+            icon=":material/hourglass_top:",
+        )
+        return False
+    except EditRejected as exc:
+        st.error(f"Not saved: {exc}", icon=":material/block:")
+        return False
+    except WarehouseError as exc:  # disk full, file read-only: something to fix, not a bug
+        st.error(f"Not saved: {exc}", icon=":material/error:")
+        return False
+    except PermissionError as exc:
+        st.error(f"Not allowed: {exc}", icon=":material/lock:")
+        return False
+    st.session_state["voc-flash"] = success
+    return True
+
+
+def flash() -> None:
+    """Show (once) the message a save left before the page re-ran."""
+    message = st.session_state.pop("voc-flash", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
+def week_select(weeks: list[date], *, key: str, label: str = "Week") -> date:
+    from dashboard.data import week_label
+
+    return st.selectbox(
+        label,
+        weeks,
+        index=0,
+        format_func=lambda d: f"{week_label(d)} (from {d:%d %b %Y})",
+        key=key,
+    )

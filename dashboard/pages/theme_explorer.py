@@ -1,0 +1,304 @@
+"""Theme explorer: one theme's label, keywords, verbatims, trend, channel mix, score
+effect, repeat contacts, owner, demand type and issue; analysts rename, merge, reassign
+and override the demand type here (every edit recorded and kept across runs)."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, data
+from dashboard.auth import current_viewer
+from dashboard.components import empty, flash, md, money, pct, quote, save, table, when
+
+viewer = current_viewer()
+st.title("Theme explorer")
+flash()
+
+show_all = st.toggle("Include merged and dormant themes", key="explorer-show-all", value=False)
+options = data.theme_options(viewer, include_inactive=show_all)
+if not options.height:
+    if viewer.is_head:
+        empty(f"No themes are routed to {viewer.department} yet.")
+    else:
+        empty("No themes yet: run `voc topics` (or `voc demo`) to find them.")
+    st.stop()
+
+ids = options["theme_id"].to_list()
+names = {
+    row["theme_id"]: f"{row['label']} · #{row['theme_id']}"
+    + ("" if row["status"] == "active" else f" ({row['status']})")
+    for row in options.iter_rows(named=True)
+}
+wanted = st.session_state.pop("explorer_theme", None)
+if wanted is None and "explorer-theme" not in st.session_state and "theme" in st.query_params:
+    # a shared link (?theme=12) opens that theme; later the selectbox decides
+    try:
+        wanted = int(st.query_params["theme"])
+    except ValueError:
+        wanted = None
+if wanted is not None:
+    if wanted in ids:
+        st.session_state["explorer-theme"] = wanted
+    else:
+        st.warning(f"Theme #{wanted} is not one you can open here.")
+if st.session_state.get("explorer-theme") not in ids:
+    st.session_state["explorer-theme"] = ids[0]
+theme_id = st.selectbox(
+    "Theme", ids, format_func=lambda t: names.get(t, str(t)), key="explorer-theme"
+)
+st.query_params["theme"] = str(theme_id)
+
+page = data.theme_page(viewer, theme_id)
+detail = page.detail
+latest = page.latest or {}
+
+st.header(md(detail["label"]), anchor=False)
+facts = [
+    f"#{detail['theme_id']}",
+    detail["department"] or "needs triage",
+    f"{detail['demand_type'] or 'unset'} demand",
+    detail["status"],
+]
+if detail["label_source"] == "analyst":
+    facts.append("label set by an analyst")
+st.caption(" · ".join(md(f) for f in facts))
+if detail["merged_into"] is not None:
+    st.info(
+        f"Merged into #{detail['merged_into']} {md(detail['merged_into_label'] or '')}; its "
+        "contacts now count there.",
+        icon=":material/merge:",
+    )
+if detail["keywords"]:
+    st.markdown("**Keywords:** " + ", ".join(md(k) for k in detail["keywords"]))
+
+c1, c2, c3, c4, c5 = st.columns(5)
+c1.metric(
+    "Contacts, latest week",
+    f"{latest.get('volume', 0):,}",
+    help=f"Week of {when(latest.get('week_start'))}; {detail['size']:,} contacts in all.",
+    border=True,
+)
+c2.metric("Share of contacts", pct(latest.get("share")), border=True)
+c3.metric(
+    "Repeat-contact rate",
+    pct(latest.get("repeat_rate")),
+    help="Same customer, same theme, within 14 days.",
+    border=True,
+)
+effect = latest.get("nps_effect")
+c4.metric(
+    "NPS effect",
+    "–" if effect is None else f"{effect:+.1f} pts",
+    help="Overall NPS minus NPS without this theme's responses: negative means the "
+    "theme costs NPS points.",
+    border=True,
+)
+c5.metric("Estimated cost, latest week", money(latest.get("est_cost")), border=True)
+
+overview, verbatims, issue_tab, history_tab, edit_tab = st.tabs(
+    ["Overview", "Verbatims", "Issue", "History", "Edit"]
+)
+
+with overview:
+    left, right = st.columns([2, 1])
+    with left:
+        st.markdown("**Contacts per week**")
+        if page.trend.height:
+            st.altair_chart(charts.theme_trend(page.trend, page.weekly), key="explorer-trend")
+        else:
+            st.caption("No weekly figures for this theme yet.")
+    with right:
+        st.markdown("**Channel mix, last 8 weeks**")
+        if page.channel_mix.height:
+            st.altair_chart(charts.channel_mix(page.channel_mix), key="explorer-mix")
+        else:
+            st.caption("No contacts in the last 8 weeks.")
+    if page.weekly.height:
+        st.markdown("**Share of all contacts, with its 95% interval**")
+        st.altair_chart(charts.share_band(page.weekly), key="explorer-share")
+        table(
+            page.weekly,
+            key="explorer-weekly",
+            file_name=f"theme-{theme_id}-weekly.csv",
+            columns=[
+                "week_start",
+                "volume",
+                "share",
+                "rate_ratio",
+                "is_emerging",
+                "avg_score",
+                "nps",
+                "nps_effect",
+                "repeat_rate",
+                "est_cost",
+            ],
+            column_config={
+                "share": st.column_config.NumberColumn(format="percent"),
+                "repeat_rate": st.column_config.NumberColumn(format="percent"),
+                "rate_ratio": st.column_config.NumberColumn("× usual", format="%.2f"),
+                "est_cost": st.column_config.NumberColumn("est. cost", format="£%.0f"),
+                "avg_score": st.column_config.NumberColumn("avg score", format="%.1f"),
+                "nps": st.column_config.NumberColumn("NPS", format="%.0f"),
+                "nps_effect": st.column_config.NumberColumn("NPS effect", format="%+.1f"),
+                "is_emerging": st.column_config.CheckboxColumn("emerging"),
+            },
+            height=240,
+        )
+    if page.channel_mix.height:
+        table(
+            page.channel_mix,
+            key="explorer-mix",
+            file_name=f"theme-{theme_id}-channels.csv",
+            columns=["channel", "volume", "share", "est_cost", "scored", "nps"],
+            column_config={
+                "share": st.column_config.NumberColumn(format="percent"),
+                "est_cost": st.column_config.NumberColumn("est. cost", format="£%.0f"),
+                "nps": st.column_config.NumberColumn("NPS", format="%.0f"),
+            },
+        )
+
+with verbatims:
+    st.caption("Representative contacts, closest to the theme's centre. Text is PII-redacted.")
+    if not page.examples.height:
+        st.caption("No examples stored for this theme.")
+    for row in page.examples.iter_rows(named=True):
+        score = (
+            "" if row["score"] is None else f" · {row['score_kind'] or 'score'} {row['score']:g}"
+        )
+        quote(row["text"], f"{row['channel']}, {when(row['received_at'])[:10]}{score}", limit=800)
+    if page.examples.height:
+        table(
+            page.examples,
+            key="explorer-examples",
+            file_name=f"theme-{theme_id}-verbatims.csv",
+            columns=["rank", "channel", "received_at", "score", "text"],
+            height=200,
+        )
+
+with issue_tab:
+    if not page.issues.height:
+        st.caption("No issue has been opened for this theme.")
+    else:
+        issue = page.issues.row(0, named=True)
+        st.markdown(f"**#{issue['issue_id']} {md(issue['title'])}**")
+        i1, i2, i3, i4 = st.columns(4)
+        i1.metric("Status", issue["status"].replace("_", " "))
+        i2.metric("Priority", issue["priority"])
+        i3.metric("Owner", issue["owner"] or "–")
+        i4.metric("Due", when(issue["due_date"]))
+        if issue["baseline_rate"] is not None and issue["after_rate"] is not None:
+            st.metric(
+                "Contacts per 1,000 after the fix",
+                f"{issue['after_rate']:.1f}",
+                delta=f"{issue['after_rate'] - issue['baseline_rate']:+.1f} vs {issue['baseline_rate']:.1f} before",
+                delta_color="inverse",
+            )
+        if issue["verification"]:
+            st.caption(md(issue["verification"]))
+        if st.button(
+            "Open in the tracker", key="explorer-open-issue", icon=":material/assignment:"
+        ):
+            st.session_state["tracker_issue"] = int(issue["issue_id"])
+            st.switch_page("pages/tracker.py")
+        table(
+            page.issues,
+            key="explorer-issues",
+            file_name=f"theme-{theme_id}-issues.csv",
+        )
+
+with history_tab:
+    if page.history.height:
+        table(page.history, key="explorer-history", file_name=f"theme-{theme_id}-history.csv")
+    else:
+        st.caption("No one has edited this theme yet.")
+
+with edit_tab:
+    if not viewer.can_edit_themes:
+        st.info(
+            "Themes are edited by the insight team. Ask them to rename, merge or reroute a "
+            "theme; your issues are in the tracker.",
+            icon=":material/lock:",
+        )
+    elif detail["status"] == "merged":
+        st.caption("A merged theme cannot be edited; open the theme it was merged into.")
+    else:
+        departments = data.filter_options(viewer).departments
+        rename_col, route_col = st.columns(2)
+        with rename_col, st.form("explorer-rename"):
+            st.markdown("**Rename**")
+            label = st.text_input("Label", value=detail["label"], max_chars=data.MAX_LABEL)
+            if st.form_submit_button("Save label") and save(
+                lambda: data.rename_theme(viewer, theme_id, label), "Label saved."
+            ):
+                st.rerun()
+        with route_col, st.form("explorer-route"):
+            st.markdown("**Owning department**")
+            current = detail["department"] or detail["suggested_department"]
+            department = st.selectbox(
+                "Department",
+                departments,
+                index=departments.index(current) if current in departments else None,
+                placeholder="Choose a department",
+            )
+            if (
+                st.form_submit_button("Reassign")
+                and department
+                and save(
+                    lambda: data.assign_theme_department(viewer, theme_id, department),
+                    f"Routed to {department}; routing learns from it.",
+                )
+            ):
+                st.rerun()
+        demand_col, merge_col = st.columns(2)
+        with demand_col, st.form("explorer-demand"):
+            st.markdown("**Demand type**")
+            choices = list(data.DEMAND_TYPES)
+            demand = st.radio(
+                "Demand",
+                choices,
+                index=choices.index(detail["demand_type"])
+                if detail["demand_type"] in choices
+                else None,
+                format_func=lambda d: {
+                    "failure": "Failure demand (something went wrong)",
+                    "value": "Value demand (what we exist to serve)",
+                }[d],
+                horizontal=False,
+            )
+            reason = st.text_input("Why (optional)", value="")
+            if detail["demand_reason"]:
+                st.caption(f"Now: {md(detail['demand_reason'])}")
+            if (
+                st.form_submit_button("Save demand type")
+                and demand
+                and save(
+                    lambda: data.set_theme_demand(viewer, theme_id, demand, reason or None),
+                    "Demand type saved.",
+                )
+            ):
+                st.rerun()
+        with merge_col, st.form("explorer-merge"):
+            st.markdown("**Merge into another theme**")
+            targets = options.filter(
+                (pl.col("theme_id") != theme_id)
+                & (pl.col("theme_id") != 0)
+                & (pl.col("status") == "active")
+            )
+            target = st.selectbox(
+                "Keep",
+                targets["theme_id"].to_list(),
+                index=None,
+                format_func=lambda t: names.get(t, str(t)),
+                placeholder="Theme that keeps the contacts",
+            )
+            sure = st.checkbox("This theme's contacts move there; its id will point at it")
+            if st.form_submit_button("Merge") and target is not None:
+                if not sure:
+                    st.warning("Tick the box to confirm the merge.")
+                elif save(
+                    lambda: data.merge_themes(viewer, keep=target, absorbed=theme_id),
+                    f"Merged into #{target}.",
+                ):
+                    st.session_state["explorer_theme"] = int(target)
+                    st.rerun()
