@@ -924,8 +924,6 @@ def dashboard(
     db: DbOption = None,
 ) -> None:
     """Start the Streamlit dashboard on the warehouse."""
-    import subprocess
-
     import dashboard as dashboard_package
 
     settings = _settings(db)
@@ -951,10 +949,9 @@ def dashboard(
     console.print(
         f"Dashboard on http://{address}:{port} (warehouse {settings.db}); Ctrl+C stops it."
     )
-    try:
-        raise typer.Exit(subprocess.call(command, env=env))
-    except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+    sys.stdout.flush()
+    # become Streamlit: Ctrl+C and SIGTERM reach it directly and nothing is left running
+    os.execvpe(command[0], command, env)
 
 
 @app.command()
@@ -1048,6 +1045,105 @@ def _ensure_demo_users(settings) -> None:
             f"Demo sign-ins (password [bold]{DEMO_PASSWORD}[/bold]): " + ", ".join(users),
             highlight=False,
         )
+
+
+users_app = typer.Typer(
+    help="Dashboard users: passwords are stored as bcrypt hashes only.", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin | analyst | head")],
+    department: Annotated[
+        str | None, typer.Option(help="For a head: the department they own")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Shown in the dashboard")] = "",
+    email: Annotated[str | None, typer.Option()] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Add a user; asks for the password (never pass it on the command line)."""
+    from dashboard.auth import create_user
+    from warehouse import Warehouse
+
+    settings = _settings(db)
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    )
+    with _friendly_errors():
+        try:
+            create_user(
+                Warehouse(settings.db, lock_timeout=settings.lock_timeout),
+                username,
+                name or username,
+                role,
+                password,
+                department=department,
+                email=email,
+            )
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
+    console.print(f"added {username} ({role}{', ' + department if department else ''})")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    username: str,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Set a user's password."""
+    from dashboard.auth import set_password
+    from warehouse import Warehouse
+
+    settings = _settings(db)
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    )
+    with _friendly_errors():
+        try:
+            set_password(
+                Warehouse(settings.db, lock_timeout=settings.lock_timeout), username, password
+            )
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
+    console.print(f"password changed for {username}")
+
+
+@users_app.command("list")
+def users_list(db: DbOption = None) -> None:
+    """Who can sign in, with their role and department."""
+    from dashboard.auth import list_users
+    from warehouse import Warehouse
+
+    settings = _settings(db)
+    with _friendly_errors():
+        users = list_users(Warehouse(settings.db, lock_timeout=settings.lock_timeout))
+    table = Table(title="Dashboard users")
+    for col in ("username", "name", "role", "department"):
+        table.add_column(col)
+    for row in users.iter_rows(named=True):
+        table.add_row(row["username"], row["name"], row["role"], row["department"] or "")
+    console.print(table)
+
+
+@users_app.command("demo")
+def users_demo(db: DbOption = None) -> None:
+    """Create the sample company's demo users (admin, analyst, one head per department)."""
+    _ensure_demo_users(_settings(db))
 
 
 def main() -> None:

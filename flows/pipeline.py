@@ -153,7 +153,11 @@ def demo_replay_flow(
                 )
                 logger.info("demo: %s set issue #%d to %s", head_of, issue["issue_id"], step.status)
         review = compute_review(db, departments, monday, routing)
-        summaries.append(write_review(db, review, routing, str(uuid.uuid4()), datetime.now()))
+        # the review of a week happens the Monday after it, 06:00, as `voc serve` would run it
+        as_of = datetime.combine(monday + timedelta(days=7), datetime.min.time()) + timedelta(
+            hours=6
+        )
+        summaries.append(write_review(db, review, routing, str(uuid.uuid4()), as_of, as_of=as_of))
         logger.info("demo: reviewed %s", iso_week(monday))
     return summaries
 

@@ -697,12 +697,19 @@ def compute_review(db: str, departments: str, week: date, routing: Routing) -> R
 # ------------------------------------------------------------------------------ writing
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def write_review(
-    db: str, review: Review, routing: Routing, run_id: str, started_at: datetime
+    db: str,
+    review: Review,
+    routing: Routing,
+    run_id: str,
+    started_at: datetime,
+    as_of: datetime | None = None,
 ) -> WeeklySummary:
+    """``as_of`` dates what the review does (issues it opens, verifications) when weeks
+    are replayed; a live review acts now."""
     settings = load_settings(db=Path(db))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     summary = review.summary
-    at = _now()
+    at = as_of or _now()
     week_end = review.week + timedelta(days=6)
     with warehouse.write() as con:
         con.register("staged_departments", review.departments)
@@ -713,7 +720,10 @@ def write_review(
                 q("update_theme_route"),
                 {
                     "theme_id": row["theme_id"],
-                    "department": row["department"],
+                    # a theme left for triage keeps routing's best guess as a suggestion
+                    "department": row["department"]
+                    if row["source"] != "triage"
+                    else row["best_guess"],
                     "confidence": row["confidence"],
                     "source": row["source"],
                     "at": at,
