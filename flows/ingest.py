@@ -10,6 +10,7 @@ land together or not at all.
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +32,8 @@ from warehouse import Warehouse, repo
 # a write transaction takes this many rows at most, so readers never wait long
 _WRITE_BATCH_ROWS = 200_000
 _WRITE_BATCH_FILES = 200
+# ... and at least this often, so a long batch keeps what it finished if it is stopped
+_WRITE_EVERY_SECONDS = 3.0
 
 
 @dataclass
@@ -225,9 +228,11 @@ def ingest_flow(
     results: list[FileResult] = []
     pending: list[ParsedFile] = []
     pending_rows = 0
+    last_flush = time.monotonic()
 
     def flush() -> None:
-        nonlocal pending, pending_rows
+        nonlocal pending, pending_rows, last_flush
+        last_flush = time.monotonic()
         if not pending:
             return
         for result in write_parsed(warehouse, run_id, pending):
@@ -253,7 +258,11 @@ def ingest_flow(
             parsed = _failed_file(file, exc)
         pending.append(parsed)
         pending_rows += parsed.batch.rows_read
-        if pending_rows >= _WRITE_BATCH_ROWS or len(pending) >= _WRITE_BATCH_FILES:
+        if (
+            pending_rows >= _WRITE_BATCH_ROWS
+            or len(pending) >= _WRITE_BATCH_FILES
+            or time.monotonic() - last_flush >= _WRITE_EVERY_SECONDS
+        ):
             flush()
     flush()
     progress.done("files")
