@@ -20,6 +20,7 @@ made on the dashboard meanwhile is never overwritten.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -110,10 +111,12 @@ def embedder_for(name: str | None, settings: Settings):
 
 @dataclass
 class Routing:
-    themes: (
-        pl.DataFrame
-    )  # theme_id, department, confidence, source, demand_type, demand_subtype, demand_reason
+    # theme_id, department, confidence, source, best_guess, demand_type, demand_subtype, ...
+    themes: pl.DataFrame
     items: pl.DataFrame  # feedback_id, department, confidence, source
+    router_version: str = ""
+    # items scored for the first time under this router version (to cache)
+    new_scores: pl.DataFrame | None = None
 
 
 @task(cache_policy=NO_CACHE)
@@ -121,7 +124,7 @@ def route_and_classify(db: str, departments: str, samples_per_theme: int = 20) -
     """Departments and demand types for themes, departments for items (no writes)."""
     from models.demand import classify_theme
     from models.departments import load_departments
-    from models.routing import LabelledExample, Router, item_departments
+    from models.routing import LabelledExample, Router
 
     logger = run_logger()
     settings = load_settings(db=Path(db))
@@ -142,7 +145,6 @@ def route_and_classify(db: str, departments: str, samples_per_theme: int = 20) -
         calibration = repo.fetch_frame(
             con, q("calibration_vectors"), {"model": model, "limit": 2000}
         )
-        items = repo.fetch_frame(con, q("item_vectors"), {"model": model})
     embedder = embedder_for(model, settings)
     router = Router(
         book,
@@ -156,6 +158,7 @@ def route_and_classify(db: str, departments: str, samples_per_theme: int = 20) -
     if calibration.height:
         router.calibrate(vectors=_vectors(calibration["vector"]))
 
+    version = router_version(book, model, examples)
     by_theme = {t: g for (t,), g in samples.group_by("theme_id", maintain_order=True)}
     theme_rows = []
     for theme in themes.iter_rows(named=True):
@@ -221,39 +224,88 @@ def route_and_classify(db: str, departments: str, samples_per_theme: int = 20) -
         int((theme_routes["department"].is_null()).sum()),
     )
 
-    # items keep their theme's department unless they clearly belong elsewhere
-    theme_dept = dict(
-        zip(theme_routes["theme_id"].to_list(), theme_routes["department"].to_list(), strict=True)
-    )
-    theme_conf = dict(
-        zip(theme_routes["theme_id"].to_list(), theme_routes["confidence"].to_list(), strict=True)
-    )
+    # every item is scored on its own once per router version; cached scores are reused
+    with warehouse.read() as con:
+        todo = repo.fetch_frame(
+            con, q("items_to_score"), {"model": model, "router_version": version}
+        )
     parts = []
-    for start in range(0, items.height, 20_000):
-        chunk = items.slice(start, 20_000)
+    for start in range(0, todo.height, 20_000):
+        chunk = todo.slice(start, 20_000)
         scores = router.score_texts(chunk["text"].to_list(), _vectors(chunk["vector"]))
-        owners = [theme_dept.get(t) for t in chunk["theme_id"].to_list()]
-        departments_, sources = item_departments(
-            np.array(owners, dtype=object), scores.department, scores.confidence, scores.margin
-        )
-        confidence = np.where(
-            np.asarray(sources) == "item",
-            scores.confidence,
-            [theme_conf.get(t, 0.0) or 0.0 for t in chunk["theme_id"].to_list()],
-        )
         parts.append(
             pl.DataFrame(
                 {
                     "feedback_id": chunk["feedback_id"],
-                    "department": list(departments_),
-                    "confidence": confidence.astype(float),
-                    "source": list(sources),
+                    "best_guess": list(scores.best_guess),
+                    "confidence": np.asarray(scores.confidence, dtype=float),
+                    "margin": np.asarray(scores.margin, dtype=float),
                 },
-                schema=_ITEM_ROUTE_SCHEMA,
+                schema=_SCORE_SCHEMA,
             )
         )
-    item_routes = pl.concat(parts) if parts else pl.DataFrame(schema=_ITEM_ROUTE_SCHEMA)
-    return Routing(theme_routes, item_routes)
+    new_scores = pl.concat(parts) if parts else pl.DataFrame(schema=_SCORE_SCHEMA)
+    logger.info("routing: %d item(s) scored, the rest from the cache", new_scores.height)
+    with warehouse.read() as con:
+        cached = repo.fetch_frame(con, q("cached_item_routes"), {"router_version": version})
+    with warehouse.read() as con:
+        themes_of = repo.current_assignments(con)
+    scored = pl.concat([cached.drop("theme_id"), new_scores]).unique("feedback_id", keep="last")
+    items = themes_of.join(scored, on="feedback_id", how="inner")
+    item_routes = decide_item_departments(items, theme_routes)
+    return Routing(theme_routes, item_routes, version, new_scores)
+
+
+def router_version(book, embedder_name: str, examples: pl.DataFrame) -> str:
+    """Changes whenever an item's own route could: departments, model, analyst examples."""
+    h = hashlib.sha256(f"{book.fingerprint}\x1f{embedder_name}".encode())
+    for row in examples.iter_rows():
+        h.update("\x1f".join(str(v) for v in row).encode())
+    return h.hexdigest()[:16]
+
+
+def decide_item_departments(items: pl.DataFrame, theme_routes: pl.DataFrame) -> pl.DataFrame:
+    """Each item keeps its theme's department unless it routes clearly elsewhere itself."""
+    from models.routing import item_departments
+
+    if items.height == 0:
+        return pl.DataFrame(schema=_ITEM_ROUTE_SCHEMA)
+    themes = theme_routes.select(
+        "theme_id",
+        pl.col("department").alias("theme_department"),
+        pl.col("confidence").alias("theme_confidence"),
+    )
+    frame = items.with_columns(pl.col("theme_id").cast(pl.Int32)).join(
+        themes, on="theme_id", how="left"
+    )
+    departments, sources = item_departments(
+        frame["theme_department"].to_numpy(),
+        frame["best_guess"].to_numpy(),
+        frame["confidence"].fill_null(0.0).to_numpy(),
+        frame["margin"].fill_null(0.0).to_numpy(),
+    )
+    confidence = np.where(
+        sources == "item",
+        frame["confidence"].fill_null(0.0).to_numpy(),
+        frame["theme_confidence"].fill_null(0.0).to_numpy(),
+    )
+    return pl.DataFrame(
+        {
+            "feedback_id": frame["feedback_id"],
+            "department": list(departments),
+            "confidence": confidence.astype(float),
+            "source": list(sources),
+        },
+        schema=_ITEM_ROUTE_SCHEMA,
+    )
+
+
+_SCORE_SCHEMA = {
+    "feedback_id": pl.String,
+    "best_guess": pl.String,
+    "confidence": pl.Float64,
+    "margin": pl.Float64,
+}
 
 
 _THEME_ROUTE_SCHEMA = {
@@ -740,6 +792,11 @@ def write_review(
                         "at": at,
                     },
                 )
+        if routing.router_version:
+            con.execute(q("drop_old_item_routes"), {"router_version": routing.router_version})
+            if routing.new_scores is not None and routing.new_scores.height:
+                con.register("staged_item_scores", routing.new_scores)
+                con.execute(q("insert_item_routes"), {"router_version": routing.router_version})
         con.register("staged_item_routes", routing.items)
         con.execute(q("clear_feedback_departments"))
         con.execute(q("insert_feedback_departments"))

@@ -161,3 +161,26 @@ ORDER BY week_start, rank;
 
 -- name: export_quarantine
 SELECT * FROM quarantine ORDER BY quarantined_at, source_file, source_ref;
+
+-- name: items_to_score
+-- grain: one row per item with a vector but no cached route for $router_version
+SELECT f.feedback_id, f.text, e.vector
+FROM feedback AS f
+JOIN embeddings AS e ON e.feedback_id = f.feedback_id AND e.model = $model
+ANTI JOIN item_routes AS r ON r.feedback_id = f.feedback_id AND r.router_version = $router_version
+ORDER BY f.feedback_id;
+
+-- name: cached_item_routes
+-- grain: one row per item with a theme and a cached route for $router_version
+SELECT ft.feedback_id, ft.theme_id, r.best_guess, r.confidence, r.margin
+FROM feedback_themes AS ft
+JOIN item_routes AS r ON r.feedback_id = ft.feedback_id AND r.router_version = $router_version;
+
+-- name: drop_old_item_routes
+DELETE FROM item_routes WHERE router_version <> $router_version;
+
+-- name: insert_item_routes
+INSERT INTO item_routes BY NAME
+SELECT feedback_id, $router_version AS router_version, best_guess, confidence, margin
+FROM staged_item_scores
+ON CONFLICT DO NOTHING;
