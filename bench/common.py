@@ -33,8 +33,21 @@ def prefect_server(env: dict[str, str]):
     """One Prefect server for all the runs of a benchmark, so its start-up is paid once."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--port", str(port), "--no-ui", "--analytics-off"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--port",
+            str(port),
+            "--no-ui",
+            "--analytics-off",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     api = f"http://127.0.0.1:{port}/api"
     deadline = time.time() + 120
@@ -57,6 +70,11 @@ def prefect_server(env: dict[str, str]):
 def voc(*args: str, env: dict[str, str], quiet: bool = True) -> float:
     """Run a voc command as a user would; returns its wall-clock seconds."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL if quiet else None)
+    subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL if quiet else None,
+    )
     return time.perf_counter() - started

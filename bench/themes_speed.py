@@ -31,15 +31,34 @@ from bench.common import SHARED, base_env, prefect_server, voc  # noqa: E402
 def real_texts() -> pl.DataFrame:
     """Distinct real customer texts with a label where the data set has one."""
     frames = [
-        pl.read_csv(SHARED / "banking77" / "train.csv").select("text", pl.col("category").alias("label")),
-        pl.read_csv(SHARED / "banking77" / "test.csv").select("text", pl.col("category").alias("label")),
-        pl.read_csv(SHARED / "bitext_customer_support" / "TrainingdatasetBitextsample.csv").select(pl.col("utterance").alias("text"), pl.col("intent").alias("label")),
-        pl.read_csv(SHARED / "twitter_us_airline_sentiment" / "airline_tweets_clean.csv").select("text", pl.col("airline_sentiment").alias("label")),
-        pl.read_csv(SHARED / "nps_verbatims" / "nps_verbatims.csv").select("text", pl.col("SURVEY_SUB_TYPE").alias("label")),
-        pl.read_csv(SHARED / "support_tickets_emails" / "tickets_v5_en_de_complete_rows.csv").select(pl.col("body").alias("text"), pl.col("queue").alias("label")),
-        pl.read_csv(SHARED / "amazon_alexa_reviews" / "amazon_alexa.tsv", separator="\t", quote_char=None).select(pl.col("verified_reviews").alias("text"), pl.col("variation").alias("label")),
+        pl.read_csv(SHARED / "banking77" / "train.csv").select(
+            "text", pl.col("category").alias("label")
+        ),
+        pl.read_csv(SHARED / "banking77" / "test.csv").select(
+            "text", pl.col("category").alias("label")
+        ),
+        pl.read_csv(SHARED / "bitext_customer_support" / "TrainingdatasetBitextsample.csv").select(
+            pl.col("utterance").alias("text"), pl.col("intent").alias("label")
+        ),
+        pl.read_csv(SHARED / "twitter_us_airline_sentiment" / "airline_tweets_clean.csv").select(
+            "text", pl.col("airline_sentiment").alias("label")
+        ),
+        pl.read_csv(SHARED / "nps_verbatims" / "nps_verbatims.csv").select(
+            "text", pl.col("SURVEY_SUB_TYPE").alias("label")
+        ),
+        pl.read_csv(
+            SHARED / "support_tickets_emails" / "tickets_v5_en_de_complete_rows.csv"
+        ).select(pl.col("body").alias("text"), pl.col("queue").alias("label")),
+        pl.read_csv(
+            SHARED / "amazon_alexa_reviews" / "amazon_alexa.tsv", separator="\t", quote_char=None
+        ).select(pl.col("verified_reviews").alias("text"), pl.col("variation").alias("label")),
     ]
-    return pl.concat(frames).drop_nulls().filter(pl.col("text").str.len_chars() > 3).unique("text", maintain_order=True)
+    return (
+        pl.concat(frames)
+        .drop_nulls()
+        .filter(pl.col("text").str.len_chars() > 3)
+        .unique("text", maintain_order=True)
+    )
 
 
 def corpus(n: int, seed: int = 5) -> pl.DataFrame:
@@ -75,14 +94,20 @@ def embedding_throughput(texts: list[str], work: Path) -> None:
     started = time.perf_counter()
     model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
     raw = len(texts) / (time.perf_counter() - started)
-    print(f"baseline  SentenceTransformer.encode        {raw:7.1f} texts/s (max_seq_length {model.max_seq_length})", flush=True)
+    print(
+        f"baseline  SentenceTransformer.encode        {raw:7.1f} texts/s (max_seq_length {model.max_seq_length})",
+        flush=True,
+    )
 
     ours = MiniLMEmbedder()
     ours.encode(texts[:64])
     started = time.perf_counter()
     ours.encode(texts)
     plain = len(texts) / (time.perf_counter() - started)
-    print(f"voc       MiniLMEmbedder.encode            {plain:7.1f} texts/s  {plain / raw:4.2f}× baseline", flush=True)
+    print(
+        f"voc       MiniLMEmbedder.encode            {plain:7.1f} texts/s  {plain / raw:4.2f}× baseline",
+        flush=True,
+    )
 
     # the whole step inside `voc topics`: read new feedback, embed distinct texts, store
     db = work / "speed.duckdb"
@@ -99,10 +124,16 @@ def embedding_throughput(texts: list[str], work: Path) -> None:
         started = time.perf_counter()
         done = embed_new.fn(str(db), "minilm")
         step = done / (time.perf_counter() - started)
-        print(f"voc       embedding step (DuckDB in/out)    {step:7.1f} texts/s  {step / raw:4.2f}× baseline (bar ≥ 0.9×)", flush=True)
+        print(
+            f"voc       embedding step (DuckDB in/out)    {step:7.1f} texts/s  {step / raw:4.2f}× baseline (bar ≥ 0.9×)",
+            flush=True,
+        )
         started = time.perf_counter()
         again = embed_new.fn(str(db), "minilm")
-        print(f"voc       the same step again               embedded {again} item(s) in {time.perf_counter() - started:.1f}s", flush=True)
+        print(
+            f"voc       the same step again               embedded {again} item(s) in {time.perf_counter() - started:.1f}s",
+            flush=True,
+        )
     del settings
 
 
@@ -111,19 +142,28 @@ def themes_at_scale(n: int, work: Path) -> None:
     csv = work / "large.csv"
     # four weeks of dates so the warehouse looks like a month of contacts
     days = [f"2026-11-{1 + (i % 28):02d}" for i in range(frame.height)]
-    frame.with_row_index("id", offset=1).with_columns(pl.Series("date", days)).select("id", "date", "text", "label").write_csv(csv)
+    frame.with_row_index("id", offset=1).with_columns(pl.Series("date", days)).select(
+        "id", "date", "text", "label"
+    ).write_csv(csv)
     db = work / "large.duckdb"
     env = base_env()
     with prefect_server(env) as server_env:
-        t_ingest = voc("ingest", str(csv), "--channel", "complaint", "--db", str(db), env=server_env)
+        t_ingest = voc(
+            "ingest", str(csv), "--channel", "complaint", "--db", str(db), env=server_env
+        )
         t_topics = voc("topics", "--db", str(db), env=server_env)
     total = t_ingest + t_topics
-    print(f"themes for {frame.height:,} items: ingest {t_ingest:.0f}s + topics {t_topics:.0f}s = {total / 60:.1f} min "
-          f"({'PASS' if total < 600 else 'MISS'} bar 10 min; goal 5)", flush=True)
+    print(
+        f"themes for {frame.height:,} items: ingest {t_ingest:.0f}s + topics {t_topics:.0f}s = {total / 60:.1f} min "
+        f"({'PASS' if total < 600 else 'MISS'} bar 10 min; goal 5)",
+        flush=True,
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--skip-large", action="store_true")
     args = parser.parse_args()

@@ -75,9 +75,14 @@ def wait_for_server(api_url: str, timeout: float = 120.0) -> None:
     raise RuntimeError(f"the Prefect server at {api_url} did not answer within {timeout:.0f}s")
 
 
-def start_server(port: int) -> tuple[subprocess.Popen, str]:
-    """A real Prefect server (with its UI) in a child process."""
+def start_server(port: int, home: str | os.PathLike | None = None) -> tuple[subprocess.Popen, str]:
+    """A real Prefect server (with its UI) in a child process.
+
+    ``home`` gives the server its own PREFECT_HOME (and so its own database): a server
+    started over an old home still holds the deployments registered there before."""
     env = {**os.environ, "PREFECT_UI_ENABLED": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    if home is not None:
+        env["PREFECT_HOME"] = str(home)
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -60,7 +60,9 @@ def test_served_sweep_runs_to_completion_on_a_real_server(tmp_path):
     )
     before = snapshot(tmp_path / "inbox")
     db = tmp_path / "voc.duckdb"
-    server, api = start_server(free_port())
+    # a server of its own: a shared Prefect home may still hold an "inbox-sweep" deployment
+    # registered by an earlier run with another --db, and a trigger could reach that one first
+    server, api = start_server(free_port(), home=tmp_path / "prefect-home")
     env = {
         **os.environ,
         "PREFECT_API_URL": api,
