@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import flows.runtime  # noqa: F401  (quiet environment before any library loads)
@@ -25,6 +26,13 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
+
+
+def esc(value: object) -> str:
+    """User-controlled text (labels, names, notes, file names) printed as typed: Rich would
+    read ``[red]`` or ``[link=...]`` in it as markup, and ``[/]`` would crash the print."""
+    return escape(str(value))
+
 
 DbOption = Annotated[
     Path | None,
@@ -55,14 +63,14 @@ def _friendly_errors():
     try:
         yield
     except WarehouseError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {esc(exc)}")
         raise typer.Exit(2) from None
     except PermissionError as exc:
-        err.print(f"[red]error:[/red] permission denied: {exc.filename or exc}")
+        err.print(f"[red]error:[/red] permission denied: {esc(exc.filename or exc)}")
         raise typer.Exit(2) from None
     except OSError as exc:
         if exc.errno == 28:
-            err.print(f"[red]error:[/red] the disk is full ({exc})")
+            err.print(f"[red]error:[/red] the disk is full ({esc(exc)})")
             raise typer.Exit(2) from None
         raise
 
@@ -110,7 +118,9 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for pair in pairs:
         role, sep, column = pair.partition("=")
-        role, column = role.strip().lower(), column.strip().strip('"').strip("'")
+        # the column is taken as typed: the shell has already removed its quoting, and a
+        # header may itself start or end with a quote
+        role, column = role.strip().lower(), column.strip()
         if not sep or not role or not column:
             raise typer.BadParameter(
                 f'--map takes role=column, e.g. text="Consumer complaint narrative"; got {pair!r}'
@@ -150,8 +160,8 @@ def print_ingest_summary(
         style = {"ok": "green", "partial": "yellow", "rejected": "red"}.get(r.status, "")
         status_cell = f"[{style}]{r.status}[/{style}]" if style else r.status
         table.add_row(
-            r.source_file,
-            r.channel or "-",
+            esc(r.source_file),
+            esc(r.channel or "-"),
             f"{r.rows_read:,}",
             f"{r.rows_loaded:,}",
             f"{r.rows_duplicate:,}",
@@ -244,7 +254,7 @@ def ingest(
     if verbose:
         for r in results:
             for message in r.messages:
-                console.print(f"  [dim]{r.source_file}: {message}[/dim]")
+                console.print(f"  [dim]{esc(r.source_file)}: {esc(message)}[/dim]")
     if any(r.status == "rejected" for r in results):
         console.print(
             "[yellow]Some files were quarantined whole; `voc status` lists the reasons.[/yellow]"
@@ -259,7 +269,7 @@ def status(db: DbOption = None) -> None:
     settings = _settings(db)
     if not settings.db.exists():
         err.print(
-            f"[yellow]No warehouse at {settings.db} yet: run `voc ingest PATH` or `voc demo`.[/yellow]"
+            f"[yellow]No warehouse at {esc(settings.db)} yet: run `voc ingest PATH` or `voc demo`.[/yellow]"
         )
         raise typer.Exit(1)
     with _friendly_errors():
@@ -269,7 +279,7 @@ def status(db: DbOption = None) -> None:
             runs = repo.recent_runs(con, 5)
             reasons = repo.quarantine_by_reason(con)
             total = repo.feedback_count(con)
-    console.print(f"[bold]{settings.db}[/bold]: {total:,} feedback rows")
+    console.print(f"[bold]{esc(settings.db)}[/bold]: {total:,} feedback rows")
     if per_week.height:
         pivot = (
             per_week.pivot(on="channel", index="week", values="contacts", aggregate_function="sum")
@@ -324,10 +334,10 @@ def status(db: DbOption = None) -> None:
             )
         for row in reasons.iter_rows(named=True):
             table.add_row(
-                row["reason_code"],
+                esc(row["reason_code"]),
                 f"{row['records']:,}",
                 str(row["files"]),
-                (row["example"] or "")[:100],
+                esc((row["example"] or "")[:100]),
             )
         console.print(table)
 
@@ -382,7 +392,7 @@ def topics(
         f"{summary.unclassified_share:.1%} unclassified; embedded {summary.embedded:,} new item(s) in {summary.seconds:.0f}s"
     )
     for event in summary.events:
-        console.print(f"  [dim]{event}[/dim]")
+        console.print(f"  [dim]{esc(event)}[/dim]")
     _print_themes(settings, limit=25)
 
 
@@ -410,11 +420,11 @@ def _print_themes(settings, limit: int | None = None, include_all: bool = False)
         table.add_row(
             str(r["theme_id"]),
             f"{r['volume']:,}",
-            label,
-            ", ".join((r["keywords"] or [])[:6]),
-            r["department"] or "",
-            r["demand_type"] or "",
-            status,
+            esc(label),
+            esc(", ".join((r["keywords"] or [])[:6])),
+            esc(r["department"] or ""),
+            esc(r["demand_type"] or ""),
+            esc(status),
         )
     console.print(table)
     if limit and themes.height > limit:
@@ -455,13 +465,13 @@ def themes_show(theme_id: int, db: DbOption = None) -> None:
         examples = repo.theme_example_texts(con, theme_id)
         history = repo.theme_history(con, theme_id)
     console.print(
-        f"[bold]{theme_id}: {theme['label']}[/bold] ({theme['size']:,} items, {theme['status']})"
+        f"[bold]{theme_id}: {esc(theme['label'])}[/bold] ({theme['size']:,} items, {esc(theme['status'])})"
     )
     for text in examples:
         console.print(f"  • {text[:300]}", markup=False)
     for row in history.iter_rows(named=True):
         console.print(
-            f"  [dim]{row['at']:%Y-%m-%d %H:%M} {row['actor']}: {row['field']} {row['old_value']!r} → {row['new_value']!r}[/dim]"
+            f"  [dim]{row['at']:%Y-%m-%d %H:%M} {esc(row['actor'])}: {esc(row['field'])} {esc(repr(row['old_value']))} → {esc(repr(row['new_value']))}[/dim]"
         )
 
 
@@ -488,7 +498,7 @@ def themes_rename(
         try:
             repo.rename_theme(con, theme_id, label, _actor(actor), datetime.now())
         except KeyError as exc:
-            err.print(f"[red]error:[/red] {exc.args[0]}")
+            err.print(f"[red]error:[/red] {esc(exc.args[0])}")
             raise typer.Exit(1) from None
     console.print(f"theme {theme_id} is now “{label}”", markup=False)
 
@@ -513,7 +523,7 @@ def themes_merge(
         try:
             repo.merge_themes(con, keep, absorbed, _actor(actor), datetime.now())
         except (KeyError, ValueError) as exc:
-            err.print(f"[red]error:[/red] {exc.args[0]}")
+            err.print(f"[red]error:[/red] {esc(exc.args[0])}")
             raise typer.Exit(1) from None
     console.print(f"theme {absorbed} merged into {keep}")
 
@@ -542,7 +552,7 @@ def weekly(
         try:
             summary = run_weekly(settings, week=week)
         except ValueError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {esc(exc)}")
             raise typer.Exit(2) from None
     print_weekly_summary(summary)
 
@@ -553,21 +563,21 @@ def print_weekly_summary(summary) -> None:
         f"£{summary.failure_cost:,.0f} of £{summary.week_cost:,.0f} estimated handling cost"
     )
     for line in summary.emerging:
-        console.print(f"  [red]emerging[/red] {line}", markup=True, highlight=False)
+        console.print(f"  [red]emerging[/red] {esc(line)}", highlight=False)
     if summary.triage:
         console.print(
-            f"  [yellow]needs triage[/yellow] {', '.join(summary.triage)}", highlight=False
+            f"  [yellow]needs triage[/yellow] {esc(', '.join(summary.triage))}", highlight=False
         )
     console.print(
         f"  issues: {summary.issues_opened} opened, {summary.issues_refreshed} refreshed, "
         f"{len(summary.issues_verified)} verified, {len(summary.issues_reopened)} reopened"
     )
     for line in summary.issues_verified:
-        console.print(f"  [green]verified[/green] {line}", highlight=False)
+        console.print(f"  [green]verified[/green] {esc(line)}", highlight=False)
     for line in summary.issues_reopened:
-        console.print(f"  [red]reopened[/red] {line}", highlight=False)
+        console.print(f"  [red]reopened[/red] {esc(line)}", highlight=False)
     for line in summary.opportunities:
-        console.print(f"  [cyan]opportunity[/cyan] {line}", highlight=False)
+        console.print(f"  [cyan]opportunity[/cyan] {esc(line)}", highlight=False)
 
 
 @app.command()
@@ -635,10 +645,12 @@ def themes_assign(
                 departments=set(book.names),
             )
         except (KeyError, ValueError) as exc:
-            err.print(f"[red]error:[/red] {exc.args[0]}")
+            err.print(f"[red]error:[/red] {esc(exc.args[0])}")
             raise typer.Exit(1) from None
     console.print(
-        f"theme {theme_id} → {name or department} (routing will learn from this)", highlight=False
+        f"theme {theme_id} → {name or department} (routing will learn from this)",
+        highlight=False,
+        markup=False,
     )
 
 
@@ -665,9 +677,9 @@ def themes_demand(
                 con, theme_id, demand_type, _actor(actor), datetime.now(), reason=reason
             )
         except (KeyError, ValueError) as exc:
-            err.print(f"[red]error:[/red] {exc.args[0]}")
+            err.print(f"[red]error:[/red] {esc(exc.args[0])}")
             raise typer.Exit(1) from None
-    console.print(f"theme {theme_id} is {demand_type} demand")
+    console.print(f"theme {theme_id} is {demand_type} demand", markup=False)
 
 
 issues_app = typer.Typer(
@@ -703,7 +715,7 @@ def issues_list(
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).read() as con,
     ):
         issues = tracker.list_issues(con, department=department, status=status)
-    table = Table(title=f"Issues{' — ' + department if department else ''}")
+    table = Table(title=esc(f"Issues{' — ' + department if department else ''}"))
     for col, justify in [
         ("id", "right"),
         ("theme", "left"),
@@ -726,14 +738,14 @@ def issues_list(
         due = f"[red]{r['due_date']} overdue[/red]" if overdue else str(r["due_date"] or "")
         table.add_row(
             str(r["issue_id"]),
-            r["theme_label"] or r["title"],
-            r["department"] or "triage",
-            r["status"],
-            r["priority"],
-            r["owner"] or "",
+            esc(r["theme_label"] or r["title"]),
+            esc(r["department"] or "triage"),
+            esc(r["status"]),
+            esc(r["priority"]),
+            esc(r["owner"] or ""),
             due,
             f"{r['weekly_cost'] or 0:,.0f}",
-            (r["verification"] or r["opened_reason"] or "")[:160],
+            esc((r["verification"] or r["opened_reason"] or "")[:160]),
         )
     console.print(table)
 
@@ -790,11 +802,12 @@ def issues_update(
         try:
             row = tracker.update_issue(con, issue_id, change, _actor(actor), datetime.now())
         except tracker.IssueError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {esc(exc)}")
             raise typer.Exit(1) from None
     console.print(
         f"issue {issue_id}: {row['status']}, {row['priority']}, owner {row['owner'] or '-'}, due {row['due_date'] or '-'}",
         highlight=False,
+        markup=False,
     )
 
 
@@ -853,7 +866,7 @@ def export(
         frame.write_csv(target)
     else:
         frame.write_parquet(target)
-    console.print(f"{frame.height:,} rows → {target}")
+    console.print(f"{frame.height:,} rows → {esc(target)}")
 
 
 @app.command()
@@ -896,7 +909,7 @@ def serve(
         f"Prefect UI: {api.removesuffix('/api')}  (deployments voc-inbox-sweep/inbox-sweep and voc-weekly-schedule/weekly-review)"
     )
     console.print(
-        f"Sweeping {settings.inbox.resolve()} on '{sweep_cron}', reviewing on '{weekly_cron}' ({settings.timezone}); Ctrl+C stops."
+        f"Sweeping {esc(settings.inbox.resolve())} on '{sweep_cron}', reviewing on '{weekly_cron}' ({settings.timezone}); Ctrl+C stops."
     )
     try:
         serve_forever(
@@ -947,7 +960,7 @@ def dashboard(
         "none",
     ]
     console.print(
-        f"Dashboard on http://{address}:{port} (warehouse {settings.db}); Ctrl+C stops it."
+        f"Dashboard on http://{address}:{port} (warehouse {esc(settings.db)}); Ctrl+C stops it."
     )
     sys.stdout.flush()
     # become Streamlit: Ctrl+C and SIGTERM reach it directly and nothing is left running
@@ -982,7 +995,7 @@ def demo(
             update={"company_email_domains": ["lumen-broadband.example"]}
         )
     console.print(
-        f"[bold]Writing the sample inbox[/bold] to {inbox} (8 weeks of Lumen Broadband contacts)…"
+        f"[bold]Writing the sample inbox[/bold] to {esc(inbox)} (8 weeks of Lumen Broadband contacts)…"
     )
     manifest = generate_sample(inbox)
     console.print(
@@ -1015,7 +1028,7 @@ def demo(
         reviews = run_demo_replay(settings, manifest)
     for review in reviews:
         emerging = (
-            f"; emerging: {'; '.join(e.split(':')[0] for e in review.emerging)}"
+            f"; emerging: {esc('; '.join(e.split(':')[0] for e in review.emerging))}"
             if review.emerging
             else ""
         )
@@ -1027,7 +1040,7 @@ def demo(
     print_weekly_summary(reviews[-1])
     _ensure_demo_users(settings)
     if no_dashboard:
-        console.print(f"Done. Start the dashboard with: voc dashboard --db {settings.db}")
+        console.print(f"Done. Start the dashboard with: voc dashboard --db {esc(settings.db)}")
         return
     dashboard(port=port, address="127.0.0.1", db=settings.db)
 
@@ -1089,9 +1102,11 @@ def users_add(
                 email=email,
             )
         except ValueError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {esc(exc)}")
             raise typer.Exit(1) from None
-    console.print(f"added {username} ({role}{', ' + department if department else ''})")
+    console.print(
+        f"added {username} ({role}{', ' + department if department else ''})", markup=False
+    )
 
 
 @users_app.command("passwd")
@@ -1118,9 +1133,9 @@ def users_passwd(
                 Warehouse(settings.db, lock_timeout=settings.lock_timeout), username, password
             )
         except ValueError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {esc(exc)}")
             raise typer.Exit(1) from None
-    console.print(f"password changed for {username}")
+    console.print(f"password changed for {username}", markup=False)
 
 
 @users_app.command("list")
@@ -1136,7 +1151,9 @@ def users_list(db: DbOption = None) -> None:
     for col in ("username", "name", "role", "department"):
         table.add_column(col)
     for row in users.iter_rows(named=True):
-        table.add_row(row["username"], row["name"], row["role"], row["department"] or "")
+        table.add_row(
+            *(esc(v or "") for v in (row["username"], row["name"], row["role"], row["department"]))
+        )
     console.print(table)
 
 

@@ -45,10 +45,10 @@ class Settings(BaseSettings):
         """Key for hashing customer identifiers, created on first use with owner-only access."""
         env_key = os.environ.get("VOC_CUSTOMER_KEY")
         if env_key:
-            return bytes.fromhex(env_key)
+            return _checked_key(env_key, "VOC_CUSTOMER_KEY")
         path = self.resolved_key_file
         if path.exists():
-            return bytes.fromhex(path.read_text().strip())
+            return _checked_key(path.read_text(), str(path))
         path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_bytes(32)
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
@@ -58,10 +58,31 @@ class Settings(BaseSettings):
         try:
             os.link(tmp, path)  # atomic: exactly one process's key wins
         except FileExistsError:
-            key = bytes.fromhex(path.read_text().strip())
+            key = _checked_key(path.read_text(), str(path))
         finally:
             tmp.unlink()
         return key
+
+
+MIN_KEY_BYTES = 16
+
+
+def _checked_key(text: str, where: str) -> bytes:
+    """The customer key as bytes. customer_ref is only as private as this key: one of a few
+    bytes can be guessed, and with it every address behind a customer_ref. Errors never
+    echo the key."""
+    try:
+        key = bytes.fromhex(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"the customer key in {where} is not hex (64 hex characters expected)"
+        ) from None
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(
+            f"the customer key in {where} is {len(key)} bytes; at least {MIN_KEY_BYTES} are needed"
+            " (64 hex characters recommended, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+        )
+    return key
 
 
 def load_settings(**overrides: object) -> Settings:

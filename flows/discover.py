@@ -8,6 +8,8 @@ of the folder being ingested are refused, so an inbox cannot be used to read els
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +47,25 @@ class InboxFile:
     source_file: str  # path shown and stored: relative to the folder it was found in
     channel: str | None
     problem: str | None = None  # why it cannot be ingested, when it cannot
+    # for a link refused because it leads out of the inbox: where it points (never read)
+    link_target: str | None = None
+
+    def fingerprint(self) -> str | None:
+        """The file's content hash; for a refused link a hash of the link itself, so the
+        sweep reports it once without opening what it points to."""
+        if self.link_target is not None:
+            return hashlib.sha256(
+                f"refused link\0{self.source_file}\0{self.link_target}".encode(
+                    "utf-8", "surrogateescape"
+                )
+            ).hexdigest()
+        if not self.path.is_file():
+            return None
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
 
 
 def channel_for(
@@ -113,15 +134,26 @@ def discover(paths: list[str | Path], channel: str | None = None) -> list[InboxF
                 target = file.resolve()
                 if not target.is_relative_to(root):
                     found.append(
-                        InboxFile(file, shown, None, f"{shown} links outside {path}: refused")
+                        InboxFile(
+                            file,
+                            shown,
+                            None,
+                            f"{shown} links outside {path}: refused",
+                            link_target=os.readlink(file),
+                        )
                     )
                     continue
                 if not target.is_file():
                     continue
             ch, problem = channel_for(root / rel, root, channel)
             found.append(InboxFile(file, shown, ch, problem))
-    # the same file named twice (a folder and a file in it) is read once
+    # the same file named twice (a folder and a file in it) is read once; every refused
+    # link is its own report, even when several point at the same outside file
     unique: dict[Path, InboxFile] = {}
     for item in found:
-        unique.setdefault(item.path.resolve() if item.path.exists() else item.path, item)
+        if item.link_target is not None or not item.path.exists():
+            key = item.path.absolute()
+        else:
+            key = item.path.resolve()
+        unique.setdefault(key, item)
     return list(unique.values())

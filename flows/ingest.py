@@ -108,11 +108,12 @@ def read_and_prepare(
         batch = prepare(
             parsed, source_file=file.source_file, file_date=started, customer_key=customer_key
         )
-        digest, size = None, None
-        if file.path.is_file():
-            data = _read_bytes(file.path)
-            digest, size = hashlib.sha256(data).hexdigest(), len(data)
-        return ParsedFile(file, digest, size, started, batch)
+        size = (
+            None
+            if file.link_target is not None or not file.path.is_file()
+            else file.path.stat().st_size
+        )
+        return ParsedFile(file, file.fingerprint(), size, started, batch)
     data = _read_bytes(file.path)
     file_date = default_date or datetime.fromtimestamp(file.path.stat().st_mtime, UTC).replace(
         tzinfo=None
@@ -277,10 +278,9 @@ def _skip_known(warehouse: Warehouse, files: list[InboxFile]) -> list[InboxFile]
         known = repo.known_file_hashes(con)
     fresh = []
     for f in files:
-        if f.path.is_file():
-            digest = hashlib.sha256(_read_bytes(f.path)).hexdigest()
-            if digest in known:
-                continue
+        digest = f.fingerprint()
+        if digest is not None and digest in known:
+            continue
         fresh.append(f)
     return fresh
 
