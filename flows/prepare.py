@@ -6,7 +6,6 @@ What fails validation goes to quarantine with a reason; nothing is dropped silen
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,6 +14,7 @@ import polars as pl
 from flows.language import detect_language
 from flows.pii import clean_text, customer_refs, normalise_customer, redact
 from flows.sources.base import QUARANTINE_SCHEMA, ParsedSource
+from warehouse.db import sha256_hex
 
 # the range each kind of score lives in; anything outside it is a broken record
 SCORE_RANGES: dict[str, tuple[float, float]] = {
@@ -83,46 +83,48 @@ class PreparedBatch:
             )
 
 
-def _id_hasher():
-    return hashlib.blake2b(digest_size=16, person=b"voc-feedback")
-
-
 def feedback_ids(channel: str, frame: pl.DataFrame) -> pl.Series:
     """Stable ids. With a record key (the source's id, a Message-ID, a transcript's
     hash): (channel, key). Without: the content (customer, the source's own date, the
     text as received with whitespace folded) plus which repeat of that content in the
     file it is, so two identical contacts stay two rows while the same export loaded
     twice (or an overlapping one) lands on the same ids. ``frame`` needs record_key,
-    customer_norm, text and the source's received_at (null when it had none)."""
-    base = _id_hasher()
-    keys = frame["record_key"]
-    out: list[str | None] = [None] * frame.height
-    for i, key in enumerate(keys.to_list()):
-        if key:
-            h = base.copy()
-            h.update(f"{channel}\x1fid\x1f{key}".encode())
-            out[i] = h.hexdigest()
-    keyless = keys.is_null() | (keys == "")
-    if keyless.any():
-        rows = frame.filter(keyless).select(
-            pl.col("customer_norm").fill_null(""),
-            pl.col("received_at").dt.strftime("%Y-%m-%dT%H:%M:%S").fill_null("").alias("date_key"),
-            pl.col("text").str.replace_all(r"\s+", " ").alias("text_key"),
-        )
-        rows = rows.with_columns(
-            pl.int_range(pl.len()).over(["customer_norm", "date_key", "text_key"]).alias("n")
-        )
-        for i, customer, date_key, text_key, n in zip(
-            keyless.arg_true().to_list(),
-            *(rows[c].to_list() for c in ("customer_norm", "date_key", "text_key", "n")),
-            strict=True,
-        ):
-            h = base.copy()
-            h.update(
-                f"{channel}\x1fcontent\x1f{customer}\x1f{date_key}\x1f{n}\x1f{text_key}".encode()
+    customer_norm, text and the source's received_at (null when it had none).
+
+    The id is the first 128 bits of SHA-256 over that material (hashed in native code:
+    a per-row Python hash was over a second per million rows)."""
+    keyless = pl.col("record_key").is_null() | (pl.col("record_key") == "")
+    # the key strings are built column-wise; only the hashing itself is a Python loop
+    material = frame.select(
+        pl.when(keyless)
+        .then(
+            pl.concat_str(
+                pl.lit(f"voc-feedback\x1f{channel}\x1fcontent\x1f"),
+                pl.col("customer_norm").fill_null(""),
+                pl.lit("\x1f"),
+                pl.col("received_at").dt.strftime("%Y-%m-%dT%H:%M:%S").fill_null(""),
+                pl.lit("\x1f"),
+                # which repeat of the same content in this file
+                pl.int_range(pl.len())
+                .over(
+                    [
+                        keyless,
+                        pl.col("customer_norm").fill_null(""),
+                        pl.col("received_at").dt.strftime("%Y-%m-%dT%H:%M:%S").fill_null(""),
+                        pl.col("text").str.replace_all(r"\s+", " "),
+                    ]
+                )
+                .cast(pl.String),
+                pl.lit("\x1f"),
+                pl.col("text").str.replace_all(r"\s+", " "),
             )
-            out[i] = h.hexdigest()
-    return pl.Series("feedback_id", out, pl.String)
+        )
+        .otherwise(
+            pl.concat_str(pl.lit(f"voc-feedback\x1f{channel}\x1fid\x1f"), pl.col("record_key"))
+        )
+        .alias("material")
+    )["material"]
+    return sha256_hex(material).rename("feedback_id")
 
 
 def _validation(now: datetime) -> tuple[pl.Expr, pl.Expr]:
