@@ -7,8 +7,10 @@ library validates them (Luhn and ISO 7064 via ``python-stdnum``, phone numbering
 ``phonenumbers``); the valid ones are replaced in one Aho-Corasick pass.
 
 Placeholders are typed: ``<EMAIL>``, ``<PHONE>``, ``<CARD>``, ``<IBAN>``, ``<SORT_CODE>``,
-``<ACCOUNT>``, ``<POSTCODE>``, ``<ADDRESS>``, ``<NINO>``, ``<SSN>``.
-Names of people are not detected: that needs a language model this project does not ship.
+``<ACCOUNT>``, ``<POSTCODE>``, ``<ADDRESS>``, ``<NINO>``, ``<SSN>``, ``<NAME>``.
+Names of people are found only where the text announces one ("my name is Sarah", "I
+spoke to Dave", "Mrs Patel", "Regards, Tom"): a name in free running text needs a
+language model (spaCy/Presidio NER), and no such model ships in a PyPI wheel here.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ PLACEHOLDERS = (
     "ADDRESS",
     "NINO",
     "SSN",
+    "NAME",
 )
 
 # patterns replaced as they are: the match alone is evidence enough
@@ -47,6 +50,32 @@ _STREET = (
     r"\b\d{1,5}[A-Za-z]?,?\s+(?:[A-Z][a-z]+\s+){1,3}"
     r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Close|Way|Court|Ct|Crescent|Cres|Place|Pl|"
     r"Terrace|Boulevard|Blvd|Gardens|Grove|Square|Sq|Row|Mews|Parade|Walk)\b\.?"
+)
+# a person's name where the text announces one: a title, "my name is", "spoke to", a
+# sign-off. The cue is matched in any case, the name must be capitalised. Candidates are
+# checked in Python (Rust regex has no look-ahead) so "spoke to Billing" keeps its word.
+_NAME_WORD = r"[A-Z](?:[a-z]+(?:[-'’][A-Z]?[a-z]+)*|['’][A-Z][a-z]+)"
+_NAME_CUE = (
+    r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?[ \t]+"
+    r"|(?i:\b(?:my[ \t]+name[ \t]+is|my[ \t]+name'?s|i[ \t]+am[ \t]+called|"
+    r"(?:spoke|speaking|talked|talking|chatted)[ \t]+(?:to|with)|ask(?:ed)?[ \t]+for|"
+    r"(?:agent|advisor|adviser|engineer|rep|operator)[ \t]+(?:called|named)|"
+    r"(?:regards|thanks|thank[ \t]+you|cheers|sincerely|best[ \t]+wishes),?)[ \t\n]+))"
+)
+_NAME = _NAME_CUE + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r")?"
+_NAME_PARTS = re.compile(f"(?P<cue>{_NAME_CUE})(?P<name>.*)", re.DOTALL)
+# capitalised words that follow such cues without being anybody's name
+_NOT_NAMES = frozenset(
+    """
+    a an the you your my our their his her him them it this that someone somebody anyone
+    nobody everyone customer customers service services support team teams staff billing
+    sales technical tech it manager managers supervisor department complaints complaint
+    retention accounts account care helpdesk help desk engineer engineers agent agents
+    advisor adviser operator reception security management head office store shop branch
+    again already today yesterday tomorrow now then later soon also still again so very
+    monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december for in on at of to and but or
+    """.split()
 )
 # candidates checked in Python before they are replaced
 _DIGIT_RUN = r"[+(]?\d[\d \-().]{6,24}\d"
@@ -71,6 +100,7 @@ _ANY = "|".join(
         _US_ZIP,
         _DIGIT_RUN,
         _IBAN,
+        _NAME,
     )
 )
 _DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
@@ -123,6 +153,7 @@ def redact(texts: pl.Series) -> pl.Series:
     out = _replace_validated(out, _IBAN, _iban_placeholder)
     out = _replace_validated(out, _DIGIT_RUN, _digits_placeholder)
     out = out.str.replace_all(_UK_POSTCODE, "<POSTCODE>").str.replace_all(_US_ZIP, "${1}<POSTCODE>")
+    out = _replace_validated(out, _NAME, _name_placeholder)
     return texts.scatter(maybe.arg_true(), out)
 
 
@@ -143,6 +174,22 @@ def _replace_validated(texts: pl.Series, pattern: str, judge) -> pl.Series:
         ordered, [replacements[k] for k in ordered], leftmost=True
     )
     return texts.scatter(has.arg_true(), replaced)
+
+
+@lru_cache(maxsize=200_000)
+def _name_placeholder(candidate: str) -> tuple[tuple[str, str], ...]:
+    """``"spoke to Dave Smith"`` → replace ``"Dave Smith"``; a cue followed by a word that
+    is no name (``"spoke to Billing"``) is left alone. Only the name words are replaced,
+    so the cue stays readable."""
+    parts = _NAME_PARTS.match(candidate)
+    if parts is None:
+        return ()
+    words = parts["name"].split()
+    while words and words[-1].lower() in _NOT_NAMES:
+        words.pop()
+    if not words or any(word.lower() in _NOT_NAMES for word in words):
+        return ()
+    return ((candidate, f"{parts['cue']}<NAME>" + parts["name"][len(" ".join(words)) :]),)
 
 
 @lru_cache(maxsize=200_000)

@@ -35,6 +35,12 @@ def one(text: str) -> str:
         ("Washington, DC 20500", "<POSTCODE>", "20500"),
         ("NI number AB 12 34 56 C", "<NINO>", "AB 12 34 56 C"),
         ("SSN 078-05-1120", "<SSN>", "078-05-1120"),
+        ("Hi, my name is Sarah Jones and the router is dead", "my name is <NAME> and", "Sarah"),
+        ("I spoke to Dave yesterday and nothing happened", "spoke to <NAME> yesterday", "Dave"),
+        ("Mrs Patel next door has the same fault", "Mrs <NAME> next door", "Patel"),
+        ("my name's O'Brien", "<NAME>", "O'Brien"),
+        ("Please fix it.\nRegards,\nTom", "Regards,\n<NAME>", "Tom"),
+        ("Thank you Priya for sorting it", "Thank you <NAME> for", "Priya"),
     ],
 )
 def test_each_kind_is_replaced_by_its_placeholder(text, placeholder, secret):
@@ -51,6 +57,10 @@ def test_each_kind_is_replaced_by_its_placeholder(text, placeholder, secret):
         "my speed is 35 Mbps, promised 900",
         "card ending 4111-1111-1111-1112 (not a valid card number)",
         "three weeks, 21 days, 504 hours",
+        "I spoke to Billing twice and asked for a Manager",
+        "speaking to Customer Service got me nowhere",
+        "The engineer called Monday",
+        "Thanks, but the app still crashes",
     ],
 )
 def test_look_alikes_are_left_alone(text):
