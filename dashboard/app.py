@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import auth, data
+from dashboard.components import md
 from dashboard.data import Viewer
 
 st.set_page_config(
@@ -78,7 +79,7 @@ except data.WarehouseBusy:
     st.warning("The pipeline is writing to the warehouse; refresh this page in a moment.")
     st.stop()
 except data.WarehouseError as exc:
-    st.error(f"The warehouse cannot be opened: {exc}")
+    st.error(f"The warehouse cannot be opened: {md(exc)}")
     st.stop()
 if viewer is None:
     st.navigation(pages_for(None), position="hidden")  # not run: sign in first
@@ -88,7 +89,7 @@ page = st.navigation(pages_for(viewer), position="sidebar", expanded=True)
 try:
     page.run()
 except PermissionError as exc:
-    st.error(f"Not available to you: {exc}", icon=":material/lock:")
+    st.error(f"Not available to you: {md(exc)}", icon=":material/lock:")
 except data.WarehouseBusy:
     st.warning(
         "The pipeline is writing to the warehouse and has held it for a while; this page "
@@ -96,4 +97,4 @@ except data.WarehouseBusy:
         icon=":material/hourglass_top:",
     )
 except data.WarehouseError as exc:
-    st.error(f"The warehouse cannot be read: {exc}", icon=":material/error:")
+    st.error(f"The warehouse cannot be read: {md(exc)}", icon=":material/error:")

@@ -38,6 +38,7 @@ DEMO_PASSWORD = "lumen-demo-2026"
 COOKIE_NAME = "voc_auth"
 COOKIE_DAYS = 7
 MIN_PASSWORD = 8
+MAX_PASSWORD_BYTES = 72  # bcrypt reads no further (bcrypt 5 raises rather than truncate)
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 
 
@@ -85,8 +86,7 @@ def create_user(
         raise ValueError("a department head needs --department")
     if role != "head":
         department = None
-    if len(password) < MIN_PASSWORD:
-        raise ValueError(f"a password has at least {MIN_PASSWORD} characters")
+    _check_password(password)
     name = " ".join(name.split()) or username
     viewer = Viewer(username, name, role, department)
     hashed = _hasher().hash(password)
@@ -111,8 +111,9 @@ def create_user(
 
 
 def set_password(warehouse: Warehouse, username: str, password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise ValueError(f"a password has at least {MIN_PASSWORD} characters")
+    """Replace a user's password hash; ``ValueError`` for an unknown user or a password
+    that is too short or too long."""
+    _check_password(password)
     hashed = _hasher().hash(password)
     with warehouse.write() as con:
         if not con.execute(q("dash_user"), {"username": username}).fetchall():
@@ -123,6 +124,34 @@ def set_password(warehouse: Warehouse, username: str, password: str) -> None:
         )
     _credentials.clear()
     _signed_in_viewer.clear()
+
+
+def _check_password(password: str) -> None:
+    """``ValueError`` unless ``password`` can be hashed and checked: at least
+    ``MIN_PASSWORD`` characters, at most ``MAX_PASSWORD_BYTES`` bytes of UTF-8."""
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"a password has at least {MIN_PASSWORD} characters")
+    try:
+        size = len(password.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError("a password must be valid text (it is not UTF-8 encodable)") from None
+    if size > MAX_PASSWORD_BYTES:
+        raise ValueError(
+            f"a password is at most {MAX_PASSWORD_BYTES} bytes of UTF-8 ({size} given): "
+            "bcrypt reads no further"
+        )
+
+
+def _password_matches(password: str, password_hash: str) -> bool:
+    """Whether ``password`` is the one ``password_hash`` was made from. A password
+    longer than bcrypt reads (which none can be set to) or a damaged hash never matches;
+    neither raises."""
+    try:
+        if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+            return False
+        return bool(_hasher().check_pw(password, password_hash))
+    except ValueError:  # not UTF-8 encodable, or an invalid salt (a hash edited by hand)
+        return False
 
 
 def _user_row(warehouse: Warehouse, username: str) -> dict | None:
@@ -149,7 +178,7 @@ def get_viewer(warehouse: Warehouse, username: str | None) -> Viewer | None:
 def verify_user(warehouse: Warehouse, username: str, password: str) -> Viewer | None:
     """The user if ``password`` is theirs, else None."""
     row = _user_row(warehouse, username.strip().lower())
-    if row is None or not _hasher().check_pw(password, row["password_hash"]):
+    if row is None or not _password_matches(password, row["password_hash"]):
         return None
     return _viewer(row)
 
@@ -259,7 +288,7 @@ def _signed_in_viewer(warehouse: Warehouse, username: str | None) -> Viewer | No
 
 @st.cache_resource(show_spinner=False)
 def _still_demo_password(password_hash: str) -> bool:
-    return bool(_hasher().check_pw(DEMO_PASSWORD, password_hash))
+    return _password_matches(DEMO_PASSWORD, password_hash)
 
 
 def _authenticator(warehouse: Warehouse, credentials: dict):

@@ -16,13 +16,27 @@ import streamlit as st
 
 from dashboard.data import EditRejected, WarehouseBusy, WarehouseError
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+# Every ASCII character that can start markdown, HTML or one of Streamlit's extensions:
+# ``:red[…]`` and ``:help[…]`` directives, ``$…$`` LaTeX, ``===`` headings, and ``/``
+# because Streamlit rewrites ``:material/`` in the source before parsing it.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=/])")
+# Streamlit also rewrites some text after the escapes are resolved: ``:material_icon:``,
+# ``:streamlit:`` (its logo) and arrows/dashes between spaces (``->`` becomes →). An
+# invisible word joiner (U+2060) after the first character keeps them as typed.
+_STREAMLIT_ICON = re.compile(r":(?=(?:material_[A-Za-z0-9_]+|streamlit):)")
+_STREAMLIT_SYMBOL = re.compile(r"(?<!\S)(<->|->|<-|--|>=|<=|~=)(?=\s|$)")
+WORD_JOINER = "\u2060"
 CURRENCY = "£"
 
 
 def md(text: object) -> str:
-    """User text made inert inside ``st.markdown``: markdown and HTML characters escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
+    """User text made inert in anything Streamlit renders as markdown (``st.markdown``,
+    headers, captions, alerts, metric labels and values, widget labels, help texts):
+    markdown, HTML and Streamlit's own extensions (colours, icons, LaTeX) show as typed."""
+    text = "" if text is None else str(text)
+    text = _STREAMLIT_ICON.sub(":" + WORD_JOINER, text)
+    text = _STREAMLIT_SYMBOL.sub(lambda m: m[1][0] + WORD_JOINER + m[1][1:], text)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def quote(text: str, source: str, limit: int = 600) -> None:
@@ -122,6 +136,7 @@ def no_review_yet() -> None:
 
 def save(action: Callable[[], object], success: str) -> bool:
     """Run an edit with a spinner while it waits for the warehouse; report how it went.
+    ``success`` is plain text (it may name a theme): ``flash`` shows it escaped.
 
     Never raises for the expected failures: a flow holding the warehouse past the lock
     timeout, an edit the rules refuse, or one the viewer may not make."""
@@ -136,23 +151,23 @@ def save(action: Callable[[], object], success: str) -> bool:
         )
         return False
     except EditRejected as exc:
-        st.error(f"Not saved: {exc}", icon=":material/block:")
+        st.error(f"Not saved: {md(exc)}", icon=":material/block:")
         return False
     except WarehouseError as exc:  # disk full, file read-only: something to fix, not a bug
-        st.error(f"Not saved: {exc}", icon=":material/error:")
+        st.error(f"Not saved: {md(exc)}", icon=":material/error:")
         return False
     except PermissionError as exc:
-        st.error(f"Not allowed: {exc}", icon=":material/lock:")
+        st.error(f"Not allowed: {md(exc)}", icon=":material/lock:")
         return False
     st.session_state["voc-flash"] = success
     return True
 
 
 def flash() -> None:
-    """Show (once) the message a save left before the page re-ran."""
+    """Show (once) the message a save left before the page re-ran, as plain text."""
     message = st.session_state.pop("voc-flash", None)
     if message:
-        st.success(message, icon=":material/check_circle:")
+        st.success(md(message), icon=":material/check_circle:")
 
 
 def week_select(weeks: list[date], *, key: str, label: str = "Week") -> date:

@@ -19,6 +19,7 @@ the data-quality page's rows per channel and week is the one count over ``feedba
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -348,6 +349,11 @@ def theme_page(viewer: Viewer, theme_id: int) -> ThemePage:
     if page is None:
         raise KeyError(f"no theme {theme_id}")
     _check_department(viewer, page.detail["department"], f"theme {theme_id}")
+    if viewer.is_head:
+        # rerouting a theme leaves its open issue with the department that had it: a
+        # head sees the theme, and only the issues their own department holds
+        own = page.issues.filter(pl.col("department") == viewer.department)
+        page = dataclasses.replace(page, issues=own)
     return page
 
 

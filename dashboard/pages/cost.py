@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import charts, data
 from dashboard.auth import current_viewer
-from dashboard.components import money, no_review_yet, pct, table, week_select
+from dashboard.components import md, money, no_review_yet, pct, table, week_select
 
 viewer = current_viewer()
 options = data.filter_options(viewer)
@@ -30,7 +30,7 @@ with left:
 with right:
     if viewer.is_head:
         departments = None
-        st.caption(f"Showing {viewer.department} only.")
+        st.caption(f"Showing {md(viewer.department)} only.")
     else:
         departments = st.multiselect(
             "Departments",

@@ -19,7 +19,7 @@ show_all = st.toggle("Include merged and dormant themes", key="explorer-show-all
 options = data.theme_options(viewer, include_inactive=show_all)
 if not options.height:
     if viewer.is_head:
-        empty(f"No themes are routed to {viewer.department} yet.")
+        empty(f"No themes are routed to {md(viewer.department)} yet.")
     else:
         empty("No themes yet: run `voc topics` (or `voc demo`) to find them.")
     st.stop()
@@ -178,14 +178,15 @@ with verbatims:
 
 with issue_tab:
     if not page.issues.height:
-        st.caption("No issue has been opened for this theme.")
+        whose = f"{md(viewer.department)} issue" if viewer.is_head else "issue"
+        st.caption(f"No {whose} has been opened for this theme.")
     else:
         issue = page.issues.row(0, named=True)
         st.markdown(f"**#{issue['issue_id']} {md(issue['title'])}**")
         i1, i2, i3, i4 = st.columns(4)
-        i1.metric("Status", issue["status"].replace("_", " "))
-        i2.metric("Priority", issue["priority"])
-        i3.metric("Owner", issue["owner"] or "–")
+        i1.metric("Status", md(issue["status"].replace("_", " ")))
+        i2.metric("Priority", md(issue["priority"]))
+        i3.metric("Owner", md(issue["owner"] or "–"))  # metric values are markdown too
         i4.metric("Due", when(issue["due_date"]))
         if issue["baseline_rate"] is not None and issue["after_rate"] is not None:
             st.metric(

@@ -47,7 +47,7 @@ view = data.this_week(viewer, week, channels or None, departments or None)
 run = options.last_run
 if run:
     st.caption(
-        f"Weekly review {data.week_label(run['week_start'])}, {run['status']}, "
+        f"Weekly review {data.week_label(run['week_start'])}, {md(run['status'])}, "
         f"finished {when(run['finished_at'])} UTC · figures for {data.week_label(week)} "
         f"compared with {data.week_label(view.previous_week)}"
     )

@@ -17,7 +17,7 @@ viewer = current_viewer()
 EDITABLE = ["status", "priority", "owner", "due_date", "root_cause", "action"]
 
 if viewer.is_head:
-    st.title(f"My department: {viewer.department}")
+    st.title(f"My department: {md(viewer.department)}")
     department = viewer.department
 else:
     st.title("Issue tracker")
@@ -189,7 +189,7 @@ with left:
             "Owner",
             value=issue["owner"] or "",
             key=f"tracker-form-owner-{form_id}",
-            help=("People who can own it: " + ", ".join(owners)) if owners else None,
+            help=("People who can own it: " + md(", ".join(owners))) if owners else None,
         )
         department_choice = issue["department"]
         if not viewer.is_head:  # heads keep their issues; the insight team can reroute
