@@ -156,9 +156,11 @@ def decode_text(data: bytes) -> tuple[str, str]:
                     f"starts with a {encoding} byte-order mark but {exc}"
                 ) from exc
     if b"\x00" in data[:65536]:
-        text = _maybe_utf16_without_bom(data)
-        if text is not None and _control_share(text) <= 0.01:
-            return text, "utf-16"
+        found = _maybe_utf16_without_bom(data)
+        if found is not None and _control_share(found[0]) <= 0.01:
+            # the codec that was used, byte order included: a caller that decodes the
+            # bytes again with plain "utf-16" would read big-endian text as little-endian
+            return found
         raise UndecodableError("contains NUL bytes: this is a binary file, not text")
     try:
         text, encoding = data.decode("utf-8"), "utf-8"
@@ -181,7 +183,8 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return text, encoding
 
 
-def _maybe_utf16_without_bom(data: bytes) -> str | None:
+def _maybe_utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """``(text, "utf-16-le" | "utf-16-be")`` when ``data`` looks like UTF-16 without a BOM."""
     sample = data[:4096]
     if len(sample) < 4:
         return None
@@ -192,7 +195,7 @@ def _maybe_utf16_without_bom(data: bytes) -> str | None:
     if encoding is None:
         return None
     try:
-        return data.decode(encoding)
+        return data.decode(encoding), encoding
     except UnicodeDecodeError:
         return None
 

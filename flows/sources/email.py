@@ -13,6 +13,7 @@ a part that lies about its charset (or declares none) falls back to ``decode_tex
 
 from __future__ import annotations
 
+import codecs
 import email
 import email.header
 import email.policy
@@ -100,8 +101,11 @@ _ATTRIBUTION = re.compile(
     r"escreveu|skrev|napsal|napisa[łl]|kirjoitti|yazd[ıi])\b.{0,200}:\s*$",
     re.IGNORECASE,
 )
-_PROTECT = "\ue000"  # private-use: prefixes a line so no signature pattern matches it
-_LONG = "\ue001"  # private-use: brackets the placeholder of a long line
+# Private-use characters, in the order _reply_body tries them as its two sentinels (one
+# prefixes a line so no signature pattern matches it, one brackets the placeholder of a
+# long line). They are chosen per text, among those the text does not hold: a customer
+# may type (or paste) any character, and theirs must come through verbatim.
+_PRIVATE_USE = (range(0xE000, 0xF900), range(0xF0000, 0xFFFFE), range(0x100000, 0x10FFFE))
 _LONG_LINE = 250  # the library's "On ... wrote:" patterns are quadratic in a line's length
 _PARAGRAPH_TAGS = frozenset("p h1 h2 h3 h4 h5 h6 blockquote pre table ul ol".split())
 _BLOCK_TAGS = (
@@ -140,14 +144,19 @@ def parse(name: str, data: bytes, options: ParseOptions = ParseOptions()) -> Par
 def _parse(name: str, data: bytes, options: ParseOptions) -> ParsedSource:
     base = PurePath(name).name
     try:
-        _, encoding = decode_text(data)
+        text, encoding = decode_text(data)
     except UndecodableError as exc:
         return whole_file_rejected(CHANNEL, name, "undecodable_file", f"{base} {exc}", data[:300])
     if not data.strip():
         return whole_file_rejected(CHANNEL, name, "empty_file", f"{base} is empty")
     if encoding.startswith(("utf-16", "utf-32")):
-        # mail is ASCII-compatible on the wire; re-encode so the byte parser can read it
-        data = data.decode(encoding).encode("utf-8")
+        # mail is ASCII-compatible on the wire; re-encode so the byte parser can read it.
+        # The text decode_text read is used as it is: decoding the bytes again by the
+        # codec's name would guess the byte order of BOM-less UTF-16 anew (and wrongly).
+        data = text.removeprefix("\ufeff").encode("utf-8")
+    elif encoding == "utf-8-sig":
+        # a BOM (Notepad's "UTF-8") before "From:" or a From_ line would hide every header
+        data = data.removeprefix(codecs.BOM_UTF8)
 
     chunks = split_mbox(data, is_mbox=suffix(name) in MBOX_SUFFIXES)
     if not chunks:
@@ -529,18 +538,37 @@ def _cut_at_attribution(text: str) -> str:
     return text
 
 
+def _unused_private_use(text: str, count: int) -> list[str]:
+    """``count`` private-use characters that ``text`` does not hold (fewer only when it
+    holds nearly all 137 000 of them)."""
+    present = set(text)
+    found: list[str] = []
+    for block in _PRIVATE_USE:
+        for code in block:
+            if chr(code) not in present:
+                found.append(chr(code))
+                if len(found) == count:
+                    return found
+    return found
+
+
 def _reply_body(text: str, own_only: bool) -> str:
     if own_only:
         text = _cut_at_attribution(text)
+    sentinels = _unused_private_use(text, 2)
+    if len(sentinels) < 2:  # no character is free to mark lines with: keep the whole text
+        return re.sub(r"\n{3,}", "\n\n", _unquoted(text)).strip()
+    # characters the text does not hold, so nothing the customer wrote is taken for one
+    protect, long = sentinels
     long_lines: list[str] = []
 
     def hide(line: str) -> str:
         if len(line) > _LONG_LINE:
             long_lines.append(line)
-            return f"{_LONG}{len(long_lines) - 1}{_LONG}"
+            return f"{long}{len(long_lines) - 1}{long}"
         stripped = line.strip()
         if _SIGNOFF.match(stripped) and _is_sentence(stripped):
-            return _PROTECT + stripped
+            return protect + stripped
         return line
 
     hidden = "\n".join(hide(line) for line in text.split("\n"))
@@ -558,8 +586,8 @@ def _reply_body(text: str, own_only: bool) -> str:
         result = first.body
     result = _unquoted(result)
     result = _cut_footer(result)
-    result = re.sub(f"{_LONG}(\\d+){_LONG}", lambda m: long_lines[int(m.group(1))], result)
-    result = result.replace(_PROTECT, "")
+    result = re.sub(f"{long}(\\d+){long}", lambda m: long_lines[int(m.group(1))], result)
+    result = result.replace(protect, "")
     return re.sub(r"\n{3,}", "\n\n", result).strip()
 
 

@@ -408,18 +408,26 @@ def _read_excel(data: bytes) -> Table:
 
 
 def _read_parquet(data: bytes) -> Table:
-    frame = pl.read_parquet(io.BytesIO(data))
-    labels = list(frame.columns)
+    # pyarrow decodes the file, not polars: on a damaged file (one flipped byte in the
+    # footer or a page header) polars' reader panics (pyo3's PanicException, which
+    # ``except Exception`` does not catch) or aborts the whole process on an impossible
+    # allocation, killing an ingest of a folder. pyarrow's reader checks the metadata
+    # and raises OSError/ArrowInvalid (ValueError) or MemoryError, which parse_tabular
+    # quarantines as unreadable_file. The Arrow table then goes to polars in memory.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(pa.BufferReader(data))
+    labels = list(table.column_names)
+    # polars takes column names through the Arrow C interface, cut at a NUL ("a\x00b" is
+    # "a"): the columns get their positional names c0..cN here; the labels keep the real ones
+    frame = pl.from_arrow(table.rename_columns([f"c{i}" for i in range(len(labels))]))
     body = frame.select(
         [
-            (pl.col(c).cast(pl.String) if frame.schema[c] != pl.String else pl.col(c)).alias(
-                f"c{i}"
-            )
+            (pl.col(c).cast(pl.String) if frame.schema[c] != pl.String else pl.col(c))
             if not isinstance(frame.schema[c], pl.List | pl.Struct | pl.Array)
-            else pl.col(c)
-            .map_elements(lambda v: json.dumps(_jsonable(v)), return_dtype=pl.String)
-            .alias(f"c{i}")
-            for i, c in enumerate(labels)
+            else pl.col(c).map_elements(lambda v: json.dumps(_jsonable(v)), return_dtype=pl.String)
+            for c in frame.columns
         ]
     )
     return Table(labels, body, pl.Series("row", range(1, body.height + 1), pl.Int64))
