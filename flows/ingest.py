@@ -18,7 +18,6 @@ from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
 
 import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
@@ -250,8 +249,10 @@ def ingest_flow(
             progress.advance("files", 1)
         pending, pending_rows = [], 0
 
-    for future in as_completed(list(futures)):
-        file = futures[future]
+    # Files are written in discovery (path) order, whatever order their tasks finish in:
+    # when two exports overlap, the same file is credited with the shared records on every
+    # runner (threads, Dask) and every re-run.
+    for future, file in futures.items():
         try:
             parsed = future.result()
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
@@ -267,8 +268,6 @@ def ingest_flow(
             flush()
     flush()
     progress.done("files")
-    order = {f.source_file: i for i, f in enumerate(files)}
-    results.sort(key=lambda r: order.get(r.source_file, 0))
     return results
 
 

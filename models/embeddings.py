@@ -50,7 +50,9 @@ class MiniLMEmbedder:
     name = "all-MiniLM-L6-v2"
     dim = 384
 
-    def __init__(self, batch_size: int = 64, max_chars: int = 1000, max_seq_length: int = 128) -> None:
+    def __init__(
+        self, batch_size: int = 64, max_chars: int = 1000, max_seq_length: int = 128
+    ) -> None:
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
         self.max_chars = max_chars  # beyond what the model reads, text only costs tokenising

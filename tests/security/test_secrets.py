@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -52,6 +53,11 @@ def _inbox(root: Path) -> Path:
         f"Carol\n{CUSTOMER_EMAILS[2]}\n"
     )
     return root / "inbox"
+
+
+# A key written into a tracked file: `VOC_CUSTOMER_KEY=3f9a...`, `VOC_CUSTOMER_KEY: "3f9a..."`
+# (hex or base64, 16 bytes or more). Code that passes a key computed at run time is fine.
+KEY_ASSIGNED = re.compile(r"VOC_CUSTOMER_KEY\s*[=:]\s*[\"']?[0-9A-Za-z+/]{22,}")
 
 
 def _needles(key: bytes) -> dict[str, str]:
@@ -220,9 +226,12 @@ def test_the_repository_holds_no_secret_and_ignores_the_key_files(tmp_path):
         f for f in files if f.endswith((".key", ".duckdb", ".duckdb.wal", ".pem", ".env"))
     ]
     assert not secret_names, f"secret-looking files are tracked: {secret_names}"
-    needles = _needles(secrets.token_bytes(32)) | {
-        "VOC_CUSTOMER_KEY value": "VOC_CUSTOMER_KEY=",
-    }
+    needles = _needles(secrets.token_bytes(32))
+    planted = secrets.token_hex(32)
+    assert KEY_ASSIGNED.search(f"export VOC_CUSTOMER_KEY={planted}\n"), (
+        "the key pattern misses a real one"
+    )
+    assert KEY_ASSIGNED.search(f'VOC_CUSTOMER_KEY: "{planted}"')
     env_key = os.environ.get("VOC_CUSTOMER_KEY")
     if env_key:
         needles["this machine's VOC_CUSTOMER_KEY"] = env_key
@@ -236,6 +245,8 @@ def test_the_repository_holds_no_secret_and_ignores_the_key_files(tmp_path):
             continue
         text = path.read_bytes().decode("utf-8", "replace")
         found = [w for w in _leaks(text, needles) if not w.startswith("e-mail")]
+        if KEY_ASSIGNED.search(text):
+            found.append("a VOC_CUSTOMER_KEY value")
         if found:
             leaks.append(f"{name}: {found}")
     assert not leaks, leaks
