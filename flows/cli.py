@@ -239,6 +239,7 @@ def ingest(
             ) from None
     settings = _settings(db)
     _usable_warehouse(settings)
+    flows.runtime.prestart_prefect_server()
     with _friendly_errors(), _progress_bar(not verbose):
         from flows.ingest import run_ingest
 
@@ -378,6 +379,7 @@ def topics(
         raise typer.BadParameter(f"choose one of {', '.join(EMBEDDERS)}", param_hint="--embedder")
     settings = _settings(db)
     _usable_warehouse(settings)
+    flows.runtime.prestart_prefect_server()
     with _friendly_errors(), _progress_bar(True):
         from flows.topics import run_topics
 
@@ -546,6 +548,7 @@ def weekly(
     quiet_console()
     settings = _settings(db, departments=departments)
     _usable_warehouse(settings)
+    flows.runtime.prestart_prefect_server()
     with _friendly_errors():
         from flows.weekly import run_weekly
 
@@ -593,6 +596,7 @@ def run(
     """Ingest, find themes and review the week, in one go."""
     settings = _settings(db)
     _usable_warehouse(settings)
+    flows.runtime.prestart_prefect_server()
     with _friendly_errors(), _progress_bar(True):
         from flows.pipeline import run_pipeline
 
@@ -987,6 +991,7 @@ def demo(
 
     settings = _settings(db)
     _usable_warehouse(settings)
+    flows.runtime.prestart_prefect_server()
     # the sample company's exports are in UK local time and its replies come from its own domain
     if "VOC_SOURCE_TIMEZONE" not in os.environ:
         settings = settings.model_copy(update={"source_timezone": "Europe/London"})

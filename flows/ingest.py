@@ -23,7 +23,7 @@ import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
 from flows.discover import InboxFile, discover
 from flows.prepare import PreparedBatch, prepare
-from flows.runtime import make_task_runner, progress, run_logger
+from flows.runtime import make_task_runner, prefect_server_ready, progress, run_logger
 from flows.sources import ParseOptions, parse_source
 from flows.sources.base import whole_file_rejected
 from warehouse import Warehouse, repo
@@ -296,6 +296,7 @@ def run_ingest(
     """Run the flow on the task runner the settings choose."""
     settings = settings or load_settings()
     runner = make_task_runner(settings.task_runner, settings.max_workers, settings.dask_address)
+    prefect_server_ready()
     return ingest_flow.with_options(task_runner=runner)(
         paths=[str(p) for p in paths],
         channel=channel,

@@ -13,7 +13,7 @@ from prefect import flow
 import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
 from flows.ingest import FileResult, ingest_flow
-from flows.runtime import make_task_runner, run_logger
+from flows.runtime import make_task_runner, prefect_server_ready, run_logger
 from flows.topics import TopicSummary, topics_flow
 from flows.weekly import (
     WeeklySummary,
@@ -58,6 +58,7 @@ def run_pipeline(
     embedder: str = "minilm",
     week: str | None = None,
 ) -> PipelineResult:
+    prefect_server_ready()
     return pipeline_flow(
         paths=paths,
         db=str(settings.db),
@@ -171,6 +172,7 @@ def run_demo_replay(settings: Settings, manifest) -> list[WeeklySummary]:
         for c in manifest.contacts
         if c.theme == fixed_key and c.channel != "call"
     ]
+    prefect_server_ready()
     return demo_replay_flow(
         db=str(settings.db),
         departments=str(settings.departments),

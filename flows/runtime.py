@@ -7,6 +7,7 @@ telemetry, no model hub) and builds the task runner the settings ask for.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,45 @@ def quiet_console() -> None:
     a summary, and a failure as one clear line. Every run's log still reaches the Prefect
     API and its UI."""
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+
+
+_server_start: list[threading.Thread] = []
+
+
+def prestart_prefect_server() -> None:
+    """Start Prefect's temporary server in the background now, for a command that will run
+    a flow and has no ``PREFECT_API_URL``: its start-up (several seconds of importing the
+    server app in a subprocess) then overlaps this process's own imports and file
+    discovery. Call :func:`prefect_server_ready` before the flow; if the early start fails,
+    the flow starts the server itself and reports what went wrong."""
+    if os.environ.get("PREFECT_API_URL") or _server_start:
+        return
+    # read here, not in the thread: a test harness or profile sets the API URL in this
+    # thread's context, which a new thread does not inherit
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return
+
+    def start() -> None:
+        try:
+            from prefect.server.api.server import SubprocessASGIServer
+
+            SubprocessASGIServer().start()
+        except Exception:  # noqa: BLE001 - the flow's own client retries and reports
+            return
+
+    thread = threading.Thread(target=start, name="voc-prefect-server-start", daemon=True)
+    thread.start()
+    _server_start.append(thread)
+
+
+def prefect_server_ready() -> None:
+    """Wait for a server started by :func:`prestart_prefect_server` to answer. Prefect
+    marks its temporary server as running before it is healthy, so a flow must not begin
+    while the early start is still under way."""
+    for thread in _server_start:
+        thread.join()
 
 
 def make_task_runner(kind: str, max_workers: int, dask_address: str | None = None):

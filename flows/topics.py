@@ -23,7 +23,7 @@ from prefect.cache_policies import NO_CACHE
 
 import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
-from flows.runtime import progress, run_logger
+from flows.runtime import prefect_server_ready, progress, run_logger
 from warehouse import Warehouse, repo
 
 EMBED_CHUNK = 2048
@@ -419,6 +419,7 @@ def run_topics(
     refit: bool = False,
 ) -> TopicSummary:
     settings = settings or load_settings()
+    prefect_server_ready()
     return topics_flow(
         db=str(settings.db), embedder=embedder, max_fit=max_fit, force=force, refit=refit
     )

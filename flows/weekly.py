@@ -34,7 +34,7 @@ from prefect.cache_policies import NO_CACHE
 
 import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
-from flows.runtime import run_logger
+from flows.runtime import prefect_server_ready, run_logger
 from warehouse import Warehouse, repo, tracker
 from warehouse.sql import q
 
@@ -979,4 +979,5 @@ def weekly_flow(
 
 def run_weekly(settings: Settings | None = None, *, week: str | None = None) -> WeeklySummary:
     settings = settings or load_settings()
+    prefect_server_ready()
     return weekly_flow(db=str(settings.db), week=week, departments=str(settings.departments))
