@@ -38,14 +38,23 @@ def _week_line(title: str | None = "week") -> alt.X:
 def theme_small_multiples(
     trend: pl.DataFrame, labels: dict[int, str], columns: int = 3
 ) -> alt.Chart:
-    """One small line chart per theme: weekly contacts over the weeks."""
-    frame = _weeks(trend).with_columns(
+    """One small line chart per theme: weekly contacts over the weeks. A week in which a
+    theme had no contacts is drawn as 0, not bridged by a line; a theme seen in one week
+    only still shows its point."""
+    weeks = trend.select("week_start").unique()
+    themes = pl.DataFrame({"theme_id": list(labels)}, schema={"theme_id": trend["theme_id"].dtype})
+    frame = (
+        themes.join(weeks, how="cross")
+        .join(trend, on=["theme_id", "week_start"], how="left")
+        .with_columns(pl.col("volume", "est_cost").fill_null(0))
+    )
+    frame = _weeks(frame).with_columns(
         theme=pl.col("theme_id").replace_strict(labels, default="", return_dtype=pl.String)
     )
     order = list(dict.fromkeys(labels.values()))
     return (
         alt.Chart(frame)
-        .mark_area(line=True, opacity=0.25)
+        .mark_area(line=True, point=alt.OverlayMarkDef(filled=True, size=18), opacity=0.25)
         .encode(
             x=_week_line(None),
             y=alt.Y("volume:Q", title="contacts"),
