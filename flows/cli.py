@@ -967,6 +967,8 @@ def dashboard(
         f"Dashboard on http://{address}:{port} (warehouse {esc(settings.db)}); Ctrl+C stops it."
     )
     sys.stdout.flush()
+    # the pipeline's temporary Prefect server (voc demo) would outlive an exec
+    flows.runtime.stop_temporary_prefect_server()
     # become Streamlit: Ctrl+C and SIGTERM reach it directly and nothing is left running
     os.execvpe(command[0], command, env)
 

@@ -75,6 +75,26 @@ def prefect_server_ready() -> None:
         thread.join()
 
 
+def stop_temporary_prefect_server() -> None:
+    """Stop the temporary Prefect server this process started, now. Prefect stops it at
+    exit; a process that replaces itself (``voc demo`` becoming the dashboard) never
+    exits, and would leave the server running with nobody to stop it."""
+    import sys
+
+    server_module = sys.modules.get("prefect.server.api.server")
+    if server_module is None:
+        return
+    try:
+        from prefect.logging.handlers import APILogHandler
+
+        APILogHandler().flush()  # the run's last log lines reach the server first
+    except Exception:  # noqa: BLE001 - logs are best effort, the stop is not
+        pass
+    for server in list(server_module.SubprocessASGIServer._instances.values()):
+        if server.server_process is not None and server.server_process.poll() is None:
+            server.stop()
+
+
 def make_task_runner(kind: str, max_workers: int, dask_address: str | None = None):
     """A thread pool on one machine, or a Dask cluster (local or at ``dask_address``)."""
     if kind == "dask":

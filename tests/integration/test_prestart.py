@@ -84,3 +84,43 @@ def test_a_cold_cli_ingest_uses_the_early_server_and_exits_cleanly(tmp_path):
         assert con.execute("SELECT count(*) FROM ingest_runs").fetchone() == (1,)
     finally:
         con.close()
+
+
+@pytest.mark.slow
+def test_the_demo_stops_its_temporary_server_before_becoming_the_dashboard(tmp_path):
+    """`voc demo` ends by replacing itself with Streamlit (exec): Prefect's exit hook never
+    runs there, so the temporary server must be stopped before, or it runs on forever."""
+    inbox = tmp_path / "surveys"
+    inbox.mkdir()
+    (inbox / "nps.csv").write_text(
+        "ResponseId,Date,NPS,Comment\nR1,2026-10-01,3,No engineer came\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), VOC_DB=str(tmp_path / "voc.duckdb"))
+    script = (
+        "import os, sys\n"
+        "from flows import cli\n"
+        "from flows.config import load_settings\n"
+        "from flows.ingest import run_ingest\n"
+        "from prefect.server.api.server import SubprocessASGIServer as S\n"
+        "run_ingest([sys.argv[1]], settings=load_settings())\n"
+        "procs = [s.server_process for s in S._instances.values() if s.server_process]\n"
+        "assert len(procs) == 1 and procs[0].poll() is None, procs\n"
+        "def exec_instead(file, args, env):\n"
+        "    print('EXEC', args[2], 'server exit code', procs[0].poll())\n"
+        "    sys.exit(0)\n"
+        "os.execvpe = exec_instead\n"
+        "cli.dashboard(port=8599, address='127.0.0.1', db=None)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(inbox)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    line = next(x for x in out.stdout.splitlines() if x.startswith("EXEC"))
+    assert line.startswith("EXEC streamlit"), line
+    assert not line.endswith("None"), f"the temporary Prefect server was still running: {line}"
