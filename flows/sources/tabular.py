@@ -11,6 +11,7 @@ withheld. Parsing is vectorised with polars: a million rows is the normal case.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -315,9 +316,17 @@ def _read_delimited(data: bytes, *, tab: bool) -> Table:
     separator = "\t" if tab else sniff_delimiter(text)
     if separator != ",":
         notes.append(f"fields separated by {separator!r}")
+    if encoding in ("utf-8", "utf-8-sig"):
+        # already valid UTF-8: hand polars the bytes as read (less any byte-order marks)
+        # rather than encoding the decoded text again (0.2 s per 150 MB)
+        raw = data
+        while raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+    else:
+        raw = text.encode("utf-8")
     try:
         grid = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(raw),
             has_header=False,
             infer_schema=False,
             separator=separator,
