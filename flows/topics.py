@@ -115,13 +115,6 @@ class ThemeResult:
     events: list[str]
 
 
-def _vectors(column: pl.Series) -> np.ndarray:
-    if column.len() == 0:
-        return np.zeros((0, 0), dtype=np.float32)
-    width = len(column[0])
-    return column.list.to_array(width).to_numpy().astype(np.float32, copy=False)
-
-
 @task(cache_policy=NO_CACHE)
 def find_themes(
     db: str,
@@ -150,13 +143,13 @@ def find_themes(
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     with warehouse.read() as con:
         corpus = repo.corpus_for_topics(con, embedder_name)
+        embeddings = repo.corpus_vectors(con, embedder_name, corpus.height)
         previous = repo.current_assignments(con)
         known = repo.known_themes(con)
         next_id = repo.next_theme_id(con)
     if corpus.height < 10:
         logger.warning("only %d item(s) with vectors: too few to find themes", corpus.height)
         return None
-    embeddings = _vectors(corpus["vector"])
     texts = corpus["text"].to_list()
     embedder = make_embedder(embedder_kind, settings)
 

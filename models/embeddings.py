@@ -109,6 +109,7 @@ class TfidfSvdEmbedder:
         self.seed = seed
         self.model_dir = model_dir
         self._pipeline = None
+        self._projection = None  # (the pipeline it is of, its components_.T, contiguous)
         self._fingerprint = ""
         if model_dir is not None:
             self._try_load()
@@ -144,8 +145,13 @@ class TfidfSvdEmbedder:
         )
         n_features = min(self.dim, max(2, len(texts) - 1))
         svd = TruncatedSVD(n_components=n_features, random_state=self.seed)
+        matrix = vectorizer.fit_transform(list(texts))
+        if matrix.shape[0] >= matrix.shape[1]:
+            fit_svd_by_blocks(svd, matrix)
+        else:  # wide (small corpora): scikit-learn's own path, which transposes
+            svd.fit(matrix)
+        del matrix
         pipeline = make_pipeline(vectorizer, svd)
-        pipeline.fit(list(texts))
         blob = pickle.dumps(pipeline)
         self._pipeline = pipeline
         self._fingerprint = _fingerprint(pipeline)
@@ -162,12 +168,93 @@ class TfidfSvdEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self._pipeline is None:
             self.fit(texts)
-        vectors = self._pipeline.transform(list(texts))
+        # TF-IDF, then the SVD's projection: the pipeline's own transform multiplies by
+        # ``components_.T``, a strided view scipy copies whole (100 MB) for every batch
+        counts = self._pipeline[:-1].transform(list(texts))
+        if self._projection is None or self._projection[0] is not self._pipeline:
+            components = self._pipeline[-1].components_
+            self._projection = (self._pipeline, np.ascontiguousarray(components.T))
+        vectors = counts @ self._projection[1]
         if vectors.shape[1] < self.dim:  # tiny corpora give fewer components
             vectors = np.pad(vectors, ((0, 0), (0, self.dim - vectors.shape[1])))
         if progress:
             progress(len(texts))
         return _normalise(vectors)
+
+
+SVD_BLOCK = 32_768  # rows of the TF-IDF matrix multiplied at a time
+
+
+def fit_svd_by_blocks(svd, matrix, block: int = SVD_BLOCK):
+    """Fit ``svd`` (a randomized ``TruncatedSVD``) on a tall sparse ``matrix`` as
+    scikit-learn would, without its n_samples × (k + p) dense intermediates.
+
+    scikit-learn's range finder normalises ``A @ Q`` (n_samples × k+p, float64) with an
+    LU per power iteration, keeps ``U`` and then ``X @ components_.T`` for the explained
+    variance: several dense copies the height of the corpus (≈ 2 GB each at 1M rows), all
+    thrown away, the pipeline keeps only ``components_``. The same random start and the
+    same power iterations go through the feature side instead: ``A.T @ (A @ Q)`` a block
+    of rows at a time, normalised there; ``Q.T @ A`` of the final orthonormal basis comes
+    from the Gram matrix of ``A @ Q`` (Cholesky). Same subspace, same SVD: the result
+    differs from scikit-learn's by rounding only. Memory: a few n_features × (k+p)
+    arrays and one block of rows."""
+    import scipy.linalg as linalg
+    from sklearn.utils import check_random_state
+    from sklearn.utils.extmath import svd_flip
+    from sklearn.utils.sparsefuncs import mean_variance_axis
+    from sklearn.utils.validation import validate_data
+
+    a = validate_data(svd, matrix, accept_sparse=["csr"], ensure_min_features=2)
+    n_samples, n_features = a.shape
+    if svd.algorithm != "randomized" or n_samples < n_features:
+        raise ValueError("fit_svd_by_blocks is for the randomized algorithm on a tall matrix")
+    if svd.n_components > n_features:
+        raise ValueError(f"n_components({svd.n_components}) must be <= n_features({n_features}).")
+    n_iter = svd.n_iter
+    if n_iter == "auto":
+        n_iter = 7 if svd.n_components < 0.1 * min(a.shape) else 4
+    size = svd.n_components + svd.n_oversamples
+    rows = [(start, min(start + block, n_samples)) for start in range(0, n_samples, block)]
+
+    def gram_apply(q: np.ndarray) -> np.ndarray:  # A.T @ (A @ q)
+        out = np.zeros((n_features, q.shape[1]), dtype=np.float64)
+        for start, stop in rows:
+            part = a[start:stop]
+            out += part.T @ (part @ q)
+        return out
+
+    # the random start of scikit-learn's range finder, drawn the same way
+    q = check_random_state(svd.random_state).normal(size=(n_features, size))
+    if a.dtype == np.float32:
+        q = q.astype(np.float32)
+    for _ in range(n_iter):
+        q, _ = linalg.qr(gram_apply(q), mode="economic", check_finite=False)
+    # B = Q.T @ A with Q the orthonormal basis of Y = A @ q: Y = Q L.T, so B = L^-1 Y.T A
+    gram = np.zeros((size, size), dtype=np.float64)
+    projected = np.zeros((size, n_features), dtype=np.float64)
+    for start, stop in rows:
+        part = a[start:stop]
+        y = part @ q
+        gram += y.T @ y
+        projected += (part.T @ y).T
+    lower = linalg.cholesky(gram, lower=True, check_finite=False)
+    b = linalg.solve_triangular(lower, projected, lower=True, check_finite=False)
+    del projected
+    _, sigma, vt = linalg.svd(b, full_matrices=False, lapack_driver="gesdd")
+    k = svd.n_components
+    sigma, vt = sigma[:k], vt[:k]
+    _, vt = svd_flip(None, vt, u_based_decision=False)
+    svd.components_ = vt
+    # explained variance of X @ components_.T, a block at a time (two passes, as np.var)
+    mean = np.asarray(a.sum(axis=0)).ravel() @ vt.T / n_samples
+    squares = np.zeros(k, dtype=np.float64)
+    for start, stop in rows:
+        squares += ((a[start:stop] @ vt.T - mean) ** 2).sum(axis=0)
+    svd.explained_variance_ = exp_var = squares / n_samples
+    _, full_var = mean_variance_axis(a, axis=0)
+    svd.explained_variance_ratio_ = exp_var / full_var.sum()
+    svd.singular_values_ = sigma
+    return svd
 
 
 def _fingerprint(pipeline) -> str:

@@ -224,6 +224,18 @@ def _nearest(
     return best, sims
 
 
+def _similarity_to(
+    embeddings: np.ndarray, matrix: np.ndarray, own: np.ndarray, block: int = 50_000
+) -> np.ndarray:
+    """Row i's cosine to centre ``matrix[own[i]]``, a block of rows at a time (gathering
+    every row's centre at once is a copy as big as the embeddings)."""
+    out = np.empty(len(embeddings), dtype=np.float32)
+    for start in range(0, len(embeddings), block):
+        stop = start + block
+        out[start:stop] = np.einsum("ij,ij->i", embeddings[start:stop], matrix[own[start:stop]])
+    return out
+
+
 def fit_themes(
     texts: list[str],
     embeddings: np.ndarray,
@@ -260,7 +272,7 @@ def fit_themes(
     nearest, sims = _nearest(embeddings, ids, matrix)
     labels[rest] = nearest[rest]
     own = np.searchsorted(ids, labels)
-    similarity = np.einsum("ij,ij->i", embeddings, matrix[own]).astype(np.float32)
+    similarity = _similarity_to(embeddings, matrix, own)
     labels[similarity < min_similarity] = -1
     params = {
         "mode": "fit",
@@ -313,7 +325,12 @@ def assign_incrementally(
     similarity = np.zeros(n, dtype=np.float32)
     if kept.any():
         own = np.searchsorted(ids, theme_of[kept])
-        similarity[kept] = np.einsum("ij,ij->i", embeddings[kept], matrix[own])
+        rows = np.flatnonzero(kept)
+        for start in range(0, len(rows), 50_000):
+            part = rows[start : start + 50_000]
+            similarity[part] = np.einsum(
+                "ij,ij->i", embeddings[part], matrix[own[start : start + 50_000]]
+            )
     bars = {}
     for t in ids:
         members = similarity[(theme_of == t)]

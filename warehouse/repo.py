@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from warehouse.sql import q
@@ -201,7 +202,36 @@ def embedded_count(con: duckdb.DuckDBPyConnection, model: str) -> int:
 
 
 def corpus_for_topics(con: duckdb.DuckDBPyConnection, model: str) -> pl.DataFrame:
+    """feedback_id, text, received_at of every item with a vector (``corpus_vectors``)."""
     return fetch_frame(con, q("corpus_for_topics"), {"model": model})
+
+
+VECTOR_BATCH = 65_536
+
+
+def corpus_vectors(con: duckdb.DuckDBPyConnection, model: str, rows: int) -> np.ndarray:
+    """The vectors of ``corpus_for_topics`` (same rows, same order; ``rows`` of them, from
+    the same read) as one float32 matrix, filled a batch at a time: a list column of a
+    million vectors through a frame costs several times the matrix itself."""
+    out: np.ndarray | None = None
+    filled = 0
+    reader = con.sql(q("corpus_vectors"), params={"model": model}).to_arrow_reader(VECTOR_BATCH)
+    for batch in reader:
+        if batch.num_rows == 0:
+            continue
+        pos = batch.column(0).to_numpy()
+        lists = batch.column(1)
+        flat = lists.flatten().to_numpy(zero_copy_only=False)
+        width = len(flat) // batch.num_rows
+        if out is None:
+            out = np.empty((rows, width), dtype=np.float32)
+        if len(flat) != batch.num_rows * width or width != out.shape[1]:
+            raise ValueError(f"vectors of {model} do not all have {out.shape[1]} dimensions")
+        out[pos] = flat.reshape(batch.num_rows, width)
+        filled += batch.num_rows
+    if filled != rows:
+        raise RuntimeError(f"expected {rows} vector(s) of {model}, read {filled}")
+    return out if out is not None else np.zeros((0, 0), dtype=np.float32)
 
 
 def current_assignments(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -14,11 +14,24 @@ FROM staged_embeddings AS s
 ON CONFLICT DO NOTHING;
 
 -- name: corpus_for_topics
--- grain: one row per feedback item that has a vector for $model
-SELECT f.feedback_id, f.text, f.received_at, e.vector
+-- grain: one row per feedback item that has a vector for $model (the vectors: corpus_vectors)
+SELECT f.feedback_id, f.text, f.received_at
 FROM feedback AS f
 JOIN embeddings AS e ON e.feedback_id = f.feedback_id AND e.model = $model
 ORDER BY f.feedback_id;
+
+-- name: corpus_vectors
+-- grain: one row per row of corpus_for_topics, with its position there (pos, from 0);
+-- only the keys are sorted, the vectors stream in storage order
+WITH ordered AS (
+    SELECT f.feedback_id, row_number() OVER (ORDER BY f.feedback_id) - 1 AS pos
+    FROM feedback AS f
+    JOIN embeddings AS e ON e.feedback_id = f.feedback_id AND e.model = $model
+)
+SELECT o.pos, e.vector
+FROM embeddings AS e
+JOIN ordered AS o ON o.feedback_id = e.feedback_id
+WHERE e.model = $model;
 
 -- name: embedding_counts
 SELECT (SELECT count(*) FROM feedback) AS feedback,
