@@ -1,12 +1,16 @@
 """Ingest benchmark: `voc ingest` end to end on a 1,000,000-row survey CSV, against
 DuckDB's bare `read_csv` into a table on the same file, in the same run.
 
-    .venv/bin/python bench/ingest.py [--rows 1000000] [--keep]
+    .venv/bin/python bench/ingest.py [--rows 1000000] [--repeat 3] [--keep]
 
 Prints both times, their ratio (bar for issue #4: ≤ 10; goal ≤ 3) and the peak memory
 of the `voc` process. `voc ingest` runs twice: against a temporary Prefect server it
 starts itself (what a first-time user gets) and against an already running server
 (PREFECT_API_URL, what `voc serve` gives), so the fixed start-up cost is visible.
+
+On two shared cores one run of either side varies by 20 % or more, so each is timed
+``--repeat`` times (each into a fresh database) and the ratio is of the medians; the
+spread is printed beside it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -93,6 +98,7 @@ def free_port() -> int:
 
 def time_duckdb(csv: Path, work: Path) -> float:
     db = work / "bare.duckdb"
+    db.unlink(missing_ok=True)
     started = time.perf_counter()
     con = duckdb.connect(str(db))
     con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [str(csv)])
@@ -115,11 +121,16 @@ def time_voc(csv: Path, db: Path, env: dict[str, str]) -> tuple[float, float]:
     return elapsed, max(peak, before) / 1024  # MiB
 
 
+def repeated(times: list[float]) -> str:
+    return f"{statistics.median(times):7.2f}s (of {len(times)}: {min(times):.2f}-{max(times):.2f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each timing (median)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="voc-bench-ingest-"))
@@ -132,12 +143,18 @@ def main() -> None:
         size = csv.stat().st_size / 1e6
         print(f"generated {args.rows:,} rows ({size:.0f} MB) in {time.perf_counter() - t:.1f}s")
 
-        baseline = time_duckdb(csv, work)
-        print(f"baseline  duckdb read_csv → table      {baseline:7.2f}s")
+        n = max(1, args.repeat)
+        bases = [time_duckdb(csv, work) for _ in range(n)]
+        baseline = statistics.median(bases)
+        print(f"baseline  duckdb read_csv → table      {repeated(bases)}")
 
-        cold, peak = time_voc(csv, work / "cold.duckdb", env)
+        colds, peak = [], 0.0
+        for i in range(n):
+            elapsed, peak = time_voc(csv, work / f"cold{i}.duckdb", env)
+            colds.append(elapsed)
+        cold = statistics.median(colds)
         print(
-            f"voc ingest (temporary Prefect server)  {cold:7.2f}s  ratio {cold / baseline:5.1f}x  peak RSS {peak:,.0f} MiB"
+            f"voc ingest (temporary Prefect server)  {repeated(colds)}  ratio {cold / baseline:5.1f}x  peak RSS {peak:,.0f} MiB"
         )
 
         port = free_port()
@@ -160,18 +177,19 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.5)
             warm_env = {**env, "PREFECT_API_URL": api}
-            warm, peak_warm = time_voc(csv, work / "warm.duckdb", warm_env)
+            warms = [time_voc(csv, work / f"warm{i}.duckdb", warm_env)[0] for i in range(n)]
+            warm = statistics.median(warms)
             print(
-                f"voc ingest (running Prefect server)    {warm:7.2f}s  ratio {warm / baseline:5.1f}x"
+                f"voc ingest (running Prefect server)    {repeated(warms)}  ratio {warm / baseline:5.1f}x"
             )
-            rerun, _ = time_voc(csv, work / "warm.duckdb", warm_env)
+            rerun, _ = time_voc(csv, work / "warm0.duckdb", warm_env)
             print(
                 f"voc ingest again, same file (all duplicates) {rerun:7.2f}s  ratio {rerun / baseline:5.1f}x"
             )
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(20)
-        con = duckdb.connect(str(work / "warm.duckdb"), read_only=True)
+        con = duckdb.connect(str(work / "warm0.duckdb"), read_only=True)
         loaded = con.execute("SELECT count(*) FROM feedback").fetchall()[0][0]
         leaked = con.execute(
             "SELECT count(*) FROM feedback WHERE text LIKE '%07700 900%' OR text LIKE '%@example.net%'"
@@ -181,7 +199,8 @@ def main() -> None:
             f"rows loaded {loaded:,}; rows with a planted phone or e-mail left in the text: {leaked}"
         )
         print(
-            f"bar: ratio ≤ 10 and peak RSS < 3 GB → {'PASS' if cold / baseline <= 10 and peak < 3072 else 'MISS'} (cold); goal ≤ 3"
+            f"bar: ratio ≤ 10 and peak RSS < 3 GB → {'PASS' if cold / baseline <= 10 and peak < 3072 else 'MISS'} (cold); "
+            f"≤ 5 with a running server → {'PASS' if warm / baseline <= 5 else 'MISS'}; goal ≤ 3"
         )
     finally:
         if not args.keep:
