@@ -134,6 +134,7 @@ def find_themes(
         assign_incrementally,
         centroids_of,
         describe_themes,
+        disambiguate,
         fit_themes,
         representative,
     )
@@ -221,16 +222,19 @@ def find_themes(
     # a theme keeps its name from run to run; only new themes (or a refit) are named afresh
     stored = {int(r["theme_id"]): r["label"] for r in known.iter_rows(named=True)}
     keep_names = not refit
+    kept = {t: stored[t] for t in cents if keep_names and t in stored and t not in new_ids}
+    # a fresh name never repeats a label another theme keeps (this run's or a dormant one's)
+    fresh = disambiguate(
+        {t: names.get(t, f"theme {t}") for t in cents if t not in kept},
+        keywords,
+        taken=[label for t, label in stored.items() if t in kept or t not in cents],
+    )
     received = corpus["received_at"]
     theme_rows, example_rows = [], []
     for theme_id in sorted(cents):
         members = np.flatnonzero(theme_of == theme_id)
         dates = received.gather(members)
-        label = (
-            stored[theme_id]
-            if keep_names and theme_id in stored and theme_id not in new_ids
-            else names.get(theme_id, f"theme {theme_id}")
-        )
+        label = kept[theme_id] if theme_id in kept else fresh[theme_id]
         theme_rows.append(
             {
                 "theme_id": theme_id,

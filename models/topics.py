@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -182,6 +183,10 @@ def build_topic_model(
             metric="cosine",
             min_dist=0.0,
             random_state=seed,
+            # the default spectral start is not repeatable above a few thousand items (the
+            # same vectors gave 53 and 56 themes); a PCA start is, seed for seed
+            init="pca",
+            n_jobs=1,
         ),
         hdbscan_model=AutoKClusterer(seed=seed),
         vectorizer_model=_vectorizer(min_df),
@@ -482,14 +487,32 @@ def readable_label(
     return best
 
 
-def disambiguate(names: dict[int, str], keywords: dict[int, list[str]]) -> dict[int, str]:
-    """Two themes never share a label: the later one gets its next distinguishing keyword."""
-    counts = Counter(names.values())
-    out = dict(names)
-    for theme, name in names.items():
-        if counts[name] > 1:
-            extra = next((k for k in keywords.get(theme, []) if k not in name), str(theme))
-            out[theme] = f"{name} ({extra})"
+def disambiguate(
+    names: dict[int, str], keywords: dict[int, list[str]], taken: Iterable[str] = ()
+) -> dict[int, str]:
+    """Two themes never share a label (compared case-insensitively). ``taken`` are labels
+    other themes keep (an analyst's, or last run's). Every theme whose name is shared, or
+    already taken, gets its first distinguishing keyword that makes it unique, else its
+    id: "card not arrived (replacement)", "card not arrived (#12)"."""
+    used = {label.lower() for label in taken}
+    counts = Counter(name.lower() for name in names.values())
+    out: dict[int, str] = {}
+    for theme in sorted(names):
+        name = names[theme]
+        if counts[name.lower()] == 1 and name.lower() not in used:
+            out[theme] = name
+            used.add(name.lower())
+    for theme in sorted(names):
+        if theme in out:
+            continue
+        name = names[theme]
+        options = [
+            f"{name} ({k})" for k in keywords.get(theme, []) if k.lower() not in name.lower()
+        ]
+        options.append(f"{name} (#{theme})")
+        label = next((o for o in options if o.lower() not in used), f"{name} (#{theme})")
+        out[theme] = label
+        used.add(label.lower())
     return out
 
 

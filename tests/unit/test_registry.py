@@ -113,3 +113,19 @@ def test_ids_are_never_reused():
     emb = blob(4, 20, rng)
     match = match_clusters(np.zeros(20, dtype=int), emb, np.full(20, -1), [], next_id=42)
     assert match.cluster_to_theme == {0: 42}
+
+
+def test_labels_are_made_unique_against_each_other_and_kept_labels():
+    from models.topics import disambiguate
+
+    names = {3: "card not arrived", 5: "card not arrived", 7: "Refund", 9: "top up"}
+    keywords = {3: ["card", "arrived", "replacement"], 5: ["card", "delivery"], 7: ["money"]}
+    out = disambiguate(names, keywords, taken=["refund", "top up (#9)"])
+    assert out[3] == "card not arrived (replacement)"  # "card" and "arrived" are in the name
+    assert out[5] == "card not arrived (delivery)"
+    assert out[7] == "Refund (money)"  # an analyst's "refund" keeps its label
+    assert out[9] == "top up"
+    assert len({label.lower() for label in out.values()} | {"refund", "top up (#9)"}) == 6
+    # nothing distinguishing left: the id makes it unique
+    same = disambiguate({1: "wifi drops", 2: "wifi drops"}, {1: ["wifi"], 2: ["wifi"]})
+    assert same == {1: "wifi drops (#1)", 2: "wifi drops (#2)"}
