@@ -230,14 +230,21 @@ def _nearest(
 
 
 def _similarity_to(
-    embeddings: np.ndarray, matrix: np.ndarray, own: np.ndarray, block: int = 50_000
+    embeddings: np.ndarray,
+    matrix: np.ndarray,
+    own: np.ndarray,
+    rows: np.ndarray | None = None,
+    block: int = 50_000,
 ) -> np.ndarray:
-    """Row i's cosine to centre ``matrix[own[i]]``, a block of rows at a time (gathering
-    every row's centre at once is a copy as big as the embeddings)."""
-    out = np.empty(len(embeddings), dtype=np.float32)
-    for start in range(0, len(embeddings), block):
+    """The cosine of each row (every row, or those in ``rows``) to its centre
+    ``matrix[own[i]]``, a block of rows at a time: gathering every row's centre, or the
+    chosen rows, at once is a copy as big as the embeddings."""
+    n = len(embeddings) if rows is None else len(rows)
+    out = np.empty(n, dtype=np.float32)
+    for start in range(0, n, block):
         stop = start + block
-        out[start:stop] = np.einsum("ij,ij->i", embeddings[start:stop], matrix[own[start:stop]])
+        part = slice(start, stop) if rows is None else rows[start:stop]
+        out[start:stop] = np.einsum("ij,ij->i", embeddings[part], matrix[own[start:stop]])
     return out
 
 
@@ -330,12 +337,7 @@ def assign_incrementally(
     similarity = np.zeros(n, dtype=np.float32)
     if kept.any():
         own = np.searchsorted(ids, theme_of[kept])
-        rows = np.flatnonzero(kept)
-        for start in range(0, len(rows), 50_000):
-            part = rows[start : start + 50_000]
-            similarity[part] = np.einsum(
-                "ij,ij->i", embeddings[part], matrix[own[start : start + 50_000]]
-            )
+        similarity[kept] = _similarity_to(embeddings, matrix, own, rows=np.flatnonzero(kept))
     bars = {}
     for t in ids:
         members = similarity[(theme_of == t)]

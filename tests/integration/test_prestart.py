@@ -16,6 +16,30 @@ from flows import runtime
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _run_cold(tmp_path: Path, script: str, **env_extra: str) -> subprocess.CompletedProcess:
+    """Run ``script`` in a fresh Python with no Prefect server configured anywhere, its own
+    PREFECT_HOME and warehouse, and a one-response survey inbox as ``sys.argv[1]``."""
+    inbox = tmp_path / "surveys"
+    inbox.mkdir()
+    (inbox / "nps.csv").write_text(
+        "ResponseId,Date,NPS,Comment\nR1,2026-10-01,3,No engineer came\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(
+        PREFECT_HOME=str(tmp_path / "prefect"), VOC_DB=str(tmp_path / "voc.duckdb"), **env_extra
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(inbox)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return out
+
+
 @pytest.fixture
 def no_early_start(monkeypatch):
     monkeypatch.setattr(runtime, "_server_start", [])
@@ -43,18 +67,6 @@ def test_nothing_starts_beside_the_test_harness_server(no_early_start):
 def test_a_cold_cli_ingest_uses_the_early_server_and_exits_cleanly(tmp_path):
     """`voc ingest` with no Prefect server anywhere: one temporary server, started early,
     runs the flow."""
-    inbox = tmp_path / "surveys"
-    inbox.mkdir()
-    (inbox / "nps.csv").write_text(
-        "ResponseId,Date,NPS,Comment\nR1,2026-10-01,3,No engineer came\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update(
-        PREFECT_HOME=str(tmp_path / "prefect"),
-        VOC_DB=str(tmp_path / "voc.duckdb"),
-        PYTHONPATH=str(ROOT),
-        PREFECT_LOGGING_LEVEL="DEBUG",
-    )
     script = (
         "import sys\n"
         "from flows import runtime\n"
@@ -68,15 +80,7 @@ def test_a_cold_cli_ingest_uses_the_early_server_and_exits_cleanly(tmp_path):
         "servers = [s for s in S._instances.values() if s.server_process is not None]\n"
         "print('SERVERS', len(servers))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script, str(inbox)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    out = _run_cold(tmp_path, script, PYTHONPATH=str(ROOT), PREFECT_LOGGING_LEVEL="DEBUG")
     assert "SERVERS 1" in out.stdout
     con = duckdb.connect(str(tmp_path / "voc.duckdb"), read_only=True)
     try:
@@ -90,13 +94,6 @@ def test_a_cold_cli_ingest_uses_the_early_server_and_exits_cleanly(tmp_path):
 def test_the_demo_stops_its_temporary_server_before_becoming_the_dashboard(tmp_path):
     """`voc demo` ends by replacing itself with Streamlit (exec): Prefect's exit hook never
     runs there, so the temporary server must be stopped before, or it runs on forever."""
-    inbox = tmp_path / "surveys"
-    inbox.mkdir()
-    (inbox / "nps.csv").write_text(
-        "ResponseId,Date,NPS,Comment\nR1,2026-10-01,3,No engineer came\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), VOC_DB=str(tmp_path / "voc.duckdb"))
     script = (
         "import os, sys\n"
         "from flows import cli\n"
@@ -112,15 +109,7 @@ def test_the_demo_stops_its_temporary_server_before_becoming_the_dashboard(tmp_p
         "os.execvpe = exec_instead\n"
         "cli.dashboard(port=8599, address='127.0.0.1', db=None)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script, str(inbox)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    out = _run_cold(tmp_path, script)
     line = next(x for x in out.stdout.splitlines() if x.startswith("EXEC"))
     assert line.startswith("EXEC streamlit"), line
     assert not line.endswith("None"), f"the temporary Prefect server was still running: {line}"
