@@ -31,9 +31,17 @@ _ENGLISH_ONLY = [
     " is not ",
     " please ",
 ]
+# whole words, matched in text whose every run of non-word characters has become two
+# spaces (see _spaced): the same matches as ``\b(?:...)\b``, which Rust regex cannot run
+# in its fast automaton on non-ASCII text (0.8 s vs 0.1 s for 20k multilingual e-mails)
 _PATTERNS = {
-    lang: r"(?i)\b(?:" + "|".join(words.split()) + r")\b" for lang, words in FUNCTION_WORDS.items()
+    lang: r"(?i) (?:" + "|".join(words.split()) + r") " for lang, words in FUNCTION_WORDS.items()
 }
+
+
+def _spaced(texts: pl.Series) -> pl.Series:
+    """ " word  word " form: each word between spaces, neighbours never sharing one."""
+    return pl.select(pl.lit(" ") + texts.str.replace_all(r"\W+", "  ") + pl.lit(" ")).to_series()
 
 
 def detect_language(texts: pl.Series) -> pl.Series:
@@ -46,7 +54,7 @@ def detect_language(texts: pl.Series) -> pl.Series:
     if obvious.all():
         return result
     rest_idx = (~obvious).arg_true()
-    texts = texts.filter(~obvious)
+    texts = _spaced(texts.filter(~obvious))
     english = texts.str.count_matches(_PATTERNS["en"]).fill_null(0)
     sure = english >= 2  # two English function words: the others practically never win
     result = result.scatter(rest_idx.filter(sure), "en")

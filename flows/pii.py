@@ -82,6 +82,23 @@ _DIGIT_RUN = r"[+(]?\d[\d \-().]{6,24}\d"
 _IBAN = r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"
 
 
+def _ascii_word_boundaries(pattern: str) -> str:
+    """``\\b`` as an ASCII word boundary. Rust regex cannot run a Unicode word boundary in
+    its fast automaton: on any text with a non-ASCII character (an accent, a curly quote,
+    an emoji) it falls back to a matcher a hundred times slower (4.4 s vs 0.04 s on 20k
+    multilingual e-mails). Every pattern here is anchored on ASCII digits or letters, so
+    the only change is at a digit or capital directly beside a non-ASCII letter, which is
+    now taken as a boundary: more is redacted, never less."""
+    return pattern.replace(r"\b", r"(?-u:\b)")
+
+
+# the polars forms (Python's ``re`` reads ``_NAME_CUE`` as written, in _NAME_PARTS)
+_ACCOUNT, _NINO, _SSN, _UK_POSTCODE, _US_ZIP, _STREET, _NAME, _IBAN = (
+    _ascii_word_boundaries(p)
+    for p in (_ACCOUNT, _NINO, _SSN, _UK_POSTCODE, _US_ZIP, _STREET, _NAME, _IBAN)
+)
+
+
 def _unflagged(pattern: str) -> str:
     return f"(?i:{pattern[4:]})" if pattern.startswith("(?i)") else pattern
 
