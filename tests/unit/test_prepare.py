@@ -160,3 +160,69 @@ def test_ids_do_not_depend_on_the_redaction_of_the_text():
         pl.lit(None, pl.String).alias("date_key"),
     )
     assert prep.feedback_ids("complaint", frame)[0] == batch.feedback["feedback_id"][0]
+
+
+def _mixed_rows(n: int) -> list[dict]:
+    """Every kind of record prepare handles, spread so that each kind falls in every part:
+    duplicates whose twin is in another part, bad rows, oversized texts, PII, repeat
+    customers, other languages, records with and without their own key."""
+    rows = []
+    for i in range(n):
+        kind = i % 9
+        row = {
+            "source_ref": str(i),
+            "text": f"Engineer did not come, booking {i % 50}",
+            "customer": f"Cust{i % 37}@Example.com",
+            "received_at": datetime(2026, 11, 1 + i % 20, 9, 0),
+            "score": float(i % 11),
+            "score_kind": "nps",
+            "attributes": '{"plan": "fibre"}' if i % 2 else None,
+            "context": "Agent: call me on 07700 900123" if i % 4 == 0 else None,
+        }
+        if kind == 1:
+            row["text"] = "n/a"  # empty answer
+        elif kind == 2:
+            row["text"] = "Der Techniker ist nicht gekommen, bitte rufen Sie mich an"
+        elif kind == 3:
+            row["text"] = "I’m charged twice, card 4111 1111 1111 1111, mail me at a@b.co"
+        elif kind == 4:
+            row["text"] = "very long " * 40  # cut
+        elif kind == 5:
+            row["score"] = 42.0  # out of range
+        elif kind == 6:
+            row["record_key"] = f"K{i % 25}"  # a keyed record, repeated far apart
+        elif kind == 7:
+            row["text"] = "Engineer did not come, booking 7"  # same content again
+            row["customer"] = "cust7@example.com"
+            row["received_at"] = None
+        rows.append(row)
+    return rows
+
+
+def test_a_long_file_prepared_in_parts_on_threads_equals_one_pass(monkeypatch):
+    import flows.prepare as module
+
+    parsed = parsed_of(_mixed_rows(3_000))
+    monkeypatch.setattr(module, "_PARALLEL_MIN_ROWS", 10**9)
+    whole = run(parsed, max_text_chars=300)
+    assert module._parts(parsed.records.height) == 1
+    monkeypatch.setattr(module, "_PARALLEL_MIN_ROWS", 500)
+    monkeypatch.setattr(module.os, "cpu_count", lambda: 4)
+    assert module._parts(parsed.records.height) == 4
+    split = run(parsed, max_text_chars=300)
+
+    assert split.feedback.equals(whole.feedback)
+    assert split.quarantine.equals(whole.quarantine)
+    assert split.notes.equals(whole.notes)
+    assert (split.duplicates_in_file, split.messages) == (
+        whole.duplicates_in_file,
+        whole.messages,
+    )
+    # and the file exercised what it should
+    assert whole.duplicates_in_file > 0 and whole.notes.height > 0
+    assert set(whole.quarantine["reason_code"]) == {"empty_text", "bad_score"}
+    assert whole.feedback["customer_ref"].null_count() == 0
+    assert whole.feedback["customer_ref"].n_unique() < 40
+    assert not whole.feedback["text"].str.contains("4111|a@b.co").any()
+    assert not whole.feedback["context"].drop_nulls().str.contains("07700").any()
+    assert "de" in whole.feedback["language"].to_list()
