@@ -237,9 +237,9 @@ def ingest(
             raise typer.BadParameter(
                 "use an ISO date such as 2026-11-20", param_hint="--received-at"
             ) from None
+    flows.runtime.prestart_prefect_server()  # first: its start-up overlaps ours
     settings = _settings(db)
     _usable_warehouse(settings)
-    flows.runtime.prestart_prefect_server()
     with _friendly_errors(), _progress_bar(not verbose):
         from flows.ingest import run_ingest
 
@@ -377,9 +377,9 @@ def topics(
 
     if embedder not in EMBEDDERS:
         raise typer.BadParameter(f"choose one of {', '.join(EMBEDDERS)}", param_hint="--embedder")
+    flows.runtime.prestart_prefect_server()  # first: its start-up overlaps ours
     settings = _settings(db)
     _usable_warehouse(settings)
-    flows.runtime.prestart_prefect_server()
     with _friendly_errors(), _progress_bar(True):
         from flows.topics import run_topics
 
@@ -546,9 +546,9 @@ def weekly(
     from flows.runtime import quiet_console
 
     quiet_console()
+    flows.runtime.prestart_prefect_server()  # first: its start-up overlaps ours
     settings = _settings(db, departments=departments)
     _usable_warehouse(settings)
-    flows.runtime.prestart_prefect_server()
     with _friendly_errors():
         from flows.weekly import run_weekly
 
@@ -594,9 +594,9 @@ def run(
     db: DbOption = None,
 ) -> None:
     """Ingest, find themes and review the week, in one go."""
+    flows.runtime.prestart_prefect_server()  # first: its start-up overlaps ours
     settings = _settings(db)
     _usable_warehouse(settings)
-    flows.runtime.prestart_prefect_server()
     with _friendly_errors(), _progress_bar(True):
         from flows.pipeline import run_pipeline
 
@@ -945,6 +945,9 @@ def dashboard(
 
     settings = _settings(db)
     app_path = Path(dashboard_package.__file__).resolve().parent / "app.py"
+    # the pipeline's temporary Prefect server (voc demo) would outlive the exec below, and
+    # the dashboard must not be pointed at it
+    flows.runtime.stop_temporary_prefect_server()
     env = {**os.environ, "VOC_DB": str(settings.db.resolve())}
     command = [
         sys.executable,
@@ -967,8 +970,6 @@ def dashboard(
         f"Dashboard on http://{address}:{port} (warehouse {esc(settings.db)}); Ctrl+C stops it."
     )
     sys.stdout.flush()
-    # the pipeline's temporary Prefect server (voc demo) would outlive an exec
-    flows.runtime.stop_temporary_prefect_server()
     # become Streamlit: Ctrl+C and SIGTERM reach it directly and nothing is left running
     os.execvpe(command[0], command, env)
 
@@ -991,9 +992,9 @@ def demo(
     """Make the sample company's inbox, run the whole pipeline on it, open the dashboard."""
     from flows.sample import generate_sample
 
+    flows.runtime.prestart_prefect_server()  # first: its start-up overlaps ours
     settings = _settings(db)
     _usable_warehouse(settings)
-    flows.runtime.prestart_prefect_server()
     # the sample company's exports are in UK local time and its replies come from its own domain
     if "VOC_SOURCE_TIMEZONE" not in os.environ:
         settings = settings.model_copy(update={"source_timezone": "Europe/London"})

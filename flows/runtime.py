@@ -6,11 +6,17 @@ telemetry, no model hub) and builds the task runner the settings ask for.
 
 from __future__ import annotations
 
+import atexit
+import importlib.util
 import os
+import socket
+import subprocess
 import sys
-import threading
+import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # nothing phones home and no model is fetched at run time
@@ -37,60 +43,187 @@ def quiet_console() -> None:
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
 
-_server_start: list[threading.Thread] = []
+class _EarlyServer:
+    """Prefect's temporary API server, launched by voc itself as a command begins.
+
+    Prefect starts the same server (uvicorn on ``create_app``, UI off) the first time a
+    flow needs an API, but only after importing the whole server app into this process
+    first (2-4 s of one core), and only once the flow begins. Launched here, before this
+    process imports Prefect at all, its start-up (about 5 s in its own process) overlaps
+    the command's own imports and setup on the other core, and this process never loads
+    the server code. The flow is pointed at it once it answers (:meth:`adopt`)."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.port: int | None = None
+        self.adopted = False
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def launch(self) -> None:
+        spec = importlib.util.find_spec("prefect")  # finds the package, imports nothing
+        if spec is None or spec.origin is None:
+            return
+        app_dir = str(Path(spec.origin).resolve().parent.parent)
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _LAUNCH_SERVER,
+                str(os.getpid()),
+                "--app-dir",
+                app_dir,
+                "--factory",
+                "prefect.server.api.server:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "error",
+                "--lifespan",
+                "on",
+            ],
+            env={
+                **os.environ,
+                "PREFECT_UI_ENABLED": "0",
+                "PREFECT__SERVER_EPHEMERAL": "1",
+                "PREFECT__SERVER_FINAL": "1",
+            },
+            stdin=subprocess.DEVNULL,
+        )
+        atexit.register(self.stop)
+
+    def adopt(self, timeout: float) -> bool:
+        """Wait until the server answers, then make it this process's Prefect API. False
+        (and the server stopped) when it does not come up in time: Prefect then starts
+        its own as usual and reports what goes wrong."""
+        deadline = time.monotonic() + timeout
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback
+        answered = False
+        while not answered and time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                break  # it could not start (a port taken meanwhile, a broken install)
+            try:
+                with direct.open(f"{self.api_url}/health", timeout=1) as reply:
+                    answered = reply.status == 200
+            except OSError:
+                pass
+            if not answered:
+                time.sleep(0.05)
+        if not answered:
+            self.stop()
+            return False
+        from prefect.context import refresh_global_settings_context
+
+        # the environment, not a context manager: threads (Prefect's log worker, task
+        # threads) and child processes (Dask workers) all see the same API
+        os.environ["PREFECT_API_URL"] = self.api_url
+        refresh_global_settings_context()
+        self.adopted = True
+        return True
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.adopted and os.environ.get("PREFECT_API_URL") == self.api_url:
+            os.environ.pop("PREFECT_API_URL")
+            self.adopted = False
+            if "prefect.context" in sys.modules:
+                sys.modules["prefect.context"].refresh_global_settings_context()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# uvicorn, as Prefect runs it for its temporary server, in a process that goes when the
+# voc process that launched it goes, even killed (Linux: the parent-death signal; the
+# launching thread must be the main thread, as it is in the CLI)
+_LAUNCH_SERVER = """
+import os, runpy, sys
+if sys.platform.startswith("linux"):
+    import ctypes
+    ctypes.CDLL(None).prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
+    if os.getppid() != int(sys.argv[1]):
+        sys.exit(0)  # the parent is gone already
+sys.argv = ["uvicorn", *sys.argv[2:]]
+runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
+"""
+
+
+_early: list[_EarlyServer] = []
+_STARTUP_TIMEOUT_SECONDS = 60.0
+
+
+def _api_configured() -> bool:
+    """Is a Prefect API already configured: in the environment, or, once Prefect is
+    loaded, anywhere its settings look (a profile, a test harness in this context)?"""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    if "prefect" not in sys.modules:
+        return False
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    return bool(PREFECT_API_URL.value()) or not PREFECT_SERVER_EPHEMERAL_ENABLED.value()
 
 
 def prestart_prefect_server() -> None:
-    """Start Prefect's temporary server in the background now, for a command that will run
-    a flow and has no ``PREFECT_API_URL``: its start-up (several seconds of importing the
-    server app in a subprocess) then overlaps this process's own imports and file
-    discovery. Call :func:`prefect_server_ready` before the flow; if the early start fails,
-    the flow starts the server itself and reports what went wrong."""
-    if os.environ.get("PREFECT_API_URL") or _server_start:
+    """Launch Prefect's temporary server now, for a command that will run a flow and has
+    no Prefect API configured. Call it as early as the command can, before Prefect is
+    imported; call :func:`prefect_server_ready` before the flow."""
+    if _early or _api_configured():
         return
-    # read here, not in the thread: a test harness or profile sets the API URL in this
-    # thread's context, which a new thread does not inherit
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
-
-    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+    server = _EarlyServer()
+    try:
+        server.launch()
+    except OSError:  # no server this way: Prefect starts its own when the flow begins
         return
-
-    def start() -> None:
-        try:
-            from prefect.server.api.server import SubprocessASGIServer
-
-            SubprocessASGIServer().start()
-        except Exception:  # noqa: BLE001 - the flow's own client retries and reports
-            return
-
-    thread = threading.Thread(target=start, name="voc-prefect-server-start", daemon=True)
-    thread.start()
-    _server_start.append(thread)
+    if server.process is not None:
+        _early.append(server)
 
 
 def prefect_server_ready() -> None:
-    """Wait for a server started by :func:`prestart_prefect_server` to answer. Prefect
-    marks its temporary server as running before it is healthy, so a flow must not begin
-    while the early start is still under way."""
-    for thread in _server_start:
-        thread.join()
+    """Make the server :func:`prestart_prefect_server` launched this process's Prefect API,
+    once it answers. If Prefect's own settings name an API after all (a profile), that
+    one is used and the early server is stopped."""
+    for server in _early:
+        if server.adopted or server.process is None:
+            continue
+        if _api_configured():
+            server.stop()
+            continue
+        server.adopt(_STARTUP_TIMEOUT_SECONDS)
 
 
 def stop_temporary_prefect_server() -> None:
     """Stop the temporary Prefect server this process started, now. Prefect stops it at
     exit; a process that replaces itself (``voc demo`` becoming the dashboard) never
     exits, and would leave the server running with nobody to stop it."""
-    server_module = sys.modules.get("prefect.server.api.server")
-    if server_module is None:
-        return
-    try:
-        from prefect.logging.handlers import APILogHandler
+    if "prefect" in sys.modules:
+        try:
+            from prefect.logging.handlers import APILogHandler
 
-        APILogHandler().flush()  # the run's last log lines reach the server first
-    except Exception:  # noqa: BLE001 - logs are best effort, the stop is not
-        pass
-    for server in list(server_module.SubprocessASGIServer._instances.values()):
-        server.stop()  # a no-op for one never started or already gone
+            APILogHandler().flush()  # the run's last log lines reach the server first
+        except Exception:  # noqa: BLE001 - logs are best effort, the stop is not
+            pass
+    for server in _early:
+        server.stop()
+    server_module = sys.modules.get("prefect.server.api.server")
+    if server_module is not None:  # one Prefect started itself
+        for server in list(server_module.SubprocessASGIServer._instances.values()):
+            server.stop()  # a no-op for one never started or already gone
 
 
 def make_task_runner(kind: str, max_workers: int, dask_address: str | None = None):

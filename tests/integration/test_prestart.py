@@ -1,11 +1,14 @@
-"""A flow command starts Prefect's temporary server early, in the background, and waits for
-it before the flow; it never starts a second server beside one already configured."""
+"""A flow command launches Prefect's temporary server itself as it begins, and points the
+flow at it once it answers; it never starts a second server beside one already configured,
+and never leaves one running."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -42,8 +45,27 @@ def _run_cold(tmp_path: Path, script: str, **env_extra: str) -> subprocess.Compl
 
 @pytest.fixture
 def no_early_start(monkeypatch):
-    monkeypatch.setattr(runtime, "_server_start", [])
-    return runtime._server_start
+    monkeypatch.setattr(runtime, "_early", [])
+    return runtime._early
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (exited, not yet reaped by a parent that is gone) is not running
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ", 1)[1][0] != "Z"
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_nothing_starts_when_an_api_url_is_set(no_early_start, monkeypatch):
@@ -64,9 +86,10 @@ def test_nothing_starts_beside_the_test_harness_server(no_early_start):
 
 
 @pytest.mark.slow
-def test_a_cold_cli_ingest_uses_the_early_server_and_exits_cleanly(tmp_path):
-    """`voc ingest` with no Prefect server anywhere: one temporary server, started early,
-    runs the flow."""
+def test_a_cold_cli_ingest_runs_on_the_early_server_and_leaves_nothing_running(tmp_path):
+    """`voc ingest` with no Prefect server anywhere: the server voc launched as the command
+    began runs the flow; Prefect neither starts a second one nor loads its server code
+    into the command's process; the server is gone when the command is."""
     script = (
         "import sys\n"
         "from flows import runtime\n"
@@ -75,13 +98,17 @@ def test_a_cold_cli_ingest_uses_the_early_server_and_exits_cleanly(tmp_path):
         "    app(['ingest', sys.argv[1], '-v'])\n"
         "except SystemExit as exc:\n"
         "    assert not exc.code, exc.code\n"
-        "from prefect.server.api.server import SubprocessASGIServer as S\n"
-        "assert len(runtime._server_start) == 1, runtime._server_start\n"
-        "servers = [s for s in S._instances.values() if s.server_process is not None]\n"
-        "print('SERVERS', len(servers))\n"
+        "[early] = runtime._early\n"
+        "assert early.adopted and early.process.poll() is None\n"
+        "from prefect.settings import PREFECT_API_URL\n"
+        "assert PREFECT_API_URL.value() == early.api_url, PREFECT_API_URL.value()\n"
+        "print('SERVER CODE LOADED', 'prefect.server.api.server' in sys.modules)\n"
+        "print('PID', early.process.pid)\n"
     )
     out = _run_cold(tmp_path, script, PYTHONPATH=str(ROOT), PREFECT_LOGGING_LEVEL="DEBUG")
-    assert "SERVERS 1" in out.stdout
+    assert "SERVER CODE LOADED False" in out.stdout
+    pid = int(out.stdout.split("PID ")[1].split()[0])
+    assert _gone_within(pid, 10), "the temporary Prefect server outlived the command"
     con = duckdb.connect(str(tmp_path / "voc.duckdb"), read_only=True)
     try:
         assert con.execute("SELECT text FROM feedback").fetchall() == [("No engineer came",)]
@@ -91,25 +118,89 @@ def test_a_cold_cli_ingest_uses_the_early_server_and_exits_cleanly(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_demo_stops_its_temporary_server_before_becoming_the_dashboard(tmp_path):
-    """`voc demo` ends by replacing itself with Streamlit (exec): Prefect's exit hook never
-    runs there, so the temporary server must be stopped before, or it runs on forever."""
+def test_the_early_server_dies_with_a_killed_command(tmp_path):
+    """SIGKILL runs no exit hook: the server goes anyway (parent-death signal)."""
+    script = (
+        "import os, signal, sys\n"
+        "from flows import runtime\n"
+        "runtime.prestart_prefect_server()\n"
+        "print('PID', runtime._early[0].process.pid, flush=True)\n"
+        "runtime.prefect_server_ready()\n"
+        "assert runtime._early[0].adopted\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == -signal.SIGKILL, out.stderr[-3000:]
+    pid = int(out.stdout.split("PID ")[1].split()[0])
+    assert _gone_within(pid, 10), "the server outlived the killed command"
+
+
+@pytest.mark.slow
+def test_an_api_named_by_prefect_settings_wins_over_the_early_server(tmp_path):
+    """A Prefect profile (here: settings in context) can name an API that the environment
+    does not show; the early server is then stopped and the named API is kept."""
+    script = (
+        "import os\n"
+        "from flows import runtime\n"
+        "runtime.prestart_prefect_server()\n"
+        "[early] = runtime._early\n"
+        "process = early.process\n"
+        "from prefect.settings import PREFECT_API_URL, temporary_settings\n"
+        "with temporary_settings({PREFECT_API_URL: 'http://127.0.0.1:9/api'}):\n"
+        "    runtime.prefect_server_ready()\n"
+        "    assert PREFECT_API_URL.value() == 'http://127.0.0.1:9/api'\n"
+        "assert not early.adopted and process.poll() is not None\n"
+        "assert 'PREFECT_API_URL' not in os.environ\n"
+        "print('OK')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0 and "OK" in out.stdout, out.stderr[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("started_by", ["voc", "prefect"])
+def test_the_demo_stops_its_temporary_server_before_becoming_the_dashboard(tmp_path, started_by):
+    """`voc demo` ends by replacing itself with Streamlit (exec): no exit hook runs there,
+    so the temporary server (launched early by voc, or by Prefect itself when the flow
+    began) must be stopped before, or it runs on forever; and the dashboard must not be
+    handed its address."""
     script = (
         "import os, sys\n"
-        "from flows import cli\n"
+        "from flows import cli, runtime\n"
         "from flows.config import load_settings\n"
-        "from flows.ingest import run_ingest\n"
+        + ("runtime.prestart_prefect_server()\n" if started_by == "voc" else "")
+        + "from flows.ingest import run_ingest\n"
         "from prefect.server.api.server import SubprocessASGIServer as S\n"
         "run_ingest([sys.argv[1]], settings=load_settings())\n"
         "procs = [s.server_process for s in S._instances.values() if s.server_process]\n"
+        "procs += [e.process for e in runtime._early if e.process]\n"
         "assert len(procs) == 1 and procs[0].poll() is None, procs\n"
         "def exec_instead(file, args, env):\n"
-        "    print('EXEC', args[2], 'server exit code', procs[0].poll())\n"
+        "    print('EXEC', args[2], 'API', env.get('PREFECT_API_URL'),\n"
+        "          'server exit code', procs[0].poll())\n"
         "    sys.exit(0)\n"
         "os.execvpe = exec_instead\n"
         "cli.dashboard(port=8599, address='127.0.0.1', db=None)\n"
     )
     out = _run_cold(tmp_path, script)
     line = next(x for x in out.stdout.splitlines() if x.startswith("EXEC"))
-    assert line.startswith("EXEC streamlit"), line
+    assert line.startswith("EXEC streamlit API None"), line
     assert not line.endswith("None"), f"the temporary Prefect server was still running: {line}"
