@@ -183,6 +183,30 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return text, encoding
 
 
+def plain_utf8(data: bytes) -> str | None:
+    """The start of ``data`` as text when all of ``data`` is UTF-8 text (less any UTF-8
+    byte-order mark), else None: then :func:`decode_text` decides. Checked in native code
+    without decoding the whole into a Python string, which for a 150 MB export with one
+    emoji costs 0.4 s and 600 MB (four bytes a character)."""
+    if b"\x00" in data[:65536]:
+        return None  # UTF-16 without a byte-order mark, or binary: decode_text knows
+    raw = strip_utf8_boms(data)
+    try:
+        pl.Series([raw], dtype=pl.Binary).cast(pl.String, strict=True)
+    except pl.exceptions.ComputeError:
+        return None
+    head = raw[:65536].decode("utf-8", errors="ignore")  # may cut a character in two
+    if _control_share(head) > 0.01:
+        raise UndecodableError("is mostly control characters: this is a binary file, not text")
+    return head
+
+
+def strip_utf8_boms(data: bytes) -> bytes:
+    while data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    return data
+
+
 def _maybe_utf16_without_bom(data: bytes) -> tuple[str, str] | None:
     """``(text, "utf-16-le" | "utf-16-be")`` when ``data`` looks like UTF-16 without a BOM."""
     sample = data[:4096]
