@@ -58,6 +58,17 @@ CORES = [
     "I want to upgrade to the faster fibre package",
     "I am moving home next month and need to transfer",
 ]
+# about one text in six is not plain ASCII, as in a real inbox: curly apostrophes from
+# phones, accents, emoji, customers writing in German, French or Spanish (a regex that is
+# fast only on ASCII once made a 70k-row multilingual file take 37 s to prepare)
+NON_ASCII = [
+    "I’ve been waiting since Monday and it’s still not fixed",
+    "the engineer didn’t turn up again 😡",
+    "Der Techniker ist nicht gekommen, bitte rufen Sie mich zurück",
+    "Je n’ai toujours pas reçu mon routeur, c’est inadmissible",
+    "la factura de este mes está mal, me cobraron dos veces",
+    "Zoë from the café said my router’s firmware is out of date",
+]
 TAILS = [
     "please sort it out",
     "thanks",
@@ -80,7 +91,8 @@ def make_csv(path: Path, rows: int, seed: int = 1) -> None:
         for base in range(0, rows, batch):
             lines = []
             for i in range(base, min(rows, base + batch)):
-                text = f"{rng.choice(OPENERS)} {rng.choice(CORES)}, {rng.choice(TAILS)} (ref {i})"
+                core = rng.choice(NON_ASCII) if i % 6 == 5 else rng.choice(CORES)
+                text = f"{rng.choice(OPENERS)} {core}, {rng.choice(TAILS)} (ref {i})"
                 if i % 10 == 0:
                     text += f" - call 07700 900{i % 1000:03d} or mail me at p{i}@example.net"
                 ts = time.strftime(
