@@ -95,7 +95,9 @@ class _EarlyServer:
             },
             stdin=subprocess.DEVNULL,
         )
-        atexit.register(self.stop)
+        # at exit the run's last log lines go first: stopped before them, the server would
+        # leave logging's own exit flush waiting 5 s on a worker that cannot deliver
+        atexit.register(stop_temporary_prefect_server)
 
     def adopt(self, timeout: float) -> bool:
         """Wait until the server answers, then make it this process's Prefect API. False

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -115,6 +116,28 @@ def test_a_cold_cli_ingest_runs_on_the_early_server_and_leaves_nothing_running(t
         assert con.execute("SELECT count(*) FROM ingest_runs").fetchone() == (1,)
     finally:
         con.close()
+
+
+@pytest.mark.slow
+def test_a_cold_command_delivers_its_run_log_before_the_server_stops(tmp_path):
+    """The command ends through voc's own exit (exit hooks, no teardown): the run's last
+    log lines reach the temporary server before it is stopped. Stopped first, they were
+    lost, and logging's exit flush waited 5 s on a worker that could not deliver them."""
+    script = (
+        "import sys\n"
+        "sys.argv = ['voc', 'ingest', sys.argv[1]]\n"
+        "from flows.cli import main\n"
+        "main()\n"
+    )
+    out = _run_cold(tmp_path, script, PYTHONPATH=str(ROOT))
+    assert "Error logging to API" not in out.stderr, out.stderr[-3000:]
+    con = sqlite3.connect(tmp_path / "prefect" / "prefect.db")
+    try:
+        logged = [row[0] for row in con.execute("SELECT message FROM log ORDER BY timestamp")]
+    finally:
+        con.close()
+    assert any(m.startswith("surveys/nps.csv [survey]: read 1, loaded 1") for m in logged), logged
+    assert logged[-1] == "Finished in state Completed()", logged
 
 
 @pytest.mark.slow
