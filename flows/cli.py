@@ -241,6 +241,17 @@ def ingest(
     settings = _settings(db)
     _usable_warehouse(settings)
     with _friendly_errors(), _progress_bar(not verbose):
+        from flows import readahead
+
+        # before Prefect loads: its imports and server start are seconds of waiting
+        readahead.begin(
+            [str(p) for p in paths],
+            settings,
+            channel=channel,
+            mapping=mapping,
+            received_at=received_at,
+            only_new=only_new,
+        )
         from flows.ingest import run_ingest
 
         results = run_ingest(

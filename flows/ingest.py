@@ -1,7 +1,8 @@
 """The ingest flow: files in an inbox → validated, redacted, de-duplicated feedback.
 
 Each file is a task (read with retries, parse, prepare): these run in parallel on the
-configured task runner, a thread pool or a Dask cluster. The results come back to the
+configured task runner, a thread pool or a Dask cluster (on threads, the first files are
+read ahead while Prefect starts: flows/readahead.py). The results come back to the
 flow, which writes them to DuckDB from this one process in short transactions, several
 files at a time: a file's feedback, quarantine rows and its ``ingest_runs`` row always
 land together or not at all.
@@ -9,22 +10,21 @@ land together or not at all.
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 import flows.runtime  # noqa: F401  (environment first)
+from flows import readahead
 from flows.config import Settings, load_settings
 from flows.discover import InboxFile, discover
-from flows.prepare import PreparedBatch, prepare
+from flows.prepare import prepare
+from flows.readahead import FileJob, ParsedFile, file_job, read_and_prepare_file, utcnow
 from flows.runtime import make_task_runner, prefect_server_ready, progress, run_logger
-from flows.sources import ParseOptions, parse_source
 from flows.sources.base import whole_file_rejected
 from warehouse import Warehouse, repo
 
@@ -49,26 +49,6 @@ class FileResult:
     messages: list[str] = field(default_factory=list)
 
 
-@dataclass
-class ParsedFile:
-    """A file read and prepared, ready to be written (picklable for Dask)."""
-
-    file: InboxFile
-    file_sha256: str | None
-    size_bytes: int | None
-    started_at: datetime
-    batch: PreparedBatch
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _read_bytes(path: Path) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
 def _is_io_error(task, task_run, state) -> bool:
     """Retry only what a retry can fix: the file system, not a broken file."""
     try:
@@ -87,45 +67,14 @@ def _is_io_error(task, task_run, state) -> bool:
     cache_policy=NO_CACHE,
     task_run_name="read {file.source_file}",
 )
-def read_and_prepare(
-    file: InboxFile,
-    options: ParseOptions,
-    customer_key: bytes,
-    max_text_chars: int,
-    default_date: datetime | None,
-) -> ParsedFile:
-    """Read one file, parse it with its channel's parser and prepare its records."""
-    started = _utcnow()
-    if file.problem or file.channel is None:
-        parsed = whole_file_rejected(
-            file.channel or "unknown",
-            file.path.name,
-            "unknown_file",
-            file.problem or "no channel",
-            None,
-        )
-        batch = prepare(
-            parsed, source_file=file.source_file, file_date=started, customer_key=customer_key
-        )
-        size = (
-            None
-            if file.link_target is not None or not file.path.is_file()
-            else file.path.stat().st_size
-        )
-        return ParsedFile(file, file.fingerprint(), size, started, batch)
-    data = _read_bytes(file.path)
-    file_date = default_date or datetime.fromtimestamp(file.path.stat().st_mtime, UTC).replace(
-        tzinfo=None
-    )
-    parsed = parse_source(file.channel, file.path.name, data, options)
-    batch = prepare(
-        parsed,
-        source_file=file.source_file,
-        file_date=file_date,
-        customer_key=customer_key,
-        max_text_chars=max_text_chars,
-    )
-    return ParsedFile(file, hashlib.sha256(data).hexdigest(), len(data), started, batch)
+def read_and_prepare(file: InboxFile, job: FileJob) -> ParsedFile:
+    """Read one file, parse it with its channel's parser and prepare its records (or take
+    what was read ahead while Prefect started)."""
+    ahead = readahead.take(file, job)
+    if ahead is not None:
+        run_logger().debug("%s: read ahead", file.source_file)
+        return ahead
+    return read_and_prepare_file(file, job)
 
 
 def write_parsed(
@@ -153,7 +102,7 @@ def write_parsed(
                 notes=batch.notes,
                 rows_read=batch.rows_read,
                 duplicates_in_file=batch.duplicates_in_file,
-                finished_at=_utcnow(),
+                finished_at=utcnow(),
             )
             status = (
                 "ok"
@@ -179,7 +128,7 @@ def write_parsed(
 
 def _failed_file(file: InboxFile, error: BaseException) -> ParsedFile:
     """A task that failed for good (the file vanished, permissions): quarantine the file."""
-    started = _utcnow()
+    started = utcnow()
     parsed = whole_file_rejected(
         file.channel or "unknown",
         file.path.name,
@@ -211,20 +160,10 @@ def ingest_flow(
     if only_new:
         files = _skip_known(warehouse, files)
     logger.info("ingest run %s: %d file(s) into %s", run_id, len(files), settings.db)
-    options = ParseOptions(
-        mapping=tuple(sorted((mapping or {}).items())),
-        date_order=settings.date_order,
-        company_email_domains=tuple(settings.company_email_domains),
-        source_timezone=settings.source_timezone,
-    )
-    default_date = datetime.fromisoformat(received_at) if received_at else None
-    key = settings.customer_key()
+    job = file_job(settings, mapping, received_at)
 
     progress.start("files", len(files))
-    futures = {
-        read_and_prepare.submit(f, options, key, settings.max_text_chars, default_date): f
-        for f in files
-    }
+    futures = {read_and_prepare.submit(f, job): f for f in files}
     results: list[FileResult] = []
     pending: list[ParsedFile] = []
     pending_rows = 0
@@ -296,12 +235,24 @@ def run_ingest(
     """Run the flow on the task runner the settings choose."""
     settings = settings or load_settings()
     runner = make_task_runner(settings.task_runner, settings.max_workers, settings.dask_address)
-    prefect_server_ready()
-    return ingest_flow.with_options(task_runner=runner)(
-        paths=[str(p) for p in paths],
+    paths = [str(p) for p in paths]
+    readahead.begin(
+        paths,
+        settings,
         channel=channel,
         mapping=mapping,
-        db=str(settings.db),
         received_at=received_at,
         only_new=only_new,
     )
+    try:
+        prefect_server_ready()
+        return ingest_flow.with_options(task_runner=runner)(
+            paths=paths,
+            channel=channel,
+            mapping=mapping,
+            db=str(settings.db),
+            received_at=received_at,
+            only_new=only_new,
+        )
+    finally:
+        readahead.end()

@@ -191,3 +191,34 @@ def test_map_option_reaches_the_parser(tmp_path):
     ]
     con.close()
     assert pl.read_csv(f).height == 1
+
+
+def test_files_read_ahead_while_prefect_starts_are_read_once(inbox, tmp_path, monkeypatch):
+    """The first files are read ahead on a thread while the flow starts; each task takes
+    its file's result from there or does the work itself, and no file is read twice."""
+    import threading
+    from collections import Counter
+
+    import flows.ingest
+    import flows.readahead
+
+    reads: Counter = Counter()
+    ahead: set[str] = set()
+    real = flows.readahead.read_and_prepare_file
+
+    def counted(file, job):
+        reads[file.source_file] += 1
+        if threading.current_thread().name == "voc-read-ahead":
+            ahead.add(file.source_file)
+        return real(file, job)
+
+    monkeypatch.setattr(flows.readahead, "read_and_prepare_file", counted)
+    monkeypatch.setattr(flows.ingest, "read_and_prepare_file", counted)
+    settings = load_settings(db=tmp_path / "voc.duckdb")
+    results = run_ingest([inbox], settings=settings)
+    assert sorted(reads) == sorted(r.source_file for r in results)
+    assert set(reads.values()) == {1}
+    assert "inbox/calls/call_2026-10-09_C1.txt" in ahead  # the first file, in path order
+    assert flows.readahead._current is None  # nothing kept after the run
+    nps1 = next(r for r in results if r.source_file == "inbox/surveys/nps_w1.csv")
+    assert (nps1.rows_read, nps1.rows_loaded, nps1.rows_quarantined) == (7, 4, 3)
