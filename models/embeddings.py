@@ -175,7 +175,11 @@ class OpenVinoMiniLM:
         core = ov.Core()
         network = self._network(core, source, cache_dir, torch_model)
         self.compiled = core.compile_model(network, "CPU", {"PERFORMANCE_HINT": "THROUGHPUT"})
-        self.requests = max(1, int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+        # one request per CPU stream, harvested in the caller's thread: no Python callback
+        # ever runs on OpenVINO's threads (one that needs the GIL while a compiled model is
+        # being freed deadlocks the process)
+        streams = int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+        self.ring = [self.compiled.create_infer_request() for _ in range(max(1, streams))]
 
     def _network(self, core, source: Path, cache_dir: Path | None, torch_model):
         key = hashlib.sha256(
@@ -220,11 +224,8 @@ class OpenVinoMiniLM:
         }
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        # A ring of requests, harvested in this thread: no Python callback ever runs on
-        # OpenVINO's threads (one that needs the GIL while a compiled model is being freed
-        # deadlocks the process).
         out = np.empty((len(texts), MiniLMEmbedder.dim), dtype=np.float32)
-        ring = [self.compiled.create_infer_request() for _ in range(self.requests)]
+        ring = self.ring
         pending: list[tuple[int, np.ndarray] | None] = [None] * len(ring)
 
         def harvest(slot: int) -> None:
