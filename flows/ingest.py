@@ -24,7 +24,13 @@ from flows.config import Settings, load_settings
 from flows.discover import InboxFile, discover
 from flows.prepare import prepare
 from flows.readahead import FileJob, ParsedFile, file_job, read_and_prepare_file, utcnow
-from flows.runtime import make_task_runner, prefect_server_ready, progress, run_logger
+from flows.runtime import (
+    crash_point,
+    make_task_runner,
+    prefect_server_ready,
+    progress,
+    run_logger,
+)
 from flows.sources.base import whole_file_rejected
 from warehouse import Warehouse, repo
 
@@ -104,6 +110,7 @@ def write_parsed(
                 duplicates_in_file=batch.duplicates_in_file,
                 finished_at=utcnow(),
             )
+            crash_point("ingest.writing")  # a file recorded, its transaction not committed
             status = (
                 "ok"
                 if not counts.rows_quarantined
@@ -174,7 +181,9 @@ def ingest_flow(
         last_flush = time.monotonic()
         if not pending:
             return
-        for result in write_parsed(warehouse, run_id, pending):
+        written = write_parsed(warehouse, run_id, pending)
+        crash_point("ingest.batch-written")
+        for result in written:
             results.append(result)
             logger.info(
                 "%s [%s]: read %d, loaded %d, duplicate %d, quarantined %d",

@@ -23,7 +23,7 @@ from prefect.cache_policies import NO_CACHE
 
 import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
-from flows.runtime import prefect_server_ready, progress, run_logger
+from flows.runtime import crash_point, prefect_server_ready, progress, run_logger
 from warehouse import Warehouse, repo
 
 EMBED_CHUNK = 2048
@@ -93,6 +93,7 @@ def embed_new(db: str, embedder_kind: str) -> int:
             repo.store_embeddings(
                 con, embedder.name, rows["feedback_id"].to_list(), rows["vector"], _now()
             )
+        crash_point("topics.embedded-chunk")
         done += rows.height
         progress.advance("embedding", rows.height)
         logger.info("embeddings: %d/%d", done, todo.height)
@@ -350,6 +351,7 @@ def write_themes(
             unclassified=result.unclassified,
             model=embedder_name,
         )
+        crash_point("topics.writing-themes")  # all written, not yet committed
 
 
 @flow(name="voc-topics", log_prints=False, validate_parameters=False)

@@ -34,7 +34,7 @@ from prefect.cache_policies import NO_CACHE
 
 import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
-from flows.runtime import prefect_server_ready, run_logger
+from flows.runtime import crash_point, prefect_server_ready, run_logger
 from warehouse import Warehouse, repo, tracker
 from warehouse.sql import q
 
@@ -887,6 +887,7 @@ def write_review(
                     system=True,
                 )
                 summary.issues_reopened.append(f"#{item['issue_id']}: {check.evidence}")
+        crash_point("weekly.writing")  # issues opened and tables replaced, not yet committed
         con.execute(
             q("insert_weekly_run"),
             {

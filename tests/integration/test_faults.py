@@ -69,16 +69,28 @@ def count(db: Path, sql: str) -> int:
             time.sleep(0.05)
 
 
-def kill_when(proc: subprocess.Popen, ready, timeout: float = 300) -> None:
-    """SIGKILL the whole process group as soon as ``ready()`` is true."""
-    deadline = time.time() + timeout
-    while time.time() < deadline and proc.poll() is None:
-        if ready():
-            break
-        time.sleep(0.2)
-    assert proc.poll() is None, "the flow finished before it could be killed: make the batch bigger"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(30)
+def crash_at(point: str, tmp_path: Path, *args: str) -> None:
+    """Run ``voc *args`` until it dies by SIGKILL at the crash point ``point``
+    (flows/runtime.py ``crash_point``): the same kill on every machine, however fast."""
+    log = tmp_path / f"crash-{point}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", *args],
+            cwd=ROOT,
+            env={**_env(), "VOC_CRASH_AT": point},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        code = proc.wait(600)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # anything it started dies with it
+    except ProcessLookupError:
+        pass
+    assert code == -signal.SIGKILL, (
+        f"voc {args[0]} never reached {point} (exit {code}):\n"
+        + (log.read_text(errors="replace")[-3000:])
+    )
 
 
 def make_batch(folder: Path, files: int, rows: int) -> int:
@@ -121,18 +133,27 @@ def consistent(db: Path) -> None:
 @pytest.mark.slow
 def test_ingest_killed_mid_batch_is_consistent_and_a_rerun_completes_it(tmp_path):
     inbox = tmp_path / "surveys"
-    expected = make_batch(inbox, files=60, rows=4_000)
+    expected = make_batch(inbox, files=60, rows=4_000)  # written in two transactions
     db = tmp_path / "voc.duckdb"
-    run_voc("status", "--db", str(db), check=False)  # nothing yet
-    proc = start_voc("ingest", str(inbox), "--db", str(db))
-    kill_when(proc, lambda: db.exists() and count(db, "SELECT count(*) FROM ingest_runs") > 0)
+
+    # killed after its first write transaction committed: some files in, the rest not
+    crash_at("ingest.batch-written", tmp_path, "ingest", str(inbox), "--db", str(db))
     loaded_before = count(db, "SELECT count(*) FROM feedback")
+    files_before = count(db, "SELECT count(*) FROM ingest_runs")
     assert 0 < loaded_before < expected  # it really died half-way
     consistent(db)
+
+    # killed inside a transaction, one file recorded and not committed: none of it is kept
+    crash_at("ingest.writing", tmp_path, "ingest", str(inbox), "--db", str(db))
+    assert count(db, "SELECT count(*) FROM feedback") == loaded_before
+    assert count(db, "SELECT count(*) FROM ingest_runs") == files_before
+    consistent(db)
+
     run_voc("ingest", str(inbox), "--db", str(db))
     consistent(db)
     assert count(db, "SELECT count(*) FROM feedback") == expected
     assert count(db, "SELECT count(DISTINCT feedback_id) FROM feedback") == expected
+    assert count(db, "SELECT count(*) FROM quarantine") == 0
 
 
 @pytest.mark.slow
@@ -143,25 +164,43 @@ def test_topics_and_weekly_killed_mid_run_recover(tmp_path, shared_data):
     db = tmp_path / "voc.duckdb"
     run_voc("ingest", str(csv), "--channel", "complaint", "--db", str(db))
     total = count(db, "SELECT count(*) FROM feedback")
+    assert total > 2_048  # more than one embedding chunk
 
-    # MiniLM embeds in chunks, each in its own transaction: kill after the first one
-    proc = start_voc("topics", "--db", str(db))
-    kill_when(proc, lambda: count(db, "SELECT count(*) FROM embeddings") > 0)
+    # MiniLM embeds in chunks, each in its own transaction: killed after the first one
+    crash_at("topics.embedded-chunk", tmp_path, "topics", "--db", str(db))
     embedded = count(db, "SELECT count(*) FROM embeddings")
     assert 0 < embedded < total
-    assert (
-        count(db, "SELECT count(*) FROM feedback_themes") == 0
-    )  # themes are written in one go, or not at all
+    assert count(db, "SELECT count(*) FROM feedback_themes") == 0
+
+    # killed with every theme written but not committed: nothing of that run is kept
+    crash_at("topics.writing-themes", tmp_path, "topics", "--db", str(db))
+    assert count(db, "SELECT count(*) FROM embeddings") == total  # the chunks it finished stay
+    for sql in (
+        "SELECT count(*) FROM feedback_themes",
+        "SELECT count(*) FROM themes WHERE theme_id <> 0",  # 0 is "Unclassified", from the schema
+        "SELECT count(*) FROM topic_runs",
+    ):
+        assert count(db, sql) == 0, sql
+
     run_voc("topics", "--db", str(db))
     assert count(db, "SELECT count(*) FROM embeddings") == total
     assert count(db, "SELECT count(*) FROM feedback_themes") == total
     themes_before = count(db, "SELECT count(*) FROM themes")
+    assert themes_before > 0
 
-    proc = start_voc("weekly", "--db", str(db))
-    started = time.monotonic()
-    kill_when(proc, lambda: time.monotonic() - started > 6)  # routing items, before any write
+    # killed with issues opened and the weekly tables replaced, before the commit
+    crash_at("weekly.writing", tmp_path, "weekly", "--db", str(db))
+    for sql in (
+        "SELECT count(*) FROM weekly_runs",
+        "SELECT count(*) FROM issues",
+        "SELECT count(*) FROM issue_events",
+        "SELECT count(*) FROM theme_weekly",
+    ):
+        assert count(db, sql) == 0, sql
+
     run_voc("weekly", "--db", str(db))
-    assert count(db, "SELECT count(*) FROM weekly_runs WHERE status = 'ok'") >= 1
+    assert count(db, "SELECT count(*) FROM weekly_runs WHERE status = 'ok'") == 1
+    assert count(db, "SELECT count(*) FROM issues") > 0
     assert (
         count(db, "SELECT count(*) - count(DISTINCT (week_start, theme_id)) FROM theme_weekly") == 0
     )
