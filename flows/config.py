@@ -36,6 +36,17 @@ class Settings(BaseSettings):
     max_workers: int = 4
     departments: Path = DEFAULT_DEPARTMENTS
     timezone: str = "UTC"
+    # MiniLM's compiled networks depend only on the wheel and the library versions, so one
+    # copy serves every warehouse on the machine (a TF-IDF model is fitted per warehouse
+    # and stays beside it)
+    model_cache: Path | None = None
+
+    @property
+    def resolved_model_cache(self) -> Path:
+        if self.model_cache is not None:
+            return self.model_cache
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(base) / "voc" / "models"
 
     @property
     def resolved_key_file(self) -> Path:

@@ -36,7 +36,25 @@ def _now() -> datetime:
 def make_embedder(kind: str, settings: Settings):
     from models.embeddings import get_embedder
 
-    return get_embedder(kind, model_dir=settings.db.parent / "models")
+    if kind == "tfidf":  # fitted on this warehouse's texts: kept beside it
+        return get_embedder(kind, model_dir=settings.db.parent / "models")
+    return get_embedder(kind, model_dir=settings.resolved_model_cache)
+
+
+def settle_kind(kind: str, last_embedder: str | None) -> str:
+    """A warehouse keeps the MiniLM vectors it has: plain ``minilm`` means the precision
+    of the last theme run when that was MiniLM (a warehouse themed on float vectors before
+    int8 existed is not re-embedded and its themes keep matching), else the best there is.
+    ``minilm-int8`` or ``minilm-fp32`` ask for one explicitly."""
+    from models.embeddings import kind_for_name
+
+    if kind != "minilm" or not last_embedder:
+        return kind
+    try:
+        settled = kind_for_name(last_embedder)
+    except ValueError:
+        return kind
+    return settled if settled.startswith("minilm") else kind
 
 
 @dataclass
@@ -369,10 +387,12 @@ def topics_flow(
     settings = load_settings(db=Path(db) if db else None)
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     warehouse.ensure_schema()
+    with warehouse.read() as con:
+        last = repo.last_topic_run(con)
+    embedder = settle_kind(embedder, last["embedder"] if last else None)
     embedded = embed_new(str(settings.db), embedder)
     name = make_embedder(embedder, settings).name
     with warehouse.read() as con:
-        last = repo.last_topic_run(con)
         total = repo.embedded_count(con, name)
     if (
         not force

@@ -98,14 +98,17 @@ def _vectors(column: pl.Series) -> np.ndarray:
 
 
 def embedder_for(name: str | None, settings: Settings):
-    from models.embeddings import get_embedder
+    """The embedder that made the themes' vectors (named ``name``)."""
+    from flows.topics import make_embedder
+    from models.embeddings import kind_for_name
 
-    kind = "tfidf" if name and name.startswith("tfidf") else "minilm"
-    embedder = get_embedder(kind, model_dir=settings.db.parent / "models")
-    if name and embedder.name != name:
+    try:
+        kind = kind_for_name(name) if name else "minilm"
+        embedder = make_embedder(kind, settings)
+    except (ValueError, RuntimeError) as exc:
         raise RuntimeError(
-            f"themes were found with {name} but that model is not available here ({embedder.name}); run `voc topics` again"
-        )
+            f"themes were found with {name} but that model is not available here ({exc}); run `voc topics` again"
+        ) from None
     return embedder
 
 

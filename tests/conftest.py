@@ -46,3 +46,11 @@ def shared_data():
 
 
 os.environ.setdefault("VOC_LOCK_TIMEOUT", "30")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_model_cache(tmp_path_factory):
+    """MiniLM's compiled networks are built once per test session in a folder of its own
+    (every voc process a test starts inherits it), never in the user's cache."""
+    os.environ["VOC_MODEL_CACHE"] = str(tmp_path_factory.mktemp("model-cache"))
+    yield
