@@ -10,7 +10,7 @@ Reports, each against a baseline measured in the same run:
 * peak memory of the `voc` processes;
 * the mixed-channel warehouse: surveys (CSV), complaints (CSV and JSONL), e-mails (mbox)
   and calls (JSON), a million contacts in all;
-* `voc topics` (TF-IDF embedder fitted on every text; themes fitted on a 30,000-item seeded sample, the rest assigned; MiniLM speed is bench/themes_speed.py)
+* `voc topics` (TF-IDF embedder fitted on every text; themes fitted on a 20,000-item seeded sample, the rest assigned; MiniLM speed is bench/themes_speed.py)
   and `voc weekly` on it;
 * dashboard reads per page on it (bench/dashboard.py --db): bar < 1 s;
 * themes for --new new items (ingest a new week, `voc topics`): bar < 5 minutes.

@@ -373,7 +373,7 @@ def topics(
         typer.Option(
             help="Fit on a seeded sample of at most this many items; the rest join the nearest theme"
         ),
-    ] = 30_000,
+    ] = 20_000,
     force: Annotated[bool, typer.Option(help="Run even if nothing is new")] = False,
     refit: Annotated[
         bool,

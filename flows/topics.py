@@ -376,7 +376,7 @@ def write_themes(
 def topics_flow(
     db: str | None = None,
     embedder: str = "minilm",
-    max_fit: int = 30_000,
+    max_fit: int = 20_000,
     seed: int = 42,
     force: bool = False,
     refit: bool = False,
@@ -433,7 +433,7 @@ def run_topics(
     settings: Settings | None = None,
     *,
     embedder: str = "minilm",
-    max_fit: int = 30_000,
+    max_fit: int = 20_000,
     force: bool = False,
     refit: bool = False,
 ) -> TopicSummary:

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Each fit runs in a fresh process, as `voc topics` does. UMAP's default spectral start
 # gave different layouts in two processes (same seed, same vectors) on this corpus: 40,000
-# items, many of them near-repeats as real contact is, fitted on the 30,000-item sample.
+# items, many of them near-repeats as real contact is, fitted on a 20,000-item sample.
 # On 10,000 distinct queries it happened not to, so the test uses the larger corpus.
 FIT = """
 import hashlib, sys
