@@ -365,7 +365,7 @@ def topics(
     embedder: Annotated[
         str,
         typer.Option(
-            help="minilm (all-MiniLM-L6-v2, shipped in a wheel) or tfidf (fast, no torch)"
+            help="minilm (all-MiniLM-L6-v2 from a wheel; int8 where OpenVINO runs, or what this warehouse was themed with), minilm-int8, minilm-fp32, or tfidf (fast, no torch)"
         ),
     ] = "minilm",
     max_fit: Annotated[
@@ -598,7 +598,9 @@ def print_weekly_summary(summary) -> None:
 def run(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest first")],
     channel: Annotated[str | None, typer.Option(help="survey | complaint | email | call")] = None,
-    embedder: Annotated[str, typer.Option(help="minilm or tfidf")] = "minilm",
+    embedder: Annotated[
+        str, typer.Option(help="minilm, minilm-int8, minilm-fp32 or tfidf")
+    ] = "minilm",
     week: Annotated[
         str | None, typer.Option(help="ISO week to review [default: the latest]")
     ] = None,
@@ -898,7 +900,9 @@ def serve(
     ] = 4200,
     sweep_cron: Annotated[str, typer.Option(help="When the inbox is swept")] = "0 * * * *",
     weekly_cron: Annotated[str, typer.Option(help="When the weekly review runs")] = "0 6 * * 1",
-    embedder: Annotated[str, typer.Option(help="minilm or tfidf")] = "minilm",
+    embedder: Annotated[
+        str, typer.Option(help="minilm, minilm-int8, minilm-fp32 or tfidf")
+    ] = "minilm",
     db: DbOption = None,
 ) -> None:
     """Run on a schedule: an hourly inbox sweep and the weekly review every Monday 06:00."""
