@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import sys
 import tempfile
 import time
@@ -107,7 +106,7 @@ def embedding_throughput(texts: list[str], work: Path) -> None:
     # on their own, then every later step (and the 100k run) reads them back
     for backend, precision in (("torch", "fp32"), ("auto", "fp32"), ("auto", "int8")):
         started = time.perf_counter()
-        ours = MiniLMEmbedder(backend=backend, precision=precision, model_dir=MODEL_CACHE)
+        ours = MiniLMEmbedder(backend=backend, precision=precision, model_dir=work / "models")
         ours.encode(texts[:64])
         built = time.perf_counter() - started
         started = time.perf_counter()
@@ -171,9 +170,6 @@ def themes_at_scale(n: int, work: Path) -> None:
     )
 
 
-MODEL_CACHE = Path(tempfile.mkdtemp(prefix="voc-bench-models-"))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -181,18 +177,15 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--skip-large", action="store_true")
     args = parser.parse_args()
-    # a cache of this run's own (every voc process below inherits it): nothing is reused
-    # from an earlier run, and the first step pays for building the networks, once
-    os.environ["VOC_MODEL_CACHE"] = str(MODEL_CACHE)
-    try:
-        with tempfile.TemporaryDirectory(prefix="voc-bench-speed-") as tmp:
-            work = Path(tmp)
-            texts = corpus(10_000, seed=9)["text"].to_list()
-            embedding_throughput(texts, work)
-            if not args.skip_large:
-                themes_at_scale(args.items, work)
-    finally:
-        shutil.rmtree(MODEL_CACHE, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="voc-bench-speed-") as tmp:
+        work = Path(tmp)
+        # a model cache of this run's own (every voc process below inherits it): nothing
+        # is reused from an earlier run, and the first step pays for building the networks
+        os.environ["VOC_MODEL_CACHE"] = str(work / "models")
+        texts = corpus(10_000, seed=9)["text"].to_list()
+        embedding_throughput(texts, work)
+        if not args.skip_large:
+            themes_at_scale(args.items, work)
 
 
 if __name__ == "__main__":

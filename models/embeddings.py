@@ -33,6 +33,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 Progress = Callable[[int], None]
 log = logging.getLogger(__name__)
+# MiniLM reads 128 word pieces; beyond this many characters text only costs tokenising
+MAX_CHARS = 1000
 
 
 class Embedder(Protocol):
@@ -76,7 +78,7 @@ class MiniLMEmbedder:
     def __init__(
         self,
         batch_size: int = 32,
-        max_chars: int = 1000,
+        max_chars: int = MAX_CHARS,
         max_seq_length: int = 128,
         model_dir: Path | None = None,
         backend: str | None = None,

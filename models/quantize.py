@@ -30,11 +30,11 @@ def quantize(source: Path, target: Path) -> None:
     import nncf
     import openvino as ov
 
-    from models.embeddings import minilm_tensors, minilm_tokenizer
+    from models.embeddings import MAX_CHARS, minilm_tensors, minilm_tokenizer
 
     nncf.set_log_level(logging.ERROR)
     tokenizer = minilm_tokenizer()
-    texts = [t[:1000] for t in calibration_texts()]
+    texts = [t[:MAX_CHARS] for t in calibration_texts()]
     batches = [minilm_tensors(tokenizer, texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
     network = ov.Core().read_model(str(source))
     quantized = nncf.quantize(
