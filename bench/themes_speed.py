@@ -103,20 +103,36 @@ def embedding_throughput(texts: list[str], work: Path) -> None:
     )
 
     # the networks are built once per machine (conversion, int8 quantisation): timed here
-    # on their own, then every later step (and the 100k run) reads them back
-    for backend, precision in (("torch", "fp32"), ("auto", "fp32"), ("auto", "int8")):
+    # on their own, then every later step (and the 100k run) reads them back. Each
+    # OpenVINO network is run as it is, unchecked; which one voc runs is the machine's
+    # verdict, measured next and printed with its reason.
+    from models.embeddings import cpu_signature, machine_verdict
+    from models.network_choice import FP32, FP32_BF16, INT8
+
+    bf16 = "BF16" in cpu_signature().partition("|")[2].split()
+    candidates = [("torch", MiniLMEmbedder(backend="torch"))] + [
+        (network, MiniLMEmbedder.preset(work / "models", network))
+        for network in (FP32, *([FP32_BF16] if bf16 else []), INT8)
+    ]
+    for label, ours in candidates:
         started = time.perf_counter()
-        ours = MiniLMEmbedder(backend=backend, precision=precision, model_dir=work / "models")
         ours.encode(texts[:64])
         built = time.perf_counter() - started
         started = time.perf_counter()
         ours.encode(texts)
         plain = len(texts) / (time.perf_counter() - started)
         print(
-            f"voc       MiniLMEmbedder.encode ({ours.backend_used:8s} {precision}) {plain:7.1f} texts/s  "
+            f"voc       MiniLMEmbedder.encode ({ours.backend_used:8s} {label:9s}) {plain:7.1f} texts/s  "
             f"{plain / raw:4.2f}× baseline (first start {built:.0f}s, once per machine)",
             flush=True,
         )
+    started = time.perf_counter()
+    verdict = machine_verdict(work / "models")
+    print(
+        f"voc       this machine's network (checked in {time.perf_counter() - started:.0f}s, once): "
+        f"{verdict.network}: {verdict.reason}",
+        flush=True,
+    )
 
     # the whole step inside `voc topics`: read new feedback, embed distinct texts, store
     db = work / "speed.duckdb"
@@ -134,7 +150,7 @@ def embedding_throughput(texts: list[str], work: Path) -> None:
         done = embed_new.fn(str(db), "minilm")
         step = done / (time.perf_counter() - started)
         print(
-            f"voc       embedding step (DuckDB in/out, default int8) {step:7.1f} texts/s  {step / raw:4.2f}× baseline (bar ≥ 0.9×)",
+            f"voc       embedding step (DuckDB in/out, {verdict.network}) {step:7.1f} texts/s  {step / raw:4.2f}× baseline (bar ≥ 0.9×)",
             flush=True,
         )
         started = time.perf_counter()

@@ -291,7 +291,9 @@ def status(db: DbOption = None) -> None:
             runs = repo.recent_runs(con, 5)
             reasons = repo.quarantine_by_reason(con)
             total = repo.feedback_count(con)
+            last_topics = repo.last_topic_run(con)
     console.print(f"[bold]{esc(settings.db)}[/bold]: {total:,} feedback rows")
+    _print_network(settings, last_topics["embedder"] if last_topics else None)
     if per_week.height:
         pivot = (
             per_week.pivot(on="channel", index="week", values="contacts", aggregate_function="sum")
@@ -354,6 +356,19 @@ def status(db: DbOption = None) -> None:
         console.print(table)
 
 
+def _print_network(settings, themed_with: str | None) -> None:
+    """Which vectors the themes stand on, and which MiniLM network this machine runs."""
+    from models.embeddings import describe_network
+
+    if themed_with:
+        console.print(f"Themes found on [bold]{esc(themed_with)}[/bold] vectors")
+    if settings.embed_backend == "torch":
+        here = "float MiniLM on torch (VOC_EMBED_BACKEND=torch)"
+    else:
+        here = describe_network(settings.resolved_model_cache)
+    console.print(f"MiniLM on this machine: {esc(here)}")
+
+
 def _actor(actor: str | None) -> str:
     import getpass
 
@@ -395,6 +410,8 @@ def topics(
         from flows.topics import run_topics
 
         summary = run_topics(settings, embedder=embedder, max_fit=max_fit, force=force, refit=refit)
+    if summary.network:
+        console.print(f"[dim]Embeddings: {esc(summary.network)}[/dim]")
     if summary.skipped:
         console.print(
             f"Nothing new since the last run ({summary.items:,} items, {summary.embedded:,} embedded now): themes unchanged."

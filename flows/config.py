@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # copy serves every warehouse on the machine (a TF-IDF model is fitted per warehouse
     # and stays beside it)
     model_cache: Path | None = None
+    # where MiniLM runs: "auto" (OpenVINO, else torch), "openvino" or "torch"
+    embed_backend: Literal["auto", "openvino", "torch"] = "auto"
 
     @property
     def resolved_model_cache(self) -> Path:

@@ -38,14 +38,20 @@ def make_embedder(kind: str, settings: Settings):
 
     if kind == "tfidf":  # fitted on this warehouse's texts: kept beside it
         return get_embedder(kind, model_dir=settings.db.parent / "models")
-    return get_embedder(kind, model_dir=settings.resolved_model_cache)
+    return get_embedder(
+        kind, model_dir=settings.resolved_model_cache, backend=settings.embed_backend
+    )
 
 
-def settle_kind(kind: str, last_embedder: str | None) -> str:
-    """A warehouse keeps the MiniLM vectors it has: plain ``minilm`` means the precision
-    of the last theme run when that was MiniLM (a warehouse themed on float vectors before
-    int8 existed is not re-embedded and its themes keep matching), else the best there is.
-    ``minilm-int8`` or ``minilm-fp32`` ask for one explicitly."""
+def settle_kind(kind: str, last_embedder: str | None, machine_kind: str) -> str:
+    """A warehouse keeps the MiniLM vectors it has where they are right on this machine.
+
+    Plain ``minilm`` means the precision of the last theme run when that was MiniLM: a
+    warehouse themed on float vectors is not re-embedded and its themes keep matching; one
+    themed on int8 vectors keeps them where the int8 network passed its check on this
+    machine (``machine_kind``, what plain ``minilm`` runs here, is ``minilm-int8``), and
+    moves to float vectors where it did not. ``minilm-int8`` or ``minilm-fp32`` ask for
+    one explicitly."""
     from models.embeddings import kind_for_name
 
     if kind != "minilm" or not last_embedder:
@@ -53,6 +59,8 @@ def settle_kind(kind: str, last_embedder: str | None) -> str:
     try:
         settled = kind_for_name(last_embedder)
     except ValueError:
+        return kind
+    if settled == "minilm-int8" and machine_kind != "minilm-int8":
         return kind
     return settled if settled.startswith("minilm") else kind
 
@@ -69,6 +77,7 @@ class TopicSummary:
     skipped: bool = False
     seconds: float = 0.0
     events: list[str] = field(default_factory=list)
+    network: str = ""  # which embedding network ran, and why
 
 
 @task(retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -389,9 +398,23 @@ def topics_flow(
     warehouse.ensure_schema()
     with warehouse.read() as con:
         last = repo.last_topic_run(con)
-    embedder = settle_kind(embedder, last["embedder"] if last else None)
+    was_minilm = last is not None and last["embedder"].startswith("all-MiniLM")
+    if embedder == "minilm" and was_minilm:
+        here = make_embedder("minilm", settings)  # measures the networks once per machine
+        settled = settle_kind(embedder, last["embedder"], f"minilm-{here.precision}")
+        if settled == "minilm" and here.name != last["embedder"]:
+            logger.warning(
+                "embeddings: this warehouse was themed with %s, which is not right on this "
+                "machine; every item is embedded again once with %s",
+                last["embedder"],
+                here.name,
+            )
+        embedder = settled
+    network = getattr(make_embedder(embedder, settings), "why", "")
+    if network:
+        logger.info("embeddings: %s", network)
     embedded = embed_new(str(settings.db), embedder)
-    name = make_embedder(embedder, settings).name
+    name = make_embedder(embedder, settings).name  # a TF-IDF model is named once fitted
     with warehouse.read() as con:
         total = repo.embedded_count(con, name)
     if (
@@ -402,11 +425,11 @@ def topics_flow(
         and last["items"] == total
     ):
         logger.info("themes: nothing new since run %s; themes unchanged", last["run_id"])
-        return TopicSummary(None, 0, total, skipped=True)
+        return TopicSummary(None, 0, total, skipped=True, network=network)
     run_id = str(uuid.uuid4())
     result = find_themes(str(settings.db), embedder, name, max_fit, seed, run_id, refit)
     if result is None:
-        return TopicSummary(None, embedded, total, skipped=True)
+        return TopicSummary(None, embedded, total, skipped=True, network=network)
     write_themes(str(settings.db), result, name, started, embedded)
     share = result.unclassified / max(1, result.items)
     logger.info(
@@ -426,6 +449,7 @@ def topics_flow(
         share,
         events=result.events,
         seconds=(_now() - started).total_seconds(),
+        network=network,
     )
 
 

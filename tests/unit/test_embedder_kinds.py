@@ -21,13 +21,54 @@ def test_a_kind_names_its_vectors_and_the_name_leads_back_to_the_kind(kind, name
     assert kind_for_name(name) == kind
 
 
-def test_plain_minilm_is_int8_where_openvino_and_nncf_are_installed(monkeypatch):
+def test_plain_minilm_runs_what_this_machine_measured(monkeypatch, tmp_path):
     import models.embeddings as embeddings
+    from models.network_choice import Trial, Verdict
 
     monkeypatch.setattr(embeddings, "int8_available", lambda: True)
-    assert get_embedder("minilm").name == "all-MiniLM-L6-v2-int8"
+    verdicts = {
+        "int8": Verdict("int8", "int8 passed and is faster"),
+        "fp32": Verdict("fp32", "int8 failed its check"),
+    }
+    for network, verdict in verdicts.items():
+        monkeypatch.setattr(embeddings, "machine_verdict", lambda d, measure=True, v=verdict: v)
+        embedder = get_embedder("minilm", model_dir=tmp_path)
+        assert embedder.precision == network and embedder.why == verdict.reason
+    # asked for int8 where it failed its check: refused, with the reason
+    failed = Verdict("fp32", "r", trials=[Trial("int8", 900, 0.9, 0.99, 0.68)])
+    monkeypatch.setattr(embeddings, "machine_verdict", lambda d, measure=True: failed)
+    with pytest.raises(RuntimeError, match="int8 MiniLM failed its check on this CPU"):
+        get_embedder("minilm-int8", model_dir=tmp_path).precision  # noqa: B018
+
+
+def test_without_openvino_or_a_model_cache_plain_minilm_is_float(monkeypatch, tmp_path):
+    import models.embeddings as embeddings
+
     monkeypatch.setattr(embeddings, "int8_available", lambda: False)
-    assert get_embedder("minilm").name == "all-MiniLM-L6-v2"
+    embedder = get_embedder("minilm", model_dir=tmp_path)
+    assert embedder.name == "all-MiniLM-L6-v2" and "not installed" in embedder.why
+    monkeypatch.setattr(embeddings, "int8_available", lambda: True)
+    embedder = get_embedder("minilm")  # no cache to keep a measured choice in
+    assert embedder.name == "all-MiniLM-L6-v2" and "no model cache" in embedder.why
+    with pytest.raises(ValueError, match="model_dir"):
+        get_embedder("minilm-int8").precision  # noqa: B018
+    torch = get_embedder("minilm", model_dir=tmp_path, backend="torch")
+    assert torch.name == "all-MiniLM-L6-v2" and "torch" in torch.why
+
+
+def test_the_backend_comes_from_the_settings_and_is_checked(monkeypatch, tmp_path):
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("VOC_EMBED_BACKEND", "torch")
+    settings = Settings(db=tmp_path / "voc.duckdb")
+    assert make_embedder("minilm", settings).backend == "torch"
+    with pytest.raises(ValueError, match="int8 vectors come from OpenVINO"):
+        make_embedder("minilm-int8", settings)
+    monkeypatch.setenv("VOC_EMBED_BACKEND", "cuda")
+    with pytest.raises(ValidationError, match="embed_backend"):
+        Settings(db=tmp_path / "voc.duckdb")
+    with pytest.raises(ValueError, match="auto, openvino or torch"):
+        get_embedder("minilm", backend="cuda")
 
 
 def test_unknown_kinds_and_names_are_refused():
@@ -40,20 +81,25 @@ def test_unknown_kinds_and_names_are_refused():
 
 
 @pytest.mark.parametrize(
-    ("asked", "last", "settled"),
+    ("asked", "last", "machine", "settled"),
     [
-        ("minilm", None, "minilm"),  # a new warehouse gets the best there is
-        ("minilm", "all-MiniLM-L6-v2", "minilm-fp32"),  # themed on float vectors: kept
-        ("minilm", "all-MiniLM-L6-v2-int8", "minilm-int8"),
-        ("minilm", "tfidf-svd-256-1a2b", "minilm"),  # moving from TF-IDF: the best there is
-        ("minilm", "some-model-gone-since", "minilm"),
-        ("minilm-int8", "all-MiniLM-L6-v2", "minilm-int8"),  # asked for explicitly: moves
-        ("minilm-fp32", "all-MiniLM-L6-v2-int8", "minilm-fp32"),
-        ("tfidf", "all-MiniLM-L6-v2-int8", "tfidf"),
+        ("minilm", None, "minilm-int8", "minilm"),  # a new warehouse: what this machine runs
+        ("minilm", "all-MiniLM-L6-v2", "minilm-int8", "minilm-fp32"),  # float vectors: kept
+        ("minilm", "all-MiniLM-L6-v2", "minilm-fp32", "minilm-fp32"),
+        ("minilm", "all-MiniLM-L6-v2-int8", "minilm-int8", "minilm-int8"),  # right here: kept
+        # int8 failed its check (or is slower) on this machine: the warehouse moves to float
+        ("minilm", "all-MiniLM-L6-v2-int8", "minilm-fp32", "minilm"),
+        ("minilm", "tfidf-svd-256-1a2b", "minilm-int8", "minilm"),  # from TF-IDF: the best here
+        ("minilm", "some-model-gone-since", "minilm-fp32", "minilm"),
+        ("minilm-int8", "all-MiniLM-L6-v2", "minilm-fp32", "minilm-int8"),  # asked explicitly
+        ("minilm-fp32", "all-MiniLM-L6-v2-int8", "minilm-int8", "minilm-fp32"),
+        ("tfidf", "all-MiniLM-L6-v2-int8", "minilm-int8", "tfidf"),
     ],
 )
-def test_a_warehouse_keeps_the_minilm_precision_it_was_themed_with(asked, last, settled):
-    assert settle_kind(asked, last) == settled
+def test_a_warehouse_keeps_the_minilm_vectors_it_has_where_they_are_right_here(
+    asked, last, machine, settled
+):
+    assert settle_kind(asked, last, machine) == settled
 
 
 def test_minilm_networks_live_in_one_cache_per_machine_tfidf_beside_its_warehouse(
