@@ -503,6 +503,7 @@ class DataQuality:
     quarantine: pl.DataFrame  # quarantined records with reasons, newest first
     reasons: pl.DataFrame  # quarantine counts by reason
     rows_per_channel_week: pl.DataFrame  # (week, channel) contacts loaded
+    languages: pl.DataFrame  # contacts per language (ISO 639-1 code or 'und')
 
 
 def data_quality(viewer: Viewer, limit: int = 50_000) -> DataQuality:
@@ -518,10 +519,11 @@ def _data_quality(wh: Warehouse, limit: int) -> DataQuality:
         quarantine = _frame(con, "dash_quarantine", limit=limit)
         reasons = _frame(con, "dash_quarantine_reasons")
         per_week = _frame(con, "dash_rows_per_channel_week")
+        languages = _frame(con, "contacts_by_language")
     per_week = per_week.with_columns(
         week=pl.col("week_start").map_elements(week_label, return_dtype=pl.String)
     )
-    return DataQuality(runs, quarantine, reasons, per_week)
+    return DataQuality(runs, quarantine, reasons, per_week, languages)
 
 
 # ---------------------------------------------------------------------------- writes

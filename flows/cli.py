@@ -292,8 +292,17 @@ def status(db: DbOption = None) -> None:
             reasons = repo.quarantine_by_reason(con)
             total = repo.feedback_count(con)
             last_topics = repo.last_topic_run(con)
+            languages = repo.contacts_by_language(con)
     console.print(f"[bold]{esc(settings.db)}[/bold]: {total:,} feedback rows")
     _print_network(settings, last_topics["embedder"] if last_topics else None)
+    if languages.height:
+        console.print(
+            "Contacts by language: "
+            + ", ".join(
+                f"{esc(row['language'])} {row['contacts']:,} ({row['share_pct']}%)"
+                for row in languages.iter_rows(named=True)
+            )
+        )
     if per_week.height:
         pivot = (
             per_week.pivot(on="channel", index="week", values="contacts", aggregate_function="sum")

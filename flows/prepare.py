@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from flows.language import detect_language
+from flows.language import settle_languages
 from flows.pii import clean_text, customer_refs, normalise_customer, redact
 from flows.sources.base import QUARANTINE_SCHEMA, ParsedSource
 from warehouse.db import sha256_hex
@@ -216,6 +216,21 @@ def _validated(now: datetime):
     return step
 
 
+def with_attribute(attributes: pl.Series, key: str, codes: pl.Series) -> pl.Series:
+    """JSON attribute objects with ``key`` set where ``codes`` (plain letters and digits,
+    such as a region 'GB' or '419': nothing to escape) is not null."""
+    frame = pl.DataFrame({"a": attributes, "c": codes})
+    entry = pl.lit(f'"{key}":"') + pl.col("c") + pl.lit('"')
+    merged = frame.select(
+        pl.when(pl.col("c").is_null())
+        .then(pl.col("a"))
+        .when(pl.col("a").is_null() | (pl.col("a").str.strip_chars() == "{}"))
+        .then(pl.lit("{") + entry + pl.lit("}"))
+        .otherwise(pl.lit("{") + entry + pl.lit(",") + pl.col("a").str.strip_chars().str.slice(1))
+    ).to_series()
+    return merged.alias(attributes.name)
+
+
 def _cut_and_redacted(max_text_chars: int):
     """Oversized texts cut (with a note each), PII redacted, language detected."""
 
@@ -244,13 +259,9 @@ def _cut_and_redacted(max_text_chars: int):
         attributes = part["attributes"]
         if attributes.null_count() < attributes.len():
             attributes = redact(attributes)
-        language = part["language"]
-        missing_language = language.is_null()
-        if missing_language.any():
-            language = language.scatter(
-                missing_language.arg_true(),
-                detect_language(part["text"].filter(missing_language)),
-            )
+        language, region = settle_languages(part["language"], part["text"])
+        if region.null_count() < region.len():  # 'en-GB' in the source: 'en', region kept
+            attributes = with_attribute(attributes, "language_region", region)
         part = part.with_columns(
             redact(part["text"]).alias("text"),
             context.alias("context"),

@@ -167,6 +167,10 @@ def rows_per_channel_week(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return fetch_frame(con, q("rows_per_channel_week"))
 
 
+def contacts_by_language(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return fetch_frame(con, q("contacts_by_language"))
+
+
 def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 10) -> pl.DataFrame:
     return fetch_frame(con, q("recent_runs"), {"limit": limit})
 

@@ -1,5 +1,6 @@
 """Data quality: what each ingest run read, loaded, skipped as a duplicate or
-quarantined (with the reasons, downloadable), and rows per channel and week."""
+quarantined (with the reasons, downloadable), rows per channel and week, and contacts per
+language."""
 
 from __future__ import annotations
 
@@ -45,6 +46,21 @@ if per_week.height:
         .sort("week", descending=True)
     )
     table(pivot, key="quality-rows", file_name="rows-per-channel-and-week.csv", height=280)
+
+st.subheader("Contacts by language")
+if quality.languages.height:
+    table(
+        quality.languages,
+        key="quality-languages",
+        file_name="contacts-by-language.csv",
+        column_config={
+            "language": st.column_config.TextColumn(
+                "Language", help="ISO 639-1 code; 'und' where a text is too short to tell"
+            ),
+            "share_pct": st.column_config.NumberColumn("Share", format="%.1f%%"),
+        },
+        height=200,
+    )
 
 st.subheader("Quarantine")
 if not quality.quarantine.height:

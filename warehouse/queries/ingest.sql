@@ -48,6 +48,14 @@ FROM feedback
 GROUP BY ALL
 ORDER BY week, channel;
 
+-- name: contacts_by_language
+-- grain: one row per language (ISO 639-1 code, or 'und' where a text is too short to tell)
+SELECT language, count(*) AS contacts,
+       round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS share_pct
+FROM feedback
+GROUP BY language
+ORDER BY contacts DESC, language;
+
 -- name: recent_runs
 -- grain: one row per ingest run
 SELECT run_id,
