@@ -496,20 +496,18 @@ def themes_rename(
     db: DbOption = None,
 ) -> None:
     """Give a theme a label of your own; later runs keep it."""
-    from datetime import datetime
+    from warehouse import Warehouse, edit_rules, repo
+    from warehouse.clock import utc_now
 
-    from warehouse import Warehouse, repo
-
-    label = label.strip()
-    if not label or len(label) > 120:
-        raise typer.BadParameter("a label is 1-120 characters")
     settings = _settings(db)
     with (
         _friendly_errors(),
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
     ):
         try:
-            repo.rename_theme(con, theme_id, label, _actor(actor), datetime.now())
+            label = repo.rename_theme(con, theme_id, label, _actor(actor), utc_now())
+        except edit_rules.InvalidEdit as exc:  # the label as typed: a usage error
+            raise typer.BadParameter(str(exc)) from None
         except KeyError as exc:
             err.print(f"[red]error:[/red] {esc(exc.args[0])}")
             raise typer.Exit(1) from None
@@ -524,9 +522,8 @@ def themes_merge(
     db: DbOption = None,
 ) -> None:
     """Merge theme ABSORBED into theme KEEP; later runs keep the merge."""
-    from datetime import datetime
-
     from warehouse import Warehouse, repo
+    from warehouse.clock import utc_now
 
     settings = _settings(db)
     with (
@@ -534,7 +531,7 @@ def themes_merge(
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
     ):
         try:
-            repo.merge_themes(con, keep, absorbed, _actor(actor), datetime.now())
+            repo.merge_themes(con, keep, absorbed, _actor(actor), utc_now())
         except (KeyError, ValueError) as exc:
             err.print(f"[red]error:[/red] {esc(exc.args[0])}")
             raise typer.Exit(1) from None
@@ -640,10 +637,9 @@ def themes_assign(
     db: DbOption = None,
 ) -> None:
     """Route a theme to a department; kept across runs and used to teach routing."""
-    from datetime import datetime
-
     from models.departments import load_departments
     from warehouse import Warehouse, repo
+    from warehouse.clock import utc_now
 
     settings = _settings(db, departments=departments)
     book = load_departments(settings.departments)
@@ -653,19 +649,19 @@ def themes_assign(
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
     ):
         try:
-            repo.assign_theme_department(
+            name = repo.assign_theme_department(
                 con,
                 theme_id,
                 name or department,
                 _actor(actor),
-                datetime.now(),
+                utc_now(),
                 departments=set(book.names),
             )
         except (KeyError, ValueError) as exc:
             err.print(f"[red]error:[/red] {esc(exc.args[0])}")
             raise typer.Exit(1) from None
     console.print(
-        f"theme {theme_id} → {name or department} (routing will learn from this)",
+        f"theme {theme_id} → {name} (routing will learn from this)",
         highlight=False,
         markup=False,
     )
@@ -680,9 +676,8 @@ def themes_demand(
     db: DbOption = None,
 ) -> None:
     """Override whether a theme is failure or value demand; later runs keep it."""
-    from datetime import datetime
-
     from warehouse import Warehouse, repo
+    from warehouse.clock import utc_now
 
     settings = _settings(db)
     with (
@@ -691,7 +686,7 @@ def themes_demand(
     ):
         try:
             repo.set_theme_demand(
-                con, theme_id, demand_type, _actor(actor), datetime.now(), reason=reason
+                con, theme_id, demand_type, _actor(actor), utc_now(), reason=reason
             )
         except (KeyError, ValueError) as exc:
             err.print(f"[red]error:[/red] {esc(exc.args[0])}")
@@ -790,13 +785,13 @@ def issues_update(
     db: DbOption = None,
 ) -> None:
     """Change an issue; every change lands in its history (issue_events)."""
-    from datetime import date, datetime
+    from datetime import datetime
 
-    from warehouse import Warehouse, tracker
+    from warehouse import Warehouse, edit_rules, tracker
+    from warehouse.clock import utc_now
 
     settings = _settings(db)
     try:
-        due_date = date.fromisoformat(due) if due else None
         fixed_at = datetime.fromisoformat(fixed_on) if fixed_on else None
     except ValueError as exc:
         raise typer.BadParameter(f"use ISO dates such as 2026-12-01 ({exc})") from None
@@ -806,7 +801,7 @@ def issues_update(
         status=status,
         owner=owner,
         priority=priority,
-        due_date=due_date,
+        due_date=due,  # checked by the tracker (edit_rules.due_date)
         root_cause=root_cause,
         action=action,
         note=note,
@@ -817,8 +812,10 @@ def issues_update(
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
     ):
         try:
-            row = tracker.update_issue(con, issue_id, change, _actor(actor), datetime.now())
-        except tracker.IssueError as exc:
+            row = tracker.update_issue(con, issue_id, change, _actor(actor), utc_now())
+        except edit_rules.InvalidEdit as exc:
+            if exc.field == "due_date":  # the date as typed: a usage error
+                raise typer.BadParameter(str(exc), param_hint="--due") from None
             err.print(f"[red]error:[/red] {esc(exc)}")
             raise typer.Exit(1) from None
     console.print(
