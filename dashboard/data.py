@@ -34,6 +34,7 @@ from flows.config import load_settings
 from warehouse import Warehouse, WarehouseBusy, WarehouseError, edit_rules, repo, tracker
 from warehouse.clock import utc_now
 from warehouse.sql import q
+from warehouse.users import ROLES, Viewer
 
 __all__ = [
     "ROLES",
@@ -84,8 +85,6 @@ def quiet_bare_mode() -> None:
 
 quiet_bare_mode()
 
-ROLES = ("admin", "analyst", "head")
-ROLE_NAMES = {"admin": "Admin", "analyst": "Insight analyst", "head": "Department head"}
 STATUSES = tracker.STATUSES
 OPEN_STATUSES = tracker.OPEN_STATUSES
 TRANSITIONS = tracker.TRANSITIONS
@@ -98,43 +97,6 @@ MAX_LABEL = edit_rules.MAX_LABEL
 
 
 # ---------------------------------------------------------------------------- who asks
-@dataclass(frozen=True)
-class Viewer:
-    """The signed-in person. Heads see only ``department``; analysts and admins see all."""
-
-    username: str
-    name: str
-    role: str
-    department: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.role not in ROLES:
-            raise ValueError(f"role must be one of {', '.join(ROLES)}, not {self.role!r}")
-        if self.role == "head" and not self.department:
-            raise ValueError("a department head needs a department")
-
-    @property
-    def is_head(self) -> bool:
-        return self.role == "head"
-
-    @property
-    def can_edit_themes(self) -> bool:
-        return self.role in ("admin", "analyst")
-
-    @property
-    def can_triage(self) -> bool:
-        return self.role in ("admin", "analyst")
-
-    @property
-    def can_see_data_quality(self) -> bool:
-        return self.role in ("admin", "analyst")
-
-    @property
-    def role_name(self) -> str:
-        base = ROLE_NAMES[self.role]
-        return f"{base}, {self.department}" if self.is_head else base
-
-
 class EditRejected(ValueError):
     """An edit that cannot be made as asked (bad value, bad transition); says why."""
 

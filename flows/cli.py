@@ -1067,8 +1067,8 @@ def demo(
 
 def _ensure_demo_users(settings) -> None:
     try:
-        from dashboard.auth import DEMO_PASSWORD, ensure_demo_users
-    except ImportError:  # the dashboard is optional for the pipeline
+        from warehouse.users import DEMO_PASSWORD, ensure_demo_users
+    except ImportError:  # bcrypt missing: the dashboard is optional for the pipeline
         return
     from warehouse import Warehouse
 
@@ -1101,8 +1101,8 @@ def users_add(
     db: DbOption = None,
 ) -> None:
     """Add a user; asks for the password (never pass it on the command line)."""
-    from dashboard.auth import create_user
     from warehouse import Warehouse
+    from warehouse.users import create_user
 
     settings = _settings(db)
     password = (
@@ -1138,8 +1138,8 @@ def users_passwd(
     db: DbOption = None,
 ) -> None:
     """Set a user's password."""
-    from dashboard.auth import set_password
     from warehouse import Warehouse
+    from warehouse.users import set_password
 
     settings = _settings(db)
     password = (
@@ -1161,8 +1161,8 @@ def users_passwd(
 @users_app.command("list")
 def users_list(db: DbOption = None) -> None:
     """Who can sign in, with their role and department."""
-    from dashboard.auth import list_users
     from warehouse import Warehouse
+    from warehouse.users import list_users
 
     settings = _settings(db)
     with _friendly_errors():

@@ -371,34 +371,3 @@ SELECT CAST(date_trunc('week', received_at) AS DATE) AS week_start, channel,
 FROM feedback
 GROUP BY ALL
 ORDER BY week_start, channel;
-
--- ----------------------------------------------------------------------------- users
-
--- name: dash_user
--- grain: one user, with the password hash (for sign-in only)
-SELECT username, name, email, role, department, password_hash
-FROM users
-WHERE username = $username;
-
--- name: dash_users
--- grain: one row per user (never the hash), by role then name
-SELECT username, name, email, role, department, created_at, updated_at
-FROM users
-ORDER BY CASE role WHEN 'admin' THEN 0 WHEN 'analyst' THEN 1 ELSE 2 END, department, name;
-
--- name: dash_user_credentials
--- grain: one row per user, with the hash, for the sign-in widget
-SELECT username, name, email, role, password_hash
-FROM users
-ORDER BY username;
-
--- name: dash_insert_user
-INSERT INTO users (username, name, email, role, department, password_hash, created_at, updated_at)
-VALUES ($username, $name, $email, $role, $department, $password_hash, $at, $at);
-
--- name: dash_set_password
-UPDATE users SET password_hash = $password_hash, updated_at = $at WHERE username = $username;
-
--- name: dash_department_names
--- grain: one row per department in the departments table
-SELECT name, head FROM departments ORDER BY name;
