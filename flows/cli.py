@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-import flows.runtime  # noqa: F401  (quiet environment before any library loads)
+import flows.runtime
 
 app = typer.Typer(
     name="voc",
@@ -916,11 +916,11 @@ def serve(
     from flows.serve import serve_forever, start_server, stop_server
 
     server = None
-    if not os.environ.get("PREFECT_API_URL"):
+    api = settings.prefect_api_url
+    if not api:
         console.print(f"Starting a Prefect server on port {port} …")
         server, api = start_server(port)
-        os.environ["PREFECT_API_URL"] = api
-    api = os.environ["PREFECT_API_URL"]
+        os.environ["PREFECT_API_URL"] = api  # the served flows, their runs and processes
     console.print(
         f"Prefect UI: {api.removesuffix('/api')}  (deployments voc-inbox-sweep/inbox-sweep and voc-weekly-schedule/weekly-review)"
     )
@@ -1008,9 +1008,9 @@ def demo(
     settings = _settings(db)
     _usable_warehouse(settings)
     # the sample company's exports are in UK local time and its replies come from its own domain
-    if "VOC_SOURCE_TIMEZONE" not in os.environ:
+    if "source_timezone" not in settings.model_fields_set:  # not set in the environment
         settings = settings.model_copy(update={"source_timezone": "Europe/London"})
-    if "VOC_COMPANY_EMAIL_DOMAINS" not in os.environ:
+    if "company_email_domains" not in settings.model_fields_set:
         settings = settings.model_copy(
             update={"company_email_domains": ["lumen-broadband.example"]}
         )
@@ -1189,6 +1189,7 @@ def main() -> None:
     after a failed flow it prints nanobind's leak report for the DuckDB objects Prefect's
     state still holds. Exit hooks (Prefect's log drain, stopping the temporary server,
     logging) still run."""
+    flows.runtime.quiet_environment()  # before any library that reads it loads
     try:
         app()
         code = 0

@@ -18,7 +18,6 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-import flows.runtime  # noqa: F401  (environment first)
 from flows import readahead
 from flows.config import Settings, load_settings
 from flows.discover import InboxFile, discover

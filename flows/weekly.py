@@ -32,7 +32,6 @@ import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
 from flows.runtime import crash_point, prefect_server_ready, run_logger
 from warehouse import Warehouse, repo, tracker

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-import flows.runtime  # noqa: F401  (offline, no telemetry; before Prefect is imported)
+import flows.runtime
+
+# the test session is an entry point like `voc`: offline, no telemetry, before Prefect loads
+flows.runtime.quiet_environment()
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
