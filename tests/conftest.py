@@ -36,9 +36,11 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     yield
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data():
-    """Path into ../shared/data (real public data sets); fails loudly if it is missing."""
+    """Path into ../shared/data (real public data sets); fails loudly if it is missing.
+    Every test that needs it, itself or through another fixture, is marked
+    ``shared_data`` (``pytest_collection_modifyitems`` below)."""
 
     def locate(*parts: str) -> Path:
         path = SHARED_DATA.joinpath(*parts)
@@ -57,3 +59,10 @@ def _session_model_cache(tmp_path_factory):
     (every voc process a test starts inherits it), never in the user's cache."""
     os.environ["VOC_MODEL_CACHE"] = str(tmp_path_factory.mktemp("model-cache"))
     yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that read ../shared/data say so: ``-m "not shared_data"`` runs without it."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared_data)
