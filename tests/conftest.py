@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,37 @@ def warehouse(tmp_path: Path):
     from warehouse import Warehouse
 
     return Warehouse(tmp_path / "voc.duckdb", lock_timeout=20)
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[str]:
+    """A temporary Prefect server for the tests that run a flow; yields its API URL. One
+    per session: the integration tests all run inside it, the security tests that run a
+    flow ask for it."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        # the heartbeat thread adds about a second to every flow call
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory: pytest.TempPathFactory):
+    """The dashboard's sample warehouse (tests/app/dashboard_sample.py), built once per
+    session for the dashboard and the security tests; each test works on a copy."""
+    import sys
+
+    if str(Path(__file__).parent / "app") not in sys.path:
+        sys.path.insert(0, str(Path(__file__).parent / "app"))
+    from dashboard_sample import build
+
+    return build(tmp_path_factory.mktemp("dashboard-sample") / "voc.duckdb")
 
 
 @pytest.fixture
