@@ -362,7 +362,7 @@ def render_times(path: Path, repeat: int) -> dict[str, float]:
     """Whole-page render with Streamlit's AppTest (script, charts, tables), caches cold."""
     from streamlit.testing.v1 import AppTest
 
-    from dashboard.auth import create_user, get_viewer
+    from warehouse.users import create_user, get_viewer
 
     wh = data.warehouse()
     if get_viewer(wh, "bench.analyst") is None:

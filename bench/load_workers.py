@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import flows.runtime  # noqa: E402,F401
+import flows.runtime  # noqa: E402
 from warehouse import Warehouse, tracker  # noqa: E402
 from warehouse.sql import q  # noqa: E402
 
@@ -69,6 +69,7 @@ def reader(db: str, stop_file: str, out: str) -> None:
 
 
 if __name__ == "__main__":
+    flows.runtime.quiet_environment()  # what voc sets for itself: offline, no telemetry
     role, db, arg, out = sys.argv[1:5]
     if role == "editor":
         editor(db, int(arg), out)

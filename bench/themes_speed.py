@@ -187,6 +187,9 @@ def themes_at_scale(n: int, work: Path) -> None:
 
 
 def main() -> None:
+    import flows.runtime
+
+    flows.runtime.quiet_environment()  # what voc sets for itself: offline, no telemetry
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -4,9 +4,10 @@ Pages get data only from here. A read is one short ``Warehouse.read()`` block (o
 connection for everything a page section needs) inside a function cached for
 ``CACHE_SECONDS`` and keyed by the warehouse path, the viewer's scope and the filters. A
 write is one ``Warehouse.write()`` transaction through ``warehouse.tracker`` or
-``warehouse.repo`` with the signed-in user as the actor; it waits for a flow that is
-writing (up to the warehouse's ``lock_timeout``) and then clears the caches so the page
-shows the change.
+``warehouse.repo`` (the write functions the CLI calls too, which check every value) with
+the signed-in user as the actor and the time from ``warehouse.clock``; it waits for a
+flow that is writing (up to the warehouse's ``lock_timeout``) and then clears the caches
+so the page shows the change.
 
 Permissions are enforced here, not in the layout: a department head who asks for another
 department's issues, themes or theme detail gets a ``PermissionError``, and only
@@ -23,15 +24,17 @@ import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import duckdb
 import polars as pl
 import streamlit as st
 
 from flows.config import load_settings
-from warehouse import Warehouse, WarehouseBusy, WarehouseError, repo, tracker
+from warehouse import Warehouse, WarehouseBusy, WarehouseError, edit_rules, repo, tracker
+from warehouse.clock import utc_now
 from warehouse.sql import q
+from warehouse.users import ROLES, Viewer
 
 __all__ = [
     "ROLES",
@@ -82,8 +85,6 @@ def quiet_bare_mode() -> None:
 
 quiet_bare_mode()
 
-ROLES = ("admin", "analyst", "head")
-ROLE_NAMES = {"admin": "Admin", "analyst": "Insight analyst", "head": "Department head"}
 STATUSES = tracker.STATUSES
 OPEN_STATUSES = tracker.OPEN_STATUSES
 TRANSITIONS = tracker.TRANSITIONS
@@ -92,47 +93,10 @@ DEMAND_TYPES = repo.DEMAND_TYPES
 # a route below this confidence is shown for an analyst to confirm (DESIGN.md §5)
 LOW_CONFIDENCE = 0.5
 CACHE_SECONDS = 30
-MAX_LABEL = 120
+MAX_LABEL = edit_rules.MAX_LABEL
 
 
 # ---------------------------------------------------------------------------- who asks
-@dataclass(frozen=True)
-class Viewer:
-    """The signed-in person. Heads see only ``department``; analysts and admins see all."""
-
-    username: str
-    name: str
-    role: str
-    department: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.role not in ROLES:
-            raise ValueError(f"role must be one of {', '.join(ROLES)}, not {self.role!r}")
-        if self.role == "head" and not self.department:
-            raise ValueError("a department head needs a department")
-
-    @property
-    def is_head(self) -> bool:
-        return self.role == "head"
-
-    @property
-    def can_edit_themes(self) -> bool:
-        return self.role in ("admin", "analyst")
-
-    @property
-    def can_triage(self) -> bool:
-        return self.role in ("admin", "analyst")
-
-    @property
-    def can_see_data_quality(self) -> bool:
-        return self.role in ("admin", "analyst")
-
-    @property
-    def role_name(self) -> str:
-        base = ROLE_NAMES[self.role]
-        return f"{base}, {self.department}" if self.is_head else base
-
-
 class EditRejected(ValueError):
     """An edit that cannot be made as asked (bad value, bad transition); says why."""
 
@@ -200,11 +164,6 @@ def _row(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> dict | 
     return rows[0] if rows else None
 
 
-def _now() -> datetime:
-    # the warehouse stores UTC without a zone
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def week_label(week_start: date) -> str:
     """``2026-W47`` for the Monday that starts ISO week 47 of 2026."""
     year, week, _ = week_start.isocalendar()
@@ -239,7 +198,7 @@ def _filter_options(wh: Warehouse) -> FilterOptions:
     with wh.read() as con:
         weeks = _frame(con, "dash_review_weeks")["week_start"].to_list()
         channels = _frame(con, "dash_channels")["channel"].to_list()
-        departments = _frame(con, "dash_departments")["name"].to_list()
+        departments = repo.department_names(con)
         last_run = _row(con, "dash_last_weekly_run")
     return FilterOptions(weeks, channels, departments, last_run)
 
@@ -536,7 +495,7 @@ def _write(action):
     try:
         with warehouse().write() as con:
             result = action(con)
-    except (tracker.IssueError, ValueError, KeyError) as exc:
+    except (ValueError, KeyError) as exc:  # edit_rules.InvalidEdit, tracker.IssueError too
         if isinstance(exc, EditRejected):
             raise
         message = exc.args[0] if exc.args else str(exc)
@@ -552,7 +511,7 @@ def update_issue(
     status: str | None = None,
     owner: str | None = None,
     priority: str | None = None,
-    due_date: date | None = None,
+    due_date: date | str | None = None,
     root_cause: str | None = None,
     action: str | None = None,
     department: str | None = None,
@@ -579,38 +538,30 @@ def update_issue(
     allowed = viewer.department if viewer.is_head else None
     return _write(
         lambda con: tracker.update_issue(
-            con, int(issue_id), change, viewer.username, _now(), allowed_department=allowed
+            con, int(issue_id), change, viewer.username, utc_now(), allowed_department=allowed
         )
     )
-
-
-def _known_departments() -> set[str]:
-    return set(_filter_options(warehouse()).departments)
 
 
 def rename_theme(viewer: Viewer, theme_id: int, label: str) -> None:
     """Give a theme a label of the analyst's own; later topic runs keep it."""
     _require(viewer.can_edit_themes, viewer, "rename themes")
-    label = " ".join(str(label).split())
-    if not label or len(label) > MAX_LABEL:
-        raise EditRejected(f"a label is 1-{MAX_LABEL} characters")
-    _write(lambda con: repo.rename_theme(con, int(theme_id), label, viewer.username, _now()))
+    _write(lambda con: repo.rename_theme(con, int(theme_id), label, viewer.username, utc_now()))
 
 
 def merge_themes(viewer: Viewer, keep: int, absorbed: int) -> None:
     """Merge theme ``absorbed`` into ``keep``; recorded, and kept by later runs."""
     _require(viewer.can_edit_themes, viewer, "merge themes")
-    _write(lambda con: repo.merge_themes(con, int(keep), int(absorbed), viewer.username, _now()))
+    _write(lambda con: repo.merge_themes(con, int(keep), int(absorbed), viewer.username, utc_now()))
 
 
 def assign_theme_department(viewer: Viewer, theme_id: int, department: str) -> None:
     """Route a theme (and the items that follow it) to ``department``; routing learns
     from it and later runs keep it."""
     _require(viewer.can_triage, viewer, "reassign themes")
-    known = _known_departments()
     _write(
         lambda con: repo.assign_theme_department(
-            con, int(theme_id), department, viewer.username, _now(), departments=known or None
+            con, int(theme_id), department, viewer.username, utc_now()
         )
     )
 
@@ -620,10 +571,9 @@ def set_theme_demand(
 ) -> None:
     """Override failure vs value demand for a theme; later runs keep it."""
     _require(viewer.can_edit_themes, viewer, "change demand types")
-    reason = " ".join(reason.split())[:500] if reason else None
     _write(
         lambda con: repo.set_theme_demand(
-            con, int(theme_id), demand_type, viewer.username, _now(), reason=reason
+            con, int(theme_id), demand_type, viewer.username, utc_now(), reason=reason
         )
     )
 
@@ -632,22 +582,4 @@ def route_item(viewer: Viewer, feedback_id: str, department: str) -> None:
     """Send one feedback item to ``department``: kept by later runs, and its text becomes
     an example routing learns from."""
     _require(viewer.can_triage, viewer, "route items")
-    known = _known_departments()
-    if known and department not in known:
-        raise EditRejected(f"unknown department {department!r}")
-
-    def action(con: duckdb.DuckDBPyConnection) -> None:
-        if _row(con, "dash_item_route", feedback_id=feedback_id) is None:
-            raise EditRejected(f"no routed item {feedback_id}")
-        con.execute(q("dash_route_item"), {"feedback_id": feedback_id, "department": department})
-        con.execute(
-            q("dash_learn_routing_from_item"),
-            {
-                "feedback_id": feedback_id,
-                "department": department,
-                "actor": viewer.username,
-                "at": _now(),
-            },
-        )
-
-    _write(action)
+    _write(lambda con: repo.route_item(con, feedback_id, department, viewer.username, utc_now()))

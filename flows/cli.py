@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-import flows.runtime  # noqa: F401  (quiet environment before any library loads)
+import flows.runtime
 
 app = typer.Typer(
     name="voc",
@@ -522,20 +522,18 @@ def themes_rename(
     db: DbOption = None,
 ) -> None:
     """Give a theme a label of your own; later runs keep it."""
-    from datetime import datetime
+    from warehouse import Warehouse, edit_rules, repo
+    from warehouse.clock import utc_now
 
-    from warehouse import Warehouse, repo
-
-    label = label.strip()
-    if not label or len(label) > 120:
-        raise typer.BadParameter("a label is 1-120 characters")
     settings = _settings(db)
     with (
         _friendly_errors(),
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
     ):
         try:
-            repo.rename_theme(con, theme_id, label, _actor(actor), datetime.now())
+            label = repo.rename_theme(con, theme_id, label, _actor(actor), utc_now())
+        except edit_rules.InvalidEdit as exc:  # the label as typed: a usage error
+            raise typer.BadParameter(str(exc)) from None
         except KeyError as exc:
             err.print(f"[red]error:[/red] {esc(exc.args[0])}")
             raise typer.Exit(1) from None
@@ -550,9 +548,8 @@ def themes_merge(
     db: DbOption = None,
 ) -> None:
     """Merge theme ABSORBED into theme KEEP; later runs keep the merge."""
-    from datetime import datetime
-
     from warehouse import Warehouse, repo
+    from warehouse.clock import utc_now
 
     settings = _settings(db)
     with (
@@ -560,7 +557,7 @@ def themes_merge(
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
     ):
         try:
-            repo.merge_themes(con, keep, absorbed, _actor(actor), datetime.now())
+            repo.merge_themes(con, keep, absorbed, _actor(actor), utc_now())
         except (KeyError, ValueError) as exc:
             err.print(f"[red]error:[/red] {esc(exc.args[0])}")
             raise typer.Exit(1) from None
@@ -666,10 +663,9 @@ def themes_assign(
     db: DbOption = None,
 ) -> None:
     """Route a theme to a department; kept across runs and used to teach routing."""
-    from datetime import datetime
-
     from models.departments import load_departments
     from warehouse import Warehouse, repo
+    from warehouse.clock import utc_now
 
     settings = _settings(db, departments=departments)
     book = load_departments(settings.departments)
@@ -679,19 +675,19 @@ def themes_assign(
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
     ):
         try:
-            repo.assign_theme_department(
+            name = repo.assign_theme_department(
                 con,
                 theme_id,
                 name or department,
                 _actor(actor),
-                datetime.now(),
+                utc_now(),
                 departments=set(book.names),
             )
         except (KeyError, ValueError) as exc:
             err.print(f"[red]error:[/red] {esc(exc.args[0])}")
             raise typer.Exit(1) from None
     console.print(
-        f"theme {theme_id} → {name or department} (routing will learn from this)",
+        f"theme {theme_id} → {name} (routing will learn from this)",
         highlight=False,
         markup=False,
     )
@@ -706,9 +702,8 @@ def themes_demand(
     db: DbOption = None,
 ) -> None:
     """Override whether a theme is failure or value demand; later runs keep it."""
-    from datetime import datetime
-
     from warehouse import Warehouse, repo
+    from warehouse.clock import utc_now
 
     settings = _settings(db)
     with (
@@ -717,7 +712,7 @@ def themes_demand(
     ):
         try:
             repo.set_theme_demand(
-                con, theme_id, demand_type, _actor(actor), datetime.now(), reason=reason
+                con, theme_id, demand_type, _actor(actor), utc_now(), reason=reason
             )
         except (KeyError, ValueError) as exc:
             err.print(f"[red]error:[/red] {esc(exc.args[0])}")
@@ -816,13 +811,13 @@ def issues_update(
     db: DbOption = None,
 ) -> None:
     """Change an issue; every change lands in its history (issue_events)."""
-    from datetime import date, datetime
+    from datetime import datetime
 
-    from warehouse import Warehouse, tracker
+    from warehouse import Warehouse, edit_rules, tracker
+    from warehouse.clock import utc_now
 
     settings = _settings(db)
     try:
-        due_date = date.fromisoformat(due) if due else None
         fixed_at = datetime.fromisoformat(fixed_on) if fixed_on else None
     except ValueError as exc:
         raise typer.BadParameter(f"use ISO dates such as 2026-12-01 ({exc})") from None
@@ -832,7 +827,7 @@ def issues_update(
         status=status,
         owner=owner,
         priority=priority,
-        due_date=due_date,
+        due_date=due,  # checked by the tracker (edit_rules.due_date)
         root_cause=root_cause,
         action=action,
         note=note,
@@ -843,8 +838,10 @@ def issues_update(
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
     ):
         try:
-            row = tracker.update_issue(con, issue_id, change, _actor(actor), datetime.now())
-        except tracker.IssueError as exc:
+            row = tracker.update_issue(con, issue_id, change, _actor(actor), utc_now())
+        except edit_rules.InvalidEdit as exc:
+            if exc.field == "due_date":  # the date as typed: a usage error
+                raise typer.BadParameter(str(exc), param_hint="--due") from None
             err.print(f"[red]error:[/red] {esc(exc)}")
             raise typer.Exit(1) from None
     console.print(
@@ -945,11 +942,11 @@ def serve(
     from flows.serve import serve_forever, start_server, stop_server
 
     server = None
-    if not os.environ.get("PREFECT_API_URL"):
+    api = settings.prefect_api_url
+    if not api:
         console.print(f"Starting a Prefect server on port {port} …")
         server, api = start_server(port)
-        os.environ["PREFECT_API_URL"] = api
-    api = os.environ["PREFECT_API_URL"]
+        os.environ["PREFECT_API_URL"] = api  # the served flows, their runs and processes
     console.print(
         f"Prefect UI: {api.removesuffix('/api')}  (deployments voc-inbox-sweep/inbox-sweep and voc-weekly-schedule/weekly-review)"
     )
@@ -1037,9 +1034,9 @@ def demo(
     settings = _settings(db)
     _usable_warehouse(settings)
     # the sample company's exports are in UK local time and its replies come from its own domain
-    if "VOC_SOURCE_TIMEZONE" not in os.environ:
+    if "source_timezone" not in settings.model_fields_set:  # not set in the environment
         settings = settings.model_copy(update={"source_timezone": "Europe/London"})
-    if "VOC_COMPANY_EMAIL_DOMAINS" not in os.environ:
+    if "company_email_domains" not in settings.model_fields_set:
         settings = settings.model_copy(
             update={"company_email_domains": ["lumen-broadband.example"]}
         )
@@ -1096,8 +1093,8 @@ def demo(
 
 def _ensure_demo_users(settings) -> None:
     try:
-        from dashboard.auth import DEMO_PASSWORD, ensure_demo_users
-    except ImportError:  # the dashboard is optional for the pipeline
+        from warehouse.users import DEMO_PASSWORD, ensure_demo_users
+    except ImportError:  # bcrypt missing: the dashboard is optional for the pipeline
         return
     from warehouse import Warehouse
 
@@ -1130,8 +1127,8 @@ def users_add(
     db: DbOption = None,
 ) -> None:
     """Add a user; asks for the password (never pass it on the command line)."""
-    from dashboard.auth import create_user
     from warehouse import Warehouse
+    from warehouse.users import create_user
 
     settings = _settings(db)
     password = (
@@ -1167,8 +1164,8 @@ def users_passwd(
     db: DbOption = None,
 ) -> None:
     """Set a user's password."""
-    from dashboard.auth import set_password
     from warehouse import Warehouse
+    from warehouse.users import set_password
 
     settings = _settings(db)
     password = (
@@ -1190,8 +1187,8 @@ def users_passwd(
 @users_app.command("list")
 def users_list(db: DbOption = None) -> None:
     """Who can sign in, with their role and department."""
-    from dashboard.auth import list_users
     from warehouse import Warehouse
+    from warehouse.users import list_users
 
     settings = _settings(db)
     with _friendly_errors():
@@ -1218,6 +1215,7 @@ def main() -> None:
     after a failed flow it prints nanobind's leak report for the DuckDB objects Prefect's
     state still holds. Exit hooks (Prefect's log drain, stopping the temporary server,
     logging) still run."""
+    flows.runtime.quiet_environment()  # before any library that reads it loads
     try:
         app()
         code = 0

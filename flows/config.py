@@ -1,4 +1,10 @@
-"""The one Settings object: every path and knob voc uses, read from VOC_* env vars."""
+"""The one Settings object: every path and knob voc uses, read from VOC_* env vars.
+
+It is the only reader of the environment in the product (a test checks that no other
+module reads a ``VOC_`` variable): the rest of voc is handed a ``Settings`` or the value
+it needs. models/embeddings.py still reads ``VOC_EMBED_BACKEND`` itself, pending its
+rewrite.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -21,6 +27,10 @@ class Settings(BaseSettings):
     inbox: Path = Path("data/inbox")
     # the key that turns customer identifiers into customer_ref; never committed
     key_file: Path | None = None
+    # or the key itself (VOC_CUSTOMER_KEY, hex); never shown in a repr or a dump
+    customer_key_hex: SecretStr | None = Field(
+        default=None, validation_alias="VOC_CUSTOMER_KEY", exclude=True, repr=False
+    )
     # how long a writer waits for the warehouse before giving up with a clear error
     lock_timeout: float = 120.0
     # longer texts are cut (and the cut is noted) so one pasted log cannot bloat the warehouse
@@ -42,12 +52,18 @@ class Settings(BaseSettings):
     model_cache: Path | None = None
     # where MiniLM runs: "auto" (OpenVINO, else torch), "openvino" or "torch"
     embed_backend: Literal["auto", "openvino", "torch"] = "auto"
+    # where the model cache goes when VOC_MODEL_CACHE is not set (the XDG convention)
+    xdg_cache_home: str | None = Field(default=None, validation_alias="XDG_CACHE_HOME")
+    # the Prefect API to run flows against; unset, each flow command starts its own
+    prefect_api_url: str | None = Field(default=None, validation_alias="PREFECT_API_URL")
+    # fault injection for the crash tests (flows/runtime.py crash_point); never set otherwise
+    crash_at: str | None = None
 
     @property
     def resolved_model_cache(self) -> Path:
         if self.model_cache is not None:
             return self.model_cache
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        base = self.xdg_cache_home or Path.home() / ".cache"
         return Path(base) / "voc" / "models"
 
     @property
@@ -56,7 +72,7 @@ class Settings(BaseSettings):
 
     def customer_key(self) -> bytes:
         """Key for hashing customer identifiers, created on first use with owner-only access."""
-        env_key = os.environ.get("VOC_CUSTOMER_KEY")
+        env_key = self.customer_key_hex.get_secret_value() if self.customer_key_hex else ""
         if env_key:
             return _checked_key(env_key, "VOC_CUSTOMER_KEY")
         path = self.resolved_key_file

@@ -18,12 +18,11 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-import flows.runtime  # noqa: F401  (environment first)
 from flows import readahead
 from flows.config import Settings, load_settings
 from flows.discover import InboxFile, discover
 from flows.prepare import prepare
-from flows.readahead import FileJob, ParsedFile, file_job, read_and_prepare_file, utcnow
+from flows.readahead import FileJob, ParsedFile, file_job, read_and_prepare_file
 from flows.runtime import (
     crash_point,
     make_task_runner,
@@ -33,6 +32,7 @@ from flows.runtime import (
 )
 from flows.sources.base import whole_file_rejected
 from warehouse import Warehouse, repo
+from warehouse.clock import utc_now
 
 # a write transaction takes this many rows at most, so readers never wait long
 _WRITE_BATCH_ROWS = 200_000
@@ -108,7 +108,7 @@ def write_parsed(
                 notes=batch.notes,
                 rows_read=batch.rows_read,
                 duplicates_in_file=batch.duplicates_in_file,
-                finished_at=utcnow(),
+                finished_at=utc_now(),
             )
             crash_point("ingest.writing")  # a file recorded, its transaction not committed
             status = (
@@ -135,7 +135,7 @@ def write_parsed(
 
 def _failed_file(file: InboxFile, error: BaseException) -> ParsedFile:
     """A task that failed for good (the file vanished, permissions): quarantine the file."""
-    started = utcnow()
+    started = utc_now()
     parsed = whole_file_rejected(
         file.channel or "unknown",
         file.path.name,

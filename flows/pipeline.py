@@ -10,7 +10,6 @@ from pathlib import Path
 
 from prefect import flow
 
-import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
 from flows.ingest import FileResult, ingest_flow
 from flows.runtime import make_task_runner, prefect_server_ready, run_logger

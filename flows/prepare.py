@@ -17,6 +17,7 @@ import polars as pl
 from flows.language import settle_languages
 from flows.pii import clean_text, customer_refs, normalise_customer, redact
 from flows.sources.base import QUARANTINE_SCHEMA, ParsedSource
+from warehouse.clock import utc_now
 from warehouse.db import sha256_hex
 
 # the range each kind of score lives in; anything outside it is a broken record
@@ -282,7 +283,7 @@ def prepare(
     max_text_chars: int = 20_000,
     now: datetime | None = None,
 ) -> PreparedBatch:
-    now = now or datetime.now()
+    now = now or utc_now()  # received_at is stored in UTC
     parts = _parts(parsed.records.height)
     with ThreadPoolExecutor(parts + 1) if parts > 1 else nullcontext() as pool:
         # the customers' keyed hashes (a Python loop) run beside the rest (native code)

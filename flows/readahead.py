@@ -26,6 +26,7 @@ from flows.discover import InboxFile, discover
 from flows.prepare import PreparedBatch, prepare
 from flows.sources import ParseOptions, parse_source
 from flows.sources.base import whole_file_rejected
+from warehouse.clock import utc_now
 
 # stop reading ahead once this much input waits to be taken (a 1M-row survey is 150 MB)
 BUDGET_BYTES = 256 * 1024 * 1024
@@ -52,10 +53,6 @@ class ParsedFile:
     batch: PreparedBatch
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def parse_options(settings, mapping: dict[str, str] | None) -> ParseOptions:
     return ParseOptions(
         mapping=tuple(sorted((mapping or {}).items())),
@@ -76,7 +73,7 @@ def file_job(settings, mapping: dict[str, str] | None, received_at: str | None) 
 
 def read_and_prepare_file(file: InboxFile, job: FileJob) -> ParsedFile:
     """Read one file, parse it with its channel's parser and prepare its records."""
-    started = utcnow()
+    started = utc_now()
     if file.problem or file.channel is None:
         parsed = whole_file_rejected(
             file.channel or "unknown",

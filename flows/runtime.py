@@ -1,7 +1,9 @@
 """Process-wide setup shared by the CLI, the flows and the tests.
 
-Import this before Prefect: it fixes the environment every voc process runs in (no
-telemetry, no model hub) and builds the task runner the settings ask for.
+An entry point (``voc``, the test session) calls :func:`quiet_environment` before Prefect
+is imported: it fixes the environment every voc process runs in (no telemetry, no model
+hub). Importing this module changes nothing. It also builds the task runner the settings
+ask for and launches Prefect's temporary server early.
 """
 
 from __future__ import annotations
@@ -33,8 +35,14 @@ _QUIET_DEFAULTS = {
     "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
     "PREFECT_UI_ENABLED": "false",
 }
-for _key, _value in _QUIET_DEFAULTS.items():
-    os.environ.setdefault(_key, _value)
+
+
+def quiet_environment() -> None:
+    """Set the quiet defaults above (a value already set is kept). The process's entry
+    point calls it first, before Prefect or a model library is imported; child processes
+    (Prefect's server and runs, Dask workers, the dashboard) inherit it."""
+    for key, value in _QUIET_DEFAULTS.items():
+        os.environ.setdefault(key, value)
 
 
 def quiet_console() -> None:
@@ -42,6 +50,13 @@ def quiet_console() -> None:
     a summary, and a failure as one clear line. Every run's log still reaches the Prefect
     API and its UI."""
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+
+
+def _settings():
+    # imported here: the CLI imports this module at start-up, before it needs any settings
+    from flows.config import load_settings
+
+    return load_settings()
 
 
 class _EarlyServer:
@@ -138,7 +153,7 @@ class _EarlyServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if self.adopted and os.environ.get("PREFECT_API_URL") == self.api_url:
+        if self.adopted and _settings().prefect_api_url == self.api_url:
             os.environ.pop("PREFECT_API_URL")
             self.adopted = False
             if "prefect.context" in sys.modules:
@@ -150,7 +165,7 @@ def crash_point(name: str) -> None:
     by SIGKILL right here, as if the machine lost power at this line. A kill from outside
     at a moment picked by a clock only lands there on a machine of the expected speed;
     this lands there on every machine. Unset (always, outside those tests) it does nothing."""
-    if os.environ.get("VOC_CRASH_AT") == name:
+    if _settings().crash_at == name:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -182,7 +197,7 @@ _STARTUP_TIMEOUT_SECONDS = 60.0
 def _api_configured() -> bool:
     """Is a Prefect API already configured: in the environment, or, once Prefect is
     loaded, anywhere its settings look (a profile, a test harness in this context)?"""
-    if os.environ.get("PREFECT_API_URL"):
+    if _settings().prefect_api_url:
         return True
     if "prefect" not in sys.modules:
         return False

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow
 
-import flows.runtime  # noqa: F401  (environment first)
 from flows.ingest import ingest_flow
 from flows.runtime import run_logger
 from flows.topics import topics_flow

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -21,16 +21,12 @@ import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
 from flows.runtime import crash_point, prefect_server_ready, progress, run_logger
 from warehouse import Warehouse, repo
+from warehouse.clock import utc_now
 
 EMBED_CHUNK = 2048
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def make_embedder(kind: str, settings: Settings):
@@ -118,7 +114,7 @@ def embed_new(db: str, embedder_kind: str) -> int:
         rows = todo.join(chunk, on="text", how="inner")
         with warehouse.write() as con:
             repo.store_embeddings(
-                con, embedder.name, rows["feedback_id"].to_list(), rows["vector"], _now()
+                con, embedder.name, rows["feedback_id"].to_list(), rows["vector"], utc_now()
             )
         crash_point("topics.embedded-chunk")
         done += rows.height
@@ -357,7 +353,7 @@ def write_themes(
         "run_id": result.run_id,
         "embedder": embedder_name,
         "started_at": started_at,
-        "finished_at": _now(),
+        "finished_at": utc_now(),
         "items": result.items,
         "embedded": embedded,
         "themes": result.themes.height,
@@ -392,7 +388,7 @@ def topics_flow(
 ) -> TopicSummary:
     """Embed new feedback, then find and register themes."""
     logger = run_logger()
-    started = _now()
+    started = utc_now()
     settings = load_settings(db=Path(db) if db else None)
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     warehouse.ensure_schema()
@@ -448,7 +444,7 @@ def topics_flow(
         result.matched_themes,
         share,
         events=result.events,
-        seconds=(_now() - started).total_seconds(),
+        seconds=(utc_now() - started).total_seconds(),
         network=network,
     )
 

@@ -24,7 +24,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -32,10 +32,10 @@ import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-import flows.runtime  # noqa: F401  (environment first)
 from flows.config import Settings, load_settings
 from flows.runtime import crash_point, prefect_server_ready, run_logger
 from warehouse import Warehouse, repo, tracker
+from warehouse.clock import utc_now
 from warehouse.sql import q
 
 TRIAGE = "Needs triage"
@@ -44,10 +44,6 @@ DEFLECTION = {"self_service": 0.40, "proactive_notice": 0.50}
 DUE_DAYS = {"P1": 7, "P2": 14, "P3": 28, "P4": 42}
 MIN_ISSUE_COST = 100.0  # a failure-demand theme costing less a week does not open an issue
 NPS_IMPACT = -1.5  # or costs this many NPS points
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def parse_week(value: str | None, latest: date | None) -> date:
@@ -725,7 +721,7 @@ def _service_recovery(rows: pl.DataFrame) -> pl.DataFrame:
         )
         .with_columns(
             (pl.col("score_after") - pl.col("score_before")).alias("change"),
-            pl.lit(_now()).alias("computed_at"),
+            pl.lit(utc_now()).alias("computed_at"),
         )
         .select(list(schema))
         .cast(schema)
@@ -764,7 +760,7 @@ def write_review(
     settings = load_settings(db=Path(db))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     summary = review.summary
-    at = as_of or _now()
+    at = as_of or utc_now()
     week_end = review.week + timedelta(days=6)
     with warehouse.write() as con:
         con.register("staged_departments", review.departments)
@@ -897,7 +893,7 @@ def write_review(
                 "run_id": run_id,
                 "week_start": review.week,
                 "started_at": started_at,
-                "finished_at": _now(),
+                "finished_at": utc_now(),
                 "status": "ok",
                 "themes": summary.themes,
                 "emerging": len(summary.emerging),
@@ -956,7 +952,7 @@ def weekly_flow(
 ) -> WeeklySummary:
     """Review one ISO week (default: the latest with data)."""
     logger = run_logger()
-    started = _now()
+    started = utc_now()
     settings = load_settings(
         db=Path(db) if db else None, departments=Path(departments) if departments else None
     )

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-import flows.runtime  # noqa: F401  (offline, no telemetry; before Prefect is imported)
+import flows.runtime
+
+# the test session is an entry point like `voc`: offline, no telemetry, before Prefect loads
+flows.runtime.quiet_environment()
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -18,6 +22,37 @@ def warehouse(tmp_path: Path):
     from warehouse import Warehouse
 
     return Warehouse(tmp_path / "voc.duckdb", lock_timeout=20)
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[str]:
+    """A temporary Prefect server for the tests that run a flow; yields its API URL. One
+    per session: the integration tests all run inside it, the security tests that run a
+    flow ask for it."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        # the heartbeat thread adds about a second to every flow call
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory: pytest.TempPathFactory):
+    """The dashboard's sample warehouse (tests/app/dashboard_sample.py), built once per
+    session for the dashboard and the security tests; each test works on a copy."""
+    import sys
+
+    if str(Path(__file__).parent / "app") not in sys.path:
+        sys.path.insert(0, str(Path(__file__).parent / "app"))
+    from dashboard_sample import build
+
+    return build(tmp_path_factory.mktemp("dashboard-sample") / "voc.duckdb")
 
 
 @pytest.fixture
@@ -33,9 +68,11 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     yield
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data():
-    """Path into ../shared/data (real public data sets); fails loudly if it is missing."""
+    """Path into ../shared/data (real public data sets); fails loudly if it is missing.
+    Every test that needs it, itself or through another fixture, is marked
+    ``shared_data`` (``pytest_collection_modifyitems`` below)."""
 
     def locate(*parts: str) -> Path:
         path = SHARED_DATA.joinpath(*parts)
@@ -54,3 +91,10 @@ def _session_model_cache(tmp_path_factory):
     (every voc process a test starts inherits it), never in the user's cache."""
     os.environ["VOC_MODEL_CACHE"] = str(tmp_path_factory.mktemp("model-cache"))
     yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that read ../shared/data say so: ``-m "not shared_data"`` runs without it."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared_data)

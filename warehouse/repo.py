@@ -1,9 +1,14 @@
 """Typed functions over the named queries. Callers pass a connection from
-``Warehouse.write()`` or ``Warehouse.read()``; every value is a bound parameter."""
+``Warehouse.write()`` or ``Warehouse.read()``; every value is a bound parameter.
+
+The analyst's edits (rename, merge, assign, demand, route an item) are written here and
+only here: the CLI and the dashboard both call these functions, which check the values
+(``edit_rules``) and record each change in ``theme_events``."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +16,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from warehouse import edit_rules
 from warehouse.sql import q
 
 
@@ -341,12 +347,15 @@ def record_theme_event(
 
 def rename_theme(
     con: duckdb.DuckDBPyConnection, theme_id: int, label: str, actor: str, at: datetime
-) -> None:
+) -> str:
+    """An analyst's label (later runs keep it); returns the label as stored."""
+    label = edit_rules.label(label)
     current = theme_by_id(con, theme_id)
     if current is None:
         raise KeyError(f"no theme {theme_id}")
     con.execute(q("rename_theme"), {"theme_id": theme_id, "label": label, "at": at})
     record_theme_event(con, theme_id, actor, "label", current["label"], label, at)
+    return label
 
 
 def merge_themes(
@@ -379,6 +388,12 @@ def theme_detail(con: duckdb.DuckDBPyConnection, theme_id: int) -> dict | None:
     return rows[0] if rows else None
 
 
+def department_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every department the warehouse knows: the departments file's, plus any name a
+    theme or an issue still carries."""
+    return [row[0] for row in con.execute(q("department_names")).fetchall()]
+
+
 def assign_theme_department(
     con: duckdb.DuckDBPyConnection,
     theme_id: int,
@@ -386,16 +401,16 @@ def assign_theme_department(
     actor: str,
     at: datetime,
     *,
-    departments: set[str] | None = None,
-) -> None:
-    """An analyst's routing decision: kept across runs and learnt from."""
+    departments: Collection[str] | None = None,
+) -> str:
+    """An analyst's routing decision: kept across runs and learnt from. ``department``
+    must be one of ``departments`` (default: the warehouse's ``department_names``, when
+    it knows any); returns the name as stored."""
     current = theme_detail(con, theme_id)
     if current is None:
         raise KeyError(f"no theme {theme_id}")
-    if departments is not None and department not in departments:
-        raise ValueError(
-            f"unknown department {department!r}; departments are: {', '.join(sorted(departments))}"
-        )
+    known = department_names(con) if departments is None else departments
+    department = edit_rules.department(department, known)
     con.execute(
         q("assign_theme_department"), {"theme_id": theme_id, "department": department, "at": at}
     )
@@ -411,6 +426,30 @@ def assign_theme_department(
     )
     con.execute(q("route_theme_items_to"), {"theme_id": theme_id, "department": department})
     record_theme_event(con, theme_id, actor, "department", current["department"], department, at)
+    return department
+
+
+def route_item(
+    con: duckdb.DuckDBPyConnection,
+    feedback_id: str,
+    department: str,
+    actor: str,
+    at: datetime,
+    *,
+    departments: Collection[str] | None = None,
+) -> str:
+    """Send one feedback item to ``department``: kept by later runs, and its text becomes
+    an example routing learns from. Returns the name as stored."""
+    known = department_names(con) if departments is None else departments
+    department = edit_rules.department(department, known)
+    if not con.execute(q("item_route"), {"feedback_id": feedback_id}).fetchall():
+        raise KeyError(f"no routed item {feedback_id}")
+    con.execute(q("route_item"), {"feedback_id": feedback_id, "department": department})
+    con.execute(
+        q("learn_routing_from_item"),
+        {"feedback_id": feedback_id, "department": department, "actor": actor, "at": at},
+    )
+    return department
 
 
 DEMAND_TYPES = ("failure", "value")
@@ -431,7 +470,10 @@ def set_theme_demand(
     if current is None:
         raise KeyError(f"no theme {theme_id}")
     if demand_type not in DEMAND_TYPES:
-        raise ValueError(f"demand type must be one of {', '.join(DEMAND_TYPES)}")
+        raise edit_rules.InvalidEdit(
+            f"demand type must be one of {', '.join(DEMAND_TYPES)}", "demand_type"
+        )
+    reason = edit_rules.reason(reason)
     con.execute(
         q("set_theme_demand"),
         {

@@ -1,6 +1,7 @@
 """The issue tracker's one write path: ``voc issues update``, the weekly review and the
 dashboard all change issues through ``update_issue``, so every change is validated the
-same way and lands in ``issue_events`` with who, when, what and why."""
+same way (``edit_rules``: owners, texts, due dates) and lands in
+``issue_events`` with who, when, what and why."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
+from warehouse import edit_rules
 from warehouse.repo import fetch_frame
 from warehouse.sql import q
 
@@ -26,10 +28,10 @@ TRANSITIONS: dict[str, set[str]] = {
     "reopened": {"acknowledged", "in_progress", "fixed", "closed"},
     "closed": {"reopened"},
 }
-MAX_TEXT = 4000
+MAX_TEXT = edit_rules.MAX_TEXT
 
 
-class IssueError(ValueError):
+class IssueError(edit_rules.InvalidEdit):
     """An edit that cannot be made as asked (unknown issue, bad value, bad transition)."""
 
 
@@ -42,7 +44,8 @@ class IssueChange:
     status: str | None = None
     owner: str | None = None
     priority: str | None = None
-    due_date: date | None = None
+    # a date, or ISO text (checked by edit_rules.due_date)
+    due_date: date | str | None = None
     root_cause: str | None = None
     action: str | None = None
     department: str | None = None
@@ -56,13 +59,6 @@ class IssueChange:
             for f in fields(self)
             if f.name not in ("note", "fixed_on") and getattr(self, f.name) is not None
         }
-
-
-def _clean_text(value: str, field: str) -> str:
-    value = value.strip()
-    if len(value) > MAX_TEXT:
-        raise IssueError(f"{field} is longer than {MAX_TEXT} characters")
-    return value
 
 
 def get_issue(con: duckdb.DuckDBPyConnection, issue_id: int) -> dict | None:
@@ -109,11 +105,11 @@ def update_issue(
         raise IssueError(f"priority must be one of {', '.join(PRIORITIES)}")
     for name in ("owner", "root_cause", "action", "department"):
         if name in wanted:
-            wanted[name] = _clean_text(str(wanted[name]), name) or None
-    if "due_date" in wanted and isinstance(wanted["due_date"], datetime):
-        wanted["due_date"] = wanted["due_date"].date()
+            wanted[name] = edit_rules.text(wanted[name], name)
+    if "due_date" in wanted:
+        wanted["due_date"] = edit_rules.due_date(wanted["due_date"])
     changed = {k: v for k, v in wanted.items() if v != current[k]}
-    note = _clean_text(change.note, "note") if change.note else None
+    note = edit_rules.text(change.note, "note") if change.note else None
     if change.fixed_on is not None:
         live = f"fix live since {change.fixed_on:%Y-%m-%d %H:%M}"
         note = f"{note} ({live})" if note else live

@@ -24,7 +24,7 @@ ROOT = HERE.parents[1]
 APP = ROOT / "dashboard" / "app.py"
 sys.path.insert(0, str(HERE))
 
-from dashboard_sample import Sample, build  # noqa: E402
+from dashboard_sample import Sample  # noqa: E402
 
 PAGES = {
     "this_week": "pages/this_week.py",
@@ -34,11 +34,6 @@ PAGES = {
     "cost": "pages/cost.py",
     "data_quality": "pages/data_quality.py",
 }
-
-
-@pytest.fixture(scope="session")
-def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Sample:
-    return build(tmp_path_factory.mktemp("dashboard-sample") / "voc.duckdb")
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(ROOT))
 
-from dashboard.auth import ensure_demo_users  # noqa: E402
 from warehouse import Warehouse, repo, tracker  # noqa: E402
 from warehouse.sql import q  # noqa: E402
+from warehouse.users import ensure_demo_users  # noqa: E402
 
 COSTS = {"survey": 0.40, "complaint": 12.00, "email": 3.20, "call": 4.80}
 DEPARTMENTS = [

@@ -20,7 +20,7 @@ def wh(tmp_path: Path) -> Warehouse:
 
 
 def test_demo_users_one_head_per_department_hashed(wh):
-    from dashboard.auth import DEMO_PASSWORD, ensure_demo_users, list_users, verify_user
+    from warehouse.users import DEMO_PASSWORD, ensure_demo_users, list_users, verify_user
 
     departments = [
         {"name": "Network", "head": "head.network@lumen.example"},
@@ -47,7 +47,7 @@ def test_demo_users_one_head_per_department_hashed(wh):
 
 
 def test_demo_users_default_to_the_departments_table(sample):
-    from dashboard.auth import list_users
+    from warehouse.users import list_users
 
     users = list_users(Warehouse(sample.path))
     heads = users.filter(users["role"] == "head")
@@ -55,7 +55,7 @@ def test_demo_users_default_to_the_departments_table(sample):
 
 
 def test_create_user_checks_its_input(wh):
-    from dashboard.auth import create_user, set_password, verify_user
+    from warehouse.users import create_user, set_password, verify_user
 
     create_user(wh, "Priya.S", "Priya S", "analyst", "long-enough-1")
     assert verify_user(wh, "priya.s", "long-enough-1") is not None  # names are lower-case
@@ -85,22 +85,40 @@ def test_the_cookie_key_is_made_once_beside_the_warehouse_and_private(tmp_path):
     assert len(key) >= 32 and cookie_key(db) == key
 
 
-def test_the_users_command_creates_demo_users(tmp_path):
-    db = tmp_path / "cli" / "voc.duckdb"
-    out = subprocess.run(
-        [sys.executable, "-m", "dashboard.auth", "--db", str(db), "demo"],
+def _voc_users(*args: str) -> subprocess.CompletedProcess:
+    """``voc users ...`` in a fresh process, reporting whether Streamlit got imported."""
+    script = (
+        "import sys\n"
+        "from flows.cli import app\n"
+        "try:\n"
+        "    app(sys.argv[1:], prog_name='voc')\n"
+        "finally:\n"
+        "    print('STREAMLIT', 'streamlit' in sys.modules, file=sys.stderr)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script, "users", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_the_users_command_creates_demo_users_without_streamlit(tmp_path):
+    db = tmp_path / "cli" / "voc.duckdb"
+    out = _voc_users("demo", "--db", str(db))
     assert out.returncode == 0, out.stderr
-    assert "created 2 user(s): admin, analyst" in out.stdout  # no departments loaded yet
+    # no departments loaded yet: the admin and the analyst
+    assert "Demo sign-ins" in out.stdout and "admin, analyst" in out.stdout
+    assert "STREAMLIT False" in out.stderr  # the one user store needs no Streamlit
     assert "WARNING" not in out.stderr
+    listing = _voc_users("list", "--db", str(db))
+    assert listing.returncode == 0 and "analyst" in listing.stdout, listing.stderr
+    assert "STREAMLIT False" in listing.stderr
 
 
 def test_signing_in_with_the_form_and_out_again(app, page_text):
-    from dashboard.auth import DEMO_PASSWORD
+    from warehouse.users import DEMO_PASSWORD
 
     at = app(None)
     assert not at.exception

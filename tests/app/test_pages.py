@@ -188,8 +188,8 @@ def test_every_table_has_a_csv_download(app):
 
 
 def test_no_review_yet_is_an_empty_state_not_an_error(tmp_path, monkeypatch, page_text, signed_in):
-    from dashboard.auth import create_user
     from warehouse import Warehouse
+    from warehouse.users import create_user
 
     db = tmp_path / "empty" / "voc.duckdb"
     monkeypatch.setenv("VOC_DB", str(db))

@@ -9,7 +9,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from warehouse import Warehouse
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a real Chromium: the full run only
 
 DEMO_PASSWORD = "lumen-demo-2026"  # documented in the README; dashboard.auth.DEMO_PASSWORD
 TIMEOUT = 30_000  # ms: a cold Streamlit page on a busy 2-core CI runner

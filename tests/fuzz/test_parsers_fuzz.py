@@ -56,6 +56,9 @@ from flows.sources.base import (
 )
 from flows.sources.tabular import ROLES, SCORE_KINDS
 
+# hundreds of generated files per test: the full run only, not the everyday lane
+pytestmark = pytest.mark.slow
+
 FILE_DATE = datetime(2026, 11, 2, 9, 0)
 NOW = datetime(2026, 11, 20, 12, 0)
 KEY = bytes(range(32))

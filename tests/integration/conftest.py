@@ -6,11 +6,6 @@ import pytest
 
 
 @pytest.fixture(scope="session", autouse=True)
-def prefect_server():
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=90):
-        # the heartbeat thread adds about a second to every flow call
-        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            yield
+def _inside_the_prefect_server(prefect_server: str):
+    """Every integration test runs inside the session's Prefect server (tests/conftest.py)."""
+    yield

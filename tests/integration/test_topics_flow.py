@@ -41,6 +41,7 @@ def themes_with_labels(db) -> pl.DataFrame:
         con.close()
 
 
+@pytest.mark.slow  # a real fit on 1,600 items, twice
 def test_topics_with_tfidf_on_a_real_slice_caches_and_keeps_ids(tmp_path, shared_data):
     rows = _banking(shared_data, 1600)
     first, second = rows[:800], rows[800:]
@@ -89,6 +90,7 @@ def test_topics_with_tfidf_on_a_real_slice_caches_and_keeps_ids(tmp_path, shared
     assert all(n <= 3 for _, n in examples)
 
 
+@pytest.mark.slow  # fits, then refits
 def test_analyst_rename_and_merge_survive_a_refit(tmp_path, shared_data):
     rows = _banking(shared_data, 600, seed=5)
     _write_slice(shared_data, tmp_path / "slice.csv", rows)

@@ -2,16 +2,16 @@
 isolation, secrets and the inbox boundary.
 
 Fixtures here reuse the dashboard's sample warehouse (``tests/app/dashboard_sample.py``,
-built once per session and copied per test) and the Prefect harness pattern of
-``tests/integration/conftest.py`` (started only by the tests that run a flow). What the
-tests import (payloads, checks) lives in ``security_checks.py``."""
+built once per session and copied per test) and the session's Prefect server
+(``prefect_server`` in ``tests/conftest.py``, started only by the tests that run a flow).
+What the tests import (payloads, checks) lives in ``security_checks.py``."""
 
 from __future__ import annotations
 
 import dataclasses
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,33 +20,11 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent / "app") not in sys.path:
     sys.path.insert(0, str(HERE.parent / "app"))
 
-from dashboard_sample import Sample, build  # noqa: E402
+from dashboard_sample import Sample  # noqa: E402
 from security_checks import APP, PAGES  # noqa: E402
 
 
-# --------------------------------------------------------------------------- Prefect
-@pytest.fixture(scope="session")
-def prefect_server() -> Iterator[str]:
-    """A temporary Prefect server for the tests that run a flow; yields its API URL."""
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        temporary_settings,
-    )
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=90):
-        # the heartbeat thread adds about a second to every flow call
-        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            yield str(PREFECT_API_URL.value())
-
-
 # ---------------------------------------------------------------------- warehouses
-@pytest.fixture(scope="session")
-def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Sample:
-    return build(tmp_path_factory.mktemp("security-sample") / "voc.duckdb")
-
-
 @pytest.fixture
 def sample(sample_template: Sample, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sample:
     """A fresh copy of the dashboard's sample warehouse, named by ``VOC_DB``."""
@@ -93,3 +71,16 @@ def dashboard(sample: Sample) -> Callable:
         return at
 
     return make
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The everyday lane (``-m "not slow"``) runs each parametrized security check with
+    its first case (a payload, a page, a viewer); the full run sweeps them all."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if (
+            callspec is not None
+            and HERE in Path(item.path).parents
+            and any(index >= 1 for index in callspec.indices.values())
+        ):
+            item.add_marker(pytest.mark.slow)

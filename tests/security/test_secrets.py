@@ -169,6 +169,7 @@ def test_no_secret_in_logs_tables_or_output_of_an_in_process_run(
     assert len(stored) == 3  # alice, bob and carol (dave's row had no text)
 
 
+@pytest.mark.slow  # a whole voc process at DEBUG
 def test_no_secret_in_a_debug_logged_cli_subprocess(prefect_server, tmp_path):
     """The real ``voc`` process with Prefect at DEBUG: stdout and stderr stay clean."""
     key = secrets.token_bytes(32)
@@ -265,6 +266,7 @@ def test_the_repository_holds_no_secret_and_ignores_the_key_files(tmp_path):
         assert check.returncode == 0, f"{path} is not gitignored"
 
 
+@pytest.mark.slow  # a clone, installed and run
 def test_a_fresh_checkout_run_leaves_nothing_for_git_to_add(prefect_server, tmp_path):
     """Run voc with its defaults (data/voc.duckdb, data/voc.key) inside a git work tree
     that carries the project's .gitignore: everything it writes is ignored."""

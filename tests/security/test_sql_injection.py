@@ -7,7 +7,7 @@ dashboard.data.update_issue), theme labels (``voc themes rename``, data.rename_t
 demand reasons, department names (``voc themes assign``, ``voc issues list
 --department``, the dashboard's filters), ``--map`` column names and roles, CSV headers,
 cells and file names in an ingested folder, and usernames / passwords / names at sign-in
-(dashboard.auth)."""
+(warehouse.users)."""
 
 from __future__ import annotations
 
@@ -232,20 +232,20 @@ def fast_bcrypt(monkeypatch):
 
 @pytest.mark.parametrize("payload", SQL_PAYLOADS, ids=payload_id)
 def test_sign_in_values_are_data(sample, fast_bcrypt, payload):
-    from dashboard import auth
+    from warehouse import users
 
     wh = Warehouse(sample.path)
     before = table_counts(sample.path)
-    assert auth.verify_user(wh, payload, payload) is None
-    assert auth.verify_user(wh, "admin", payload) is None
-    assert auth.verify_user(wh, "admin' --", "x") is None
-    assert auth.get_viewer(wh, payload) is None
+    assert users.verify_user(wh, payload, payload) is None
+    assert users.verify_user(wh, "admin", payload) is None
+    assert users.verify_user(wh, "admin' --", "x") is None
+    assert users.get_viewer(wh, payload) is None
     with pytest.raises(ValueError, match="username"):
-        auth.create_user(wh, payload, payload, "analyst", payload + "-long-enough")
+        users.create_user(wh, payload, payload, "analyst", payload + "-long-enough")
     assert_intact(sample.path, before)
 
     password = payload + "-long-enough"
-    viewer = auth.create_user(
+    viewer = users.create_user(
         wh, "mallory", payload, "head", password, department=payload, email=payload
     )
     assert_intact(sample.path, before, changed={"users": 1})
@@ -255,20 +255,20 @@ def test_sign_in_values_are_data(sample, fast_bcrypt, payload):
     )[0]
     assert row[:3] == (" ".join(payload.split()), payload, payload)
     assert row[3].startswith("$2") and password not in row[3]
-    assert auth.verify_user(wh, "mallory", password) == viewer
-    assert auth.verify_user(wh, "mallory", payload) is None
-    auth.set_password(wh, "mallory", password[::-1])
-    assert auth.verify_user(wh, "mallory", password[::-1]) == viewer
+    assert users.verify_user(wh, "mallory", password) == viewer
+    assert users.verify_user(wh, "mallory", payload) is None
+    users.set_password(wh, "mallory", password[::-1])
+    assert users.verify_user(wh, "mallory", password[::-1]) == viewer
     with pytest.raises(ValueError):
-        auth.set_password(wh, payload, "long-enough-password")
+        users.set_password(wh, payload, "long-enough-password")
 
 
 def test_an_overlong_password_is_refused_not_raised(sample):
     """bcrypt 5 raises for passwords over 72 bytes: signing in with one must simply fail."""
-    from dashboard import auth
+    from warehouse import users
 
     wh = Warehouse(sample.path)
-    assert auth.verify_user(wh, "admin", "x" * 100) is None
+    assert users.verify_user(wh, "admin", "x" * 100) is None
 
 
 @pytest.mark.parametrize("payload", SQL_PAYLOADS[:6], ids=payload_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -17,8 +16,6 @@ from models.demand import (
     classify_texts,
     classify_theme,
 )
-
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 @pytest.mark.parametrize(
@@ -256,9 +253,8 @@ BITEXT_EXPECTED: dict[str, str | None] = {
 
 
 @pytest.fixture(scope="module")
-def bitext():
-    path = SHARED_DATA / "bitext_customer_support" / "TrainingdatasetBitextsample.csv"
-    assert path.exists(), f"shared data set missing: {path}"
+def bitext(shared_data):
+    path = shared_data("bitext_customer_support", "TrainingdatasetBitextsample.csv")
     frame = pl.read_csv(path, columns=["utterance", "intent"])
     return frame.with_columns(
         expected=pl.col("intent").replace_strict(BITEXT_EXPECTED, default=None)

@@ -160,6 +160,7 @@ def texts(inbox: Path, manifest: SampleManifest) -> dict[str, str]:
 # --------------------------------------------------------------------------------------
 # determinism and speed
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow  # writes the whole sample inbox a second time
 def test_same_seed_gives_byte_identical_files(sample):
     inbox, _, _ = sample
     before = _digests(inbox)

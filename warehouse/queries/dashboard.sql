@@ -31,19 +31,6 @@ LIMIT 1;
 -- grain: one row per channel seen by the weekly review
 SELECT DISTINCT channel FROM theme_channel_weekly ORDER BY channel;
 
--- name: dash_departments
--- grain: one row per department (from the departments file), plus any name a theme or
--- an issue carries that the file no longer lists
-SELECT name, description, head FROM departments
-UNION
-SELECT DISTINCT department, NULL, NULL FROM themes
-WHERE department IS NOT NULL AND coalesce(department_source, '') <> 'triage'
-  AND department NOT IN (SELECT name FROM departments)
-UNION
-SELECT DISTINCT department, NULL, NULL FROM issues
-WHERE department IS NOT NULL AND department NOT IN (SELECT name FROM departments)
-ORDER BY name;
-
 -- ------------------------------------------------------------------------- this week
 
 -- name: dash_headline
@@ -288,26 +275,6 @@ LEFT JOIN feedback_themes AS ft ON ft.feedback_id = qu.feedback_id
 LEFT JOIN themes AS t ON t.theme_id = ft.theme_id
 ORDER BY qu.department IS NOT NULL, qu.confidence NULLS FIRST, qu.feedback_id;
 
--- name: dash_item_route
--- grain: one feedback item's current route
-SELECT feedback_id, department, confidence, source
-FROM feedback_departments
-WHERE feedback_id = $feedback_id;
-
--- name: dash_route_item
--- an analyst's routing of one item: kept by later runs (source = 'analyst')
-UPDATE feedback_departments
-SET department = $department, confidence = 1.0, source = 'analyst'
-WHERE feedback_id = $feedback_id;
-
--- name: dash_learn_routing_from_item
--- the item's text becomes an example routing learns from, attributed to the analyst
-INSERT INTO routing_examples (theme_id, feedback_id, text, department, actor, "at", weight)
-SELECT ft.theme_id, f.feedback_id, f.text, $department, $actor, $at, 1.0
-FROM feedback AS f
-LEFT JOIN feedback_themes AS ft ON ft.feedback_id = f.feedback_id
-WHERE f.feedback_id = $feedback_id;
-
 -- --------------------------------------------------------------------------- tracker
 
 -- name: dash_issues
@@ -404,34 +371,3 @@ SELECT CAST(date_trunc('week', received_at) AS DATE) AS week_start, channel,
 FROM feedback
 GROUP BY ALL
 ORDER BY week_start, channel;
-
--- ----------------------------------------------------------------------------- users
-
--- name: dash_user
--- grain: one user, with the password hash (for sign-in only)
-SELECT username, name, email, role, department, password_hash
-FROM users
-WHERE username = $username;
-
--- name: dash_users
--- grain: one row per user (never the hash), by role then name
-SELECT username, name, email, role, department, created_at, updated_at
-FROM users
-ORDER BY CASE role WHEN 'admin' THEN 0 WHEN 'analyst' THEN 1 ELSE 2 END, department, name;
-
--- name: dash_user_credentials
--- grain: one row per user, with the hash, for the sign-in widget
-SELECT username, name, email, role, password_hash
-FROM users
-ORDER BY username;
-
--- name: dash_insert_user
-INSERT INTO users (username, name, email, role, department, password_hash, created_at, updated_at)
-VALUES ($username, $name, $email, $role, $department, $password_hash, $at, $at);
-
--- name: dash_set_password
-UPDATE users SET password_hash = $password_hash, updated_at = $at WHERE username = $username;
-
--- name: dash_department_names
--- grain: one row per department in the departments table
-SELECT name, head FROM departments ORDER BY name;

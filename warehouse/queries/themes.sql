@@ -170,6 +170,38 @@ UPDATE feedback_departments SET department = $department, confidence = 1.0, sour
 WHERE source IN ('theme', 'triage')
   AND feedback_id IN (SELECT feedback_id FROM feedback_themes WHERE theme_id = $theme_id);
 
+-- name: department_names
+-- grain: one row per department (from the departments file), plus any name a theme or
+-- an issue carries that the file no longer lists
+SELECT name FROM departments
+UNION
+SELECT DISTINCT department FROM themes
+WHERE department IS NOT NULL AND coalesce(department_source, '') <> 'triage'
+UNION
+SELECT DISTINCT department FROM issues
+WHERE department IS NOT NULL
+ORDER BY name;
+
+-- name: item_route
+-- grain: one feedback item's current route
+SELECT feedback_id, department, confidence, source
+FROM feedback_departments
+WHERE feedback_id = $feedback_id;
+
+-- name: route_item
+-- an analyst's routing of one item: kept by later runs (source = 'analyst')
+UPDATE feedback_departments
+SET department = $department, confidence = 1.0, source = 'analyst'
+WHERE feedback_id = $feedback_id;
+
+-- name: learn_routing_from_item
+-- the item's text becomes an example routing learns from, attributed to the analyst
+INSERT INTO routing_examples (theme_id, feedback_id, text, department, actor, "at", weight)
+SELECT ft.theme_id, f.feedback_id, f.text, $department, $actor, $at, 1.0
+FROM feedback AS f
+LEFT JOIN feedback_themes AS ft ON ft.feedback_id = f.feedback_id
+WHERE f.feedback_id = $feedback_id;
+
 -- name: set_theme_demand
 UPDATE themes SET demand_type = $demand_type, demand_subtype = $demand_subtype,
        demand_reason = $demand_reason, demand_source = 'analyst', updated_at = $at
