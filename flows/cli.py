@@ -616,10 +616,32 @@ def weekly(
     print_weekly_summary(summary)
 
 
+def cost_text(value: float | None, uncosted: int = 0) -> str:
+    """A cost as people should read it: unknown when nothing could be costed, and a
+    partial total saying how many contacts it leaves out (never an unknown summed as 0)."""
+    if value is None:
+        return "unknown"
+    if uncosted:
+        return f"£{value:,.0f} (partial: {uncosted:,} contact(s) without a cost)"
+    return f"£{value:,.0f}"
+
+
 def print_weekly_summary(summary) -> None:
+    if summary.week_cost is None or summary.week_uncosted:
+        costs = (
+            f"estimated handling cost {cost_text(summary.week_cost, summary.week_uncosted)}, "
+            f"failure demand {cost_text(summary.failure_cost, summary.failure_uncosted)}"
+            + (
+                " (the departments file gives no cost per contact for them)"
+                if summary.week_cost is None
+                else ""
+            )
+        )
+    else:
+        costs = f"£{summary.failure_cost:,.0f} of £{summary.week_cost:,.0f} estimated handling cost"
     console.print(
         f"[bold]Weekly review {summary.week}[/bold]: {summary.themes} themes; failure demand {summary.failure_share:.0%} of contacts, "
-        f"£{summary.failure_cost:,.0f} of £{summary.week_cost:,.0f} estimated handling cost"
+        + costs
     )
     for line in summary.emerging:
         console.print(f"  [red]emerging[/red] {esc(line)}", highlight=False)
@@ -826,7 +848,7 @@ def issues_list(
             esc(r["priority"]),
             esc(r["owner"] or ""),
             due,
-            f"{r['weekly_cost'] or 0:,.0f}",
+            "unknown" if r["weekly_cost"] is None else f"{r['weekly_cost']:,.0f}",
             esc((r["verification"] or r["opened_reason"] or "")[:160]),
         )
     console.print(table)
@@ -1122,7 +1144,7 @@ def demo(
         )
         verified = f"; verified: {len(review.issues_verified)}" if review.issues_verified else ""
         console.print(
-            f"  {review.week}: failure demand {review.failure_share:.0%}, £{review.week_cost:,.0f}, {review.issues_opened} issue(s) opened{emerging}{verified}",
+            f"  {review.week}: failure demand {review.failure_share:.0%}, {cost_text(review.week_cost, review.week_uncosted)}, {review.issues_opened} issue(s) opened{emerging}{verified}",
             highlight=False,
         )
     print_weekly_summary(reviews[-1])
