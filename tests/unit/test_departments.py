@@ -188,7 +188,7 @@ def test_file_level_errors(tmp_path):
         load_departments(empty)
 
 
-@pytest.mark.parametrize("name", ["airline.yaml", "tickets.yaml"])
+@pytest.mark.parametrize("name", ["airline.yaml", "tickets.yaml", "bitext.yaml"])
 def test_benchmark_department_files_load(name):
     book = load_departments(BENCH_DEPARTMENTS / name)
     assert len(book) >= 7
