@@ -89,6 +89,10 @@ class DateParse:
     ambiguous: pl.Series | None = None
 
 
+def _no_dates(name: str, length: int) -> pl.Series:
+    return pl.repeat(None, length, dtype=pl.Datetime("us"), eager=True).alias(name)
+
+
 def _localise(parsed: pl.Series, naive_tz: str) -> pl.Series:
     if naive_tz == "UTC":
         return parsed
@@ -110,7 +114,7 @@ def _try(values: pl.Series, fmt: str, naive_tz: str = "UTC") -> pl.Series:
     try:
         parsed = values.str.to_datetime(fmt, strict=False, time_unit="us")
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError):
-        return pl.Series(values.name, [None] * values.len(), pl.Datetime("us"))
+        return _no_dates(values.name, values.len())
     if isinstance(parsed.dtype, pl.Datetime) and parsed.dtype.time_zone is not None:
         parsed = parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
     else:
@@ -205,7 +209,7 @@ def parse_date_column(raw: pl.Series, date_order: str = "auto", naive_tz: str = 
     values = raw.cast(pl.String).str.strip_chars()
     present = values.is_not_null() & (values != "")
     n_present = int(present.sum())
-    empty = pl.Series(raw.name, [None] * raw.len(), pl.Datetime("us"))
+    empty = _no_dates(raw.name, raw.len())
     if n_present == 0:
         return DateParse(empty, 0.0)
     sample = values.filter(present).head(_SAMPLE)
@@ -246,7 +250,7 @@ def parse_date_column(raw: pl.Series, date_order: str = "auto", naive_tz: str = 
     if missing.any():
         where = missing.arg_true()
         rest = values.gather(where)
-        skip = pl.Series([False] * rest.len())
+        skip = pl.repeat(False, rest.len(), dtype=pl.Boolean, eager=True)
         if not settled or order is None:
             day_first, month_first, both = _day_month_evidence(rest)
             if not settled and (day_first or month_first or both.any()):
@@ -254,9 +258,9 @@ def parse_date_column(raw: pl.Series, date_order: str = "auto", naive_tz: str = 
             if order is None and both.any():
                 skip = both
                 if ambiguous is None:
-                    ambiguous = pl.Series([False] * values.len())
+                    ambiguous = pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True)
                 ambiguous = ambiguous.scatter(where.filter(both), True)
-        read = pl.Series(raw.name, [None] * rest.len(), pl.Datetime("us"))
+        read = _no_dates(raw.name, rest.len())
         todo = ~skip
         for fmt in [f for f in _fallback_formats(ranked, order) if f != main]:
             if not todo.any():
