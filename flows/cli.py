@@ -78,6 +78,8 @@ VerboseOption = Annotated[
         help="Prefect's run log instead of a progress bar, and per-file notes",
     ),
 ]
+DEFAULT_EMBEDDER = "minilm"
+DEFAULT_MAX_FIT = 20_000
 EmbedderOption = Annotated[
     str,
     typer.Option(
@@ -108,8 +110,6 @@ WeekOption = Annotated[
         "--week", help="ISO week to review, e.g. 2026-W47 [default: the latest with data]"
     ),
 ]
-DEFAULT_EMBEDDER = "minilm"
-DEFAULT_MAX_FIT = 20_000
 DepartmentsOption = Annotated[
     Path | None,
     typer.Option(
