@@ -170,7 +170,8 @@ def build(path: Path, rows: int, themes: int, weeks: int) -> dict[str, float]:
         step(
             "theme_channel_weekly",
             """
-            INSERT INTO theme_channel_weekly
+            INSERT INTO theme_channel_weekly (week_start, theme_id, channel, volume, est_cost,
+                scored, score_sum, promoters, detractors, nps_responses)
             SELECT week_start, theme_id, channel, count(*), sum(cost), count(score), sum(score),
                    count(*) FILTER (WHERE score >= 9), count(*) FILTER (WHERE score <= 6),
                    count(score)
@@ -210,7 +211,8 @@ def build(path: Path, rows: int, themes: int, weeks: int) -> dict[str, float]:
         step(
             "weekly_chargeback",
             """
-            INSERT INTO weekly_chargeback
+            INSERT INTO weekly_chargeback (week_start, department, contacts, failure_contacts,
+                failure_cost, value_contacts, value_cost, total_cost, failure_share)
             SELECT week_start, coalesce(CASE WHEN department_source <> 'triage' THEN department END,
                                         'Needs triage'),
                    count(*), count(*) FILTER (WHERE demand_type = 'failure'),

@@ -46,7 +46,11 @@ def theme_small_multiples(
     frame = (
         themes.join(weeks, how="cross")
         .join(trend, on=["theme_id", "week_start"], how="left")
-        .with_columns(pl.col("volume", "est_cost").fill_null(0))
+        .with_columns(
+            # a week without contacts cost 0; one whose contacts have no cost stays unknown
+            pl.when(pl.col("volume").is_null()).then(0.0).otherwise("est_cost").alias("est_cost"),
+            pl.col("volume").fill_null(0),
+        )
     )
     frame = _weeks(frame).with_columns(
         theme=pl.col("theme_id").replace_strict(labels, default="", return_dtype=pl.String)

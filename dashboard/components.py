@@ -52,6 +52,31 @@ def money(value: float | None, digits: int = 0) -> str:
     return f"{CURRENCY}{value:,.{digits}f}"
 
 
+def cost_figure(value: float | None, uncosted: int | None = 0) -> str:
+    """An estimated cost: "unknown" when no contact could be costed (the departments file
+    gives no cost per contact), "… (partial)" when some could not: never unknown as 0."""
+    if value is None:
+        return "unknown"
+    return money(value) + (" (partial)" if uncosted else "")
+
+
+def known_total(rows: pl.DataFrame, column: str) -> float | None:
+    """The sum of a cost column's known values; None when the rows have none (unknown is
+    never summed as 0; say what is left out with ``cost_note``)."""
+    known = rows[column].drop_nulls()
+    return None if rows.height and known.len() == 0 else float(known.sum())
+
+
+def cost_note(uncosted: int | None, what: str = "contacts") -> str:
+    """Why a cost is unknown or partial, for a help text or caption ('' when complete)."""
+    if not uncosted:
+        return ""
+    return (
+        f"{uncosted:,} {what} have no cost per contact in the departments file: "
+        "their cost is unknown and not included."
+    )
+
+
 def pct(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{100 * value:.{digits}f}%"
 

@@ -40,6 +40,116 @@ DbOption = Annotated[
 ]
 
 
+# The options of the three steps, defined once: `voc ingest`, `voc topics` and `voc weekly`
+# use them, and `voc run` takes every one of them (tests/unit/test_cli_options.py checks
+# that no step has an option run lacks).
+PathsArgument = Annotated[
+    list[Path], typer.Argument(help="Files or folders to ingest (walked recursively)")
+]
+ChannelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--channel",
+        help="survey | complaint | email | call (default: from the folder name or extension)",
+    ),
+]
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        help='Name a column: role=column, e.g. text="Consumer complaint narrative". Roles: text id date score score_kind customer language subject',
+    ),
+]
+ReceivedAtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--received-at",
+        help="Date for records whose source has none (default: the file's modification time)",
+    ),
+]
+OnlyNewOption = Annotated[
+    bool, typer.Option("--only-new", help="Skip files whose exact content was ingested before")
+]
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Prefect's run log instead of a progress bar, and per-file notes",
+    ),
+]
+DEFAULT_EMBEDDER = "minilm"
+DEFAULT_MAX_FIT = 20_000
+EmbedderOption = Annotated[
+    str,
+    typer.Option(
+        "--embedder",
+        help="minilm (all-MiniLM-L6-v2 from a wheel; int8 where OpenVINO runs, or what this warehouse was themed with), minilm-int8, minilm-fp32, or tfidf (fast, no torch)",
+    ),
+]
+MaxFitOption = Annotated[
+    int,
+    typer.Option(
+        "--max-fit",
+        help="Fit on a seeded sample of at most this many items; the rest join the nearest theme",
+    ),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force/--no-force", help="Find themes even if nothing is new")
+]
+RefitOption = Annotated[
+    bool,
+    typer.Option(
+        "--refit/--no-refit",
+        help="Cluster everything afresh; the registry keeps the ids it can and records splits and merges",
+    ),
+]
+WeekOption = Annotated[
+    str | None,
+    typer.Option(
+        "--week", help="ISO week to review, e.g. 2026-W47 [default: the latest with data]"
+    ),
+]
+DepartmentsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--departments",
+        help="Departments YAML [default: the shipped one]",
+        envvar="VOC_DEPARTMENTS",
+    ),
+]
+
+
+def _ingest_arguments(
+    channel: str | None, map_: list[str] | None, received_at: str | None
+) -> dict[str, str]:
+    """Refuse bad ingest options before anything starts; returns the column mapping."""
+    from flows.sources.base import CHANNELS
+
+    if channel and channel not in CHANNELS:
+        raise typer.BadParameter(
+            f"channel must be one of {', '.join(CHANNELS)}", param_hint="--channel"
+        )
+    mapping = _parse_map(map_ or [])
+    if received_at:
+        from datetime import datetime
+
+        try:
+            datetime.fromisoformat(received_at)
+        except ValueError:
+            raise typer.BadParameter(
+                "use an ISO date such as 2026-11-20", param_hint="--received-at"
+            ) from None
+    return mapping
+
+
+def _check_embedder(embedder: str) -> None:
+    from models.embeddings import EMBEDDERS
+
+    if embedder not in EMBEDDERS:
+        raise typer.BadParameter(f"choose one of {', '.join(EMBEDDERS)}", param_hint="--embedder")
+
+
 def _settings(db: Path | None, **extra):
     from flows.config import load_settings
 
@@ -186,57 +296,16 @@ def print_ingest_summary(
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively)")],
-    channel: Annotated[
-        str | None,
-        typer.Option(
-            help="survey | complaint | email | call (default: from the folder name or extension)"
-        ),
-    ] = None,
-    map_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--map",
-            help='Name a column: role=column, e.g. text="Consumer complaint narrative". Roles: text id date score score_kind customer language subject',
-        ),
-    ] = None,
-    received_at: Annotated[
-        str | None,
-        typer.Option(
-            "--received-at",
-            help="Date for records whose source has none (default: the file's modification time)",
-        ),
-    ] = None,
-    only_new: Annotated[
-        bool, typer.Option("--only-new", help="Skip files whose exact content was ingested before")
-    ] = False,
-    verbose: Annotated[
-        bool,
-        typer.Option(
-            "--verbose",
-            "-v",
-            help="Prefect's run log instead of a progress bar, and per-file notes",
-        ),
-    ] = False,
+    paths: PathsArgument,
+    channel: ChannelOption = None,
+    map_: MapOption = None,
+    received_at: ReceivedAtOption = None,
+    only_new: OnlyNewOption = False,
+    verbose: VerboseOption = False,
     db: DbOption = None,
 ) -> None:
     """Load files into the warehouse: validated, PII-redacted, de-duplicated."""
-    from flows.sources.base import CHANNELS
-
-    if channel and channel not in CHANNELS:
-        raise typer.BadParameter(
-            f"channel must be one of {', '.join(CHANNELS)}", param_hint="--channel"
-        )
-    mapping = _parse_map(map_ or [])
-    if received_at:
-        from datetime import datetime
-
-        try:
-            datetime.fromisoformat(received_at)
-        except ValueError:
-            raise typer.BadParameter(
-                "use an ISO date such as 2026-11-20", param_hint="--received-at"
-            ) from None
+    mapping = _ingest_arguments(channel, map_, received_at)
     flows.runtime.prestart_prefect_server()  # first: its start-up overlaps ours
     settings = _settings(db)
     _usable_warehouse(settings)
@@ -386,32 +455,14 @@ def _actor(actor: str | None) -> str:
 
 @app.command()
 def topics(
-    embedder: Annotated[
-        str,
-        typer.Option(
-            help="minilm (all-MiniLM-L6-v2 from a wheel; int8 where OpenVINO runs, or what this warehouse was themed with), minilm-int8, minilm-fp32, or tfidf (fast, no torch)"
-        ),
-    ] = "minilm",
-    max_fit: Annotated[
-        int,
-        typer.Option(
-            help="Fit on a seeded sample of at most this many items; the rest join the nearest theme"
-        ),
-    ] = 20_000,
-    force: Annotated[bool, typer.Option(help="Run even if nothing is new")] = False,
-    refit: Annotated[
-        bool,
-        typer.Option(
-            help="Cluster everything afresh; the registry keeps the ids it can and records splits and merges"
-        ),
-    ] = False,
+    embedder: EmbedderOption = DEFAULT_EMBEDDER,
+    max_fit: MaxFitOption = DEFAULT_MAX_FIT,
+    force: ForceOption = False,
+    refit: RefitOption = False,
     db: DbOption = None,
 ) -> None:
     """Embed new feedback (cached) and find themes whose ids stay stable run to run."""
-    from models.embeddings import EMBEDDERS
-
-    if embedder not in EMBEDDERS:
-        raise typer.BadParameter(f"choose one of {', '.join(EMBEDDERS)}", param_hint="--embedder")
+    _check_embedder(embedder)
     flows.runtime.prestart_prefect_server()  # first: its start-up overlaps ours
     settings = _settings(db)
     _usable_warehouse(settings)
@@ -566,14 +617,8 @@ def themes_merge(
 
 @app.command()
 def weekly(
-    week: Annotated[
-        str | None,
-        typer.Option(help="ISO week to review, e.g. 2026-W47 [default: the latest with data]"),
-    ] = None,
-    departments: Annotated[
-        Path | None,
-        typer.Option(help="Departments YAML [default: the shipped one]", envvar="VOC_DEPARTMENTS"),
-    ] = None,
+    week: WeekOption = None,
+    departments: DepartmentsOption = None,
     db: DbOption = None,
 ) -> None:
     """Route themes, find failure demand, cost it, flag emerging themes, open and verify issues."""
@@ -594,10 +639,32 @@ def weekly(
     print_weekly_summary(summary)
 
 
+def cost_text(value: float | None, uncosted: int = 0) -> str:
+    """A cost as people should read it: unknown when nothing could be costed, and a
+    partial total saying how many contacts it leaves out (never an unknown summed as 0)."""
+    if value is None:
+        return "unknown"
+    if uncosted:
+        return f"£{value:,.0f} (partial: {uncosted:,} contact(s) without a cost)"
+    return f"£{value:,.0f}"
+
+
 def print_weekly_summary(summary) -> None:
+    if summary.week_cost is None or summary.week_uncosted:
+        costs = (
+            f"estimated handling cost {cost_text(summary.week_cost, summary.week_uncosted)}, "
+            f"failure demand {cost_text(summary.failure_cost, summary.failure_uncosted)}"
+            + (
+                " (the departments file gives no cost per contact for them)"
+                if summary.week_cost is None
+                else ""
+            )
+        )
+    else:
+        costs = f"£{summary.failure_cost:,.0f} of £{summary.week_cost:,.0f} estimated handling cost"
     console.print(
         f"[bold]Weekly review {summary.week}[/bold]: {summary.themes} themes; failure demand {summary.failure_share:.0%} of contacts, "
-        f"£{summary.failure_cost:,.0f} of £{summary.week_cost:,.0f} estimated handling cost"
+        + costs
     )
     for line in summary.emerging:
         console.print(f"  [red]emerging[/red] {esc(line)}", highlight=False)
@@ -619,31 +686,51 @@ def print_weekly_summary(summary) -> None:
 
 @app.command()
 def run(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest first")],
-    channel: Annotated[str | None, typer.Option(help="survey | complaint | email | call")] = None,
-    embedder: Annotated[
-        str, typer.Option(help="minilm, minilm-int8, minilm-fp32 or tfidf")
-    ] = "minilm",
-    week: Annotated[
-        str | None, typer.Option(help="ISO week to review [default: the latest]")
-    ] = None,
+    paths: PathsArgument,
+    channel: ChannelOption = None,
+    map_: MapOption = None,
+    received_at: ReceivedAtOption = None,
+    only_new: OnlyNewOption = False,
+    verbose: VerboseOption = False,
+    embedder: EmbedderOption = DEFAULT_EMBEDDER,
+    max_fit: MaxFitOption = DEFAULT_MAX_FIT,
+    force: ForceOption = False,
+    refit: RefitOption = False,
+    week: WeekOption = None,
+    departments: DepartmentsOption = None,
     db: DbOption = None,
 ) -> None:
-    """Ingest, find themes and review the week, in one go."""
+    """Ingest, find themes and review the week, in one go (every option of the three)."""
+    mapping = _ingest_arguments(channel, map_, received_at)
+    _check_embedder(embedder)
     flows.runtime.prestart_prefect_server()  # first: its start-up overlaps ours
-    settings = _settings(db)
+    settings = _settings(db, departments=departments)
     _usable_warehouse(settings)
-    with _friendly_errors(), _progress_bar(True):
+    with _friendly_errors(), _progress_bar(not verbose):
         from flows.pipeline import run_pipeline
 
-        result = run_pipeline(
-            [str(p) for p in paths],
-            settings=settings,
-            channel=channel,
-            embedder=embedder,
-            week=week,
-        )
-    print_ingest_summary(result.ingest)
+        try:
+            result = run_pipeline(
+                [str(p) for p in paths],
+                settings=settings,
+                channel=channel,
+                mapping=mapping,
+                received_at=received_at,
+                only_new=only_new,
+                embedder=embedder,
+                max_fit=max_fit,
+                force=force,
+                refit=refit,
+                week=week,
+            )
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] {esc(exc)}")
+            raise typer.Exit(2) from None
+    print_ingest_summary(result.ingest, all_files=verbose)
+    if verbose:
+        for r in result.ingest:
+            for message in r.messages:
+                console.print(f"  [dim]{esc(r.source_file)}: {esc(message)}[/dim]")
     console.print(
         f"themes: {result.topics.themes} ({result.topics.new_themes} new)"
         if not result.topics.skipped
@@ -782,7 +869,7 @@ def issues_list(
             esc(r["priority"]),
             esc(r["owner"] or ""),
             due,
-            f"{r['weekly_cost'] or 0:,.0f}",
+            "unknown" if r["weekly_cost"] is None else f"{r['weekly_cost']:,.0f}",
             esc((r["verification"] or r["opened_reason"] or "")[:160]),
         )
     console.print(table)
@@ -1080,7 +1167,7 @@ def demo(
         )
         verified = f"; verified: {len(review.issues_verified)}" if review.issues_verified else ""
         console.print(
-            f"  {review.week}: failure demand {review.failure_share:.0%}, £{review.week_cost:,.0f}, {review.issues_opened} issue(s) opened{emerging}{verified}",
+            f"  {review.week}: failure demand {review.failure_share:.0%}, {cost_text(review.week_cost, review.week_uncosted)}, {review.issues_opened} issue(s) opened{emerging}{verified}",
             highlight=False,
         )
     print_weekly_summary(reviews[-1])

@@ -40,11 +40,24 @@ def pipeline_flow(
     embedder: str = "minilm",
     week: str | None = None,
     departments: str | None = None,
+    mapping: dict[str, str] | None = None,
+    received_at: str | None = None,
+    only_new: bool = False,
+    max_fit: int = 20_000,
+    force: bool = False,
+    refit: bool = False,
 ) -> PipelineResult:
     settings = load_settings(db=Path(db))
     runner = make_task_runner(settings.task_runner, settings.max_workers, settings.dask_address)
-    ingested = ingest_flow.with_options(task_runner=runner)(paths=paths, channel=channel, db=db)
-    topics = topics_flow(db=db, embedder=embedder)
+    ingested = ingest_flow.with_options(task_runner=runner)(
+        paths=paths,
+        channel=channel,
+        mapping=mapping,
+        db=db,
+        received_at=received_at,
+        only_new=only_new,
+    )
+    topics = topics_flow(db=db, embedder=embedder, max_fit=max_fit, force=force, refit=refit)
     weekly = weekly_flow(db=db, week=week, departments=departments or str(settings.departments))
     return PipelineResult(ingested, topics, weekly)
 
@@ -54,9 +67,16 @@ def run_pipeline(
     *,
     settings: Settings,
     channel: str | None = None,
+    mapping: dict[str, str] | None = None,
+    received_at: str | None = None,
+    only_new: bool = False,
     embedder: str = "minilm",
+    max_fit: int = 20_000,
+    force: bool = False,
+    refit: bool = False,
     week: str | None = None,
 ) -> PipelineResult:
+    """`voc run`: the options of `voc ingest`, `voc topics` and `voc weekly`, passed on."""
     prefect_server_ready()
     return pipeline_flow(
         paths=paths,
@@ -65,6 +85,12 @@ def run_pipeline(
         embedder=embedder,
         week=week,
         departments=str(settings.departments),
+        mapping=mapping,
+        received_at=received_at,
+        only_new=only_new,
+        max_fit=max_fit,
+        force=force,
+        refit=refit,
     )
 
 

@@ -81,8 +81,13 @@ class WeeklySummary:
     issues_verified: list[str] = field(default_factory=list)
     issues_reopened: list[str] = field(default_factory=list)
     failure_share: float = 0.0
-    week_cost: float = 0.0
-    failure_cost: float = 0.0
+    # known costs only; None when no contact of the week has a cost per contact
+    week_cost: float | None = 0.0
+    failure_cost: float | None = 0.0
+    # contacts without a cost (no figure for their department and channel): when above
+    # 0 the costs above are partial
+    week_uncosted: int = 0
+    failure_uncosted: int = 0
     opportunities: list[str] = field(default_factory=list)
 
 
@@ -340,18 +345,56 @@ class Review:
     summary: WeeklySummary
 
 
+def _known_cost(which: pl.Expr | None = None) -> pl.Expr:
+    """The sum of the known costs (of the rows ``which`` picks); null when none is known,
+    so an unknown cost is never added up as 0 (the uncosted count says what is missing)."""
+    cost = pl.col("cost") if which is None else pl.col("cost").filter(which)
+    return pl.when(cost.is_null().all() & (cost.len() > 0)).then(None).otherwise(cost.sum())
+
+
+def _uncosted(which: pl.Expr | None = None) -> pl.Expr:
+    missing = pl.col("cost").is_null()
+    return (missing if which is None else missing & which).sum().cast(pl.Int64)
+
+
 def _cost_frame(book) -> pl.DataFrame:
     rows = [
         {
             "department": r["department"] if r["department"] is not None else TRIAGE,
             "channel": r["channel"],
-            "unit_cost": float(r["cost_per_contact"]),
+            "unit_cost": None if r["cost_per_contact"] is None else float(r["cost_per_contact"]),
         }
         for r in book.cost_rows()
     ]
     return pl.DataFrame(
         rows, schema={"department": pl.String, "channel": pl.String, "unit_cost": pl.Float64}
     )
+
+
+def _saving_text(saving: float | None, share: float, uncosted: int) -> str:
+    if saving is None:
+        return (
+            f"assuming {share:.0%} of them are prevented; the saving is unknown (no cost per "
+            "contact for these contacts in the departments file)"
+        )
+    partial = f" (at least: {uncosted} of the contacts have no cost)" if uncosted else ""
+    return f"assuming {share:.0%} of them are prevented saves about £{saving:,.0f} a week{partial}"
+
+
+def _summary_costs(week_rows: pl.DataFrame) -> dict:
+    failure = pl.col("demand_type") == "failure"
+    row = week_rows.select(
+        week_cost=_known_cost(),
+        failure_cost=_known_cost(failure),
+        week_uncosted=_uncosted(),
+        failure_uncosted=_uncosted(failure),
+    ).row(0, named=True)
+    return {
+        "week_cost": row["week_cost"],
+        "failure_cost": row["failure_cost"],
+        "week_uncosted": int(row["week_uncosted"] or 0),
+        "failure_uncosted": int(row["failure_uncosted"] or 0),
+    }
 
 
 def build_review(
@@ -384,7 +427,7 @@ def build_review(
     facts = (
         facts.join(costs, on=["department", "channel"], how="left")
         .join(default_costs, on="channel", how="left")
-        .with_columns(pl.coalesce("unit_cost", "default_cost", pl.lit(0.0)).alias("cost"))
+        .with_columns(pl.coalesce("unit_cost", "default_cost").alias("cost"))
         .drop("unit_cost", "default_cost")
     )
     is_nps = pl.col("score_kind") == "nps"
@@ -393,7 +436,8 @@ def build_review(
         facts.group_by("week_start", "theme_id", "channel")
         .agg(
             volume=pl.len(),
-            est_cost=pl.col("cost").sum(),
+            est_cost=_known_cost(),
+            uncosted_contacts=_uncosted(),
             scored=pl.col("score").is_not_null().sum(),
             score_sum=pl.col("score").sum(),
             promoters=(is_nps & (pl.col("score") >= 9)).sum(),
@@ -414,7 +458,8 @@ def build_review(
     )
     per_theme = facts.group_by("week_start", "theme_id").agg(
         volume=pl.len(),
-        est_cost=pl.col("cost").sum(),
+        est_cost=_known_cost(),
+        uncosted_contacts=_uncosted(),
         scored=pl.col("score").is_not_null().sum(),
         avg_score=pl.col("score").filter(is_nps).mean(),
         csat=pl.col("score").filter(is_csat).mean(),
@@ -493,10 +538,12 @@ def build_review(
         .agg(
             contacts=pl.len(),
             failure_contacts=(pl.col("demand_type") == "failure").sum(),
-            failure_cost=pl.col("cost").filter(pl.col("demand_type") == "failure").sum(),
+            failure_cost=_known_cost(pl.col("demand_type") == "failure"),
             value_contacts=(pl.col("demand_type") == "value").sum(),
-            value_cost=pl.col("cost").filter(pl.col("demand_type") == "value").sum(),
-            total_cost=pl.col("cost").sum(),
+            value_cost=_known_cost(pl.col("demand_type") == "value"),
+            total_cost=_known_cost(),
+            uncosted_contacts=_uncosted(),
+            failure_uncosted_contacts=_uncosted(pl.col("demand_type") == "failure"),
         )
         .with_columns((pl.col("failure_contacts") / pl.col("contacts")).alias("failure_share"))
         .sort("week_start", "department")
@@ -516,7 +563,7 @@ def build_review(
             kind = "proactive_notice"  # tell customers about an outage before they call
         if kind is None:
             continue
-        saving = row["est_cost"] * DEFLECTION[kind]
+        saving = None if row["est_cost"] is None else row["est_cost"] * DEFLECTION[kind]
         remedy = {
             "proactive_notice": "tell customers where things stand before they ask (SMS/e-mail updates)",
             "self_service": "answer it where customers look first (help page, in-app guide)",
@@ -528,8 +575,8 @@ def build_review(
                 "kind": kind,
                 "department": row["department"],
                 "weekly_contacts": row["volume"],
-                "est_weekly_saving": round(saving, 2),
-                "rationale": f"{row['volume']} contacts this week about “{labels.get(row['theme_id'], row['theme_id'])}” ({subtype.replace('_', ' ') if subtype else 'failure'}): {remedy}; assuming {DEFLECTION[kind]:.0%} of them are prevented saves about £{saving:,.0f} a week",
+                "est_weekly_saving": None if saving is None else round(saving, 2),
+                "rationale": f"{row['volume']} contacts this week about “{labels.get(row['theme_id'], row['theme_id'])}” ({subtype.replace('_', ' ') if subtype else 'failure'}): {remedy}; {_saving_text(saving, DEFLECTION[kind], row['uncosted_contacts'])}",
             }
         )
     opportunities = pl.DataFrame(
@@ -545,7 +592,9 @@ def build_review(
         },
     )
     opportunities = (
-        opportunities.sort("est_weekly_saving", descending=True)
+        opportunities.sort(
+            ["est_weekly_saving", "weekly_contacts"], descending=True, nulls_last=True
+        )
         .with_row_index("rank", offset=1)
         .with_columns(pl.col("rank").cast(pl.Int32))
     )
@@ -554,7 +603,7 @@ def build_review(
     failure = this_week.filter((pl.col("demand_type") == "failure") & (pl.col("theme_id") != 0))
     costly = set(
         failure.filter(pl.col("est_cost") >= MIN_ISSUE_COST)
-        .sort("est_cost", descending=True)
+        .sort("est_cost", descending=True, nulls_last=True)
         .head(10)["theme_id"]
         .to_list()
     )
@@ -567,14 +616,22 @@ def build_review(
         )
     )
     cost_rank = {
-        t: i for i, t in enumerate(failure.sort("est_cost", descending=True)["theme_id"].to_list())
+        t: i
+        for i, t in enumerate(
+            failure.sort("est_cost", descending=True, nulls_last=True)["theme_id"].to_list()
+        )
     }
     cand_rows = []
     for row in candidates.iter_rows(named=True):
         reasons = []
         if row["demand_type"] == "failure" and row["theme_id"] in costly:
+            partial = (
+                f", {row['uncosted_contacts']} of them without a cost: a partial figure"
+                if row["uncosted_contacts"]
+                else ""
+            )
             reasons.append(
-                f"£{row['est_cost']:,.0f} of failure demand this week ({row['volume']} contacts)"
+                f"£{row['est_cost']:,.0f} of failure demand this week ({row['volume']} contacts{partial})"
             )
         if row["is_emerging"]:
             reasons.append(row["emerging_reason"] or "emerging")
@@ -595,7 +652,7 @@ def build_review(
                 "priority": priority,
                 "reason": "; ".join(reasons),
                 "volume": row["volume"],
-                "cost": float(row["est_cost"]),
+                "cost": None if row["est_cost"] is None else float(row["est_cost"]),
                 "title": labels.get(row["theme_id"], f"theme {row['theme_id']}"),
             }
         )
@@ -649,8 +706,7 @@ def build_review(
         failure_share=float((week_rows["demand_type"] == "failure").mean() or 0.0)
         if week_rows.height
         else 0.0,
-        week_cost=float(week_rows["cost"].sum()),
-        failure_cost=float(week_rows.filter(pl.col("demand_type") == "failure")["cost"].sum()),
+        **_summary_costs(week_rows),
         opportunities=[r["rationale"] for r in opportunities.head(3).iter_rows(named=True)],
     )
     departments = pl.DataFrame(
@@ -941,6 +997,7 @@ _THEME_WEEKLY_COLUMNS = [
     "repeat_contacts",
     "repeat_rate",
     "est_cost",
+    "uncosted_contacts",
     "department",
     "demand_type",
 ]

@@ -1,16 +1,22 @@
 """The departments a theme can be routed to, read from a YAML file and checked on load.
 
 A department is who owns, and can fix, a kind of customer contact: a name, a description
-of what it owns, the keywords and example sentences customers use, the head who answers
-for it, and what a handled contact costs it per channel. "Needs triage" is not a
-department: it is the absence of a confident route (see ``models.routing``).
+of what it owns, the keywords customers use and, optionally, example sentences, the head
+who answers for it (a name or an e-mail address) and what a handled contact costs it per
+channel. "Needs triage" is not a department: it is the absence of a confident route (see
+``models.routing``).
+
+The file is what a new user would write: a list of departments, a mapping with a
+``departments:`` list (and an optional ``default:`` block of costs), or a mapping from
+department name to its fields. Costs are optional: a contact whose department and the
+default both lack a figure for its channel has an unknown cost (None), never 0.
 
     book = load_departments("flows/departments.yaml")
     book.names                      # ('Field Operations', 'Network', ...)
-    book.cost("Billing", "call")    # 5.2 (the department's own figure, else the default)
+    book.cost("Billing", "call")    # 5.2 (its own figure, else the default, else None)
 
 Every mistake in the file is reported at once, each naming the file and the field, e.g.
-``departments.yaml: departments[2] (Billing) → head: 'billing' is not an e-mail address``.
+``departments.yaml: departments[1] (Network) → description: is required``.
 """
 
 from __future__ import annotations
@@ -27,8 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 Channel = Literal["survey", "complaint", "email", "call"]
 CHANNELS: tuple[str, ...] = ("survey", "complaint", "email", "call")
-# a plain check: an address with a local part, an @ and a dotted domain; no DNS, no IDN rules
+# an e-mail address (a local part, an @ and a dotted domain) is kept in lower case
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_TOP_LEVEL = {"departments", "default"}
 
 
 class DepartmentsFileError(ValueError):
@@ -43,7 +50,7 @@ def _clean_text(value: str, what: str) -> str:
 
 
 class ChannelCosts(BaseModel):
-    """GBP per handled contact; a channel left out falls back to the default."""
+    """GBP per handled contact; a channel left out falls back to the default, else is unknown."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -53,19 +60,17 @@ class ChannelCosts(BaseModel):
     call: float | None = Field(default=None, ge=0, le=10_000)
 
 
-class DefaultCosts(ChannelCosts):
-    """The global fallback: every channel must have a figure."""
-
-    survey: float = Field(ge=0, le=10_000)
-    complaint: float = Field(ge=0, le=10_000)
-    email: float = Field(ge=0, le=10_000)
-    call: float = Field(ge=0, le=10_000)
-
-
 class Defaults(BaseModel):
+    """Optional fallbacks for every department; any channel may be left out."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    cost_per_contact: DefaultCosts
+    cost_per_contact: ChannelCosts = ChannelCosts()
+
+    @field_validator("cost_per_contact", mode="before")
+    @classmethod
+    def _no_costs(cls, value: Any) -> Any:
+        return {} if value is None else value
 
 
 class Department(BaseModel):
@@ -75,8 +80,13 @@ class Department(BaseModel):
     description: str = Field(max_length=2_000)
     keywords: tuple[str, ...] = Field(default=(), max_length=200)
     examples: tuple[str, ...] = Field(default=(), max_length=200)
-    head: str
+    head: str | None = Field(default=None, max_length=200)
     cost_per_contact: ChannelCosts = ChannelCosts()
+
+    @field_validator("cost_per_contact", mode="before")
+    @classmethod
+    def _no_costs(cls, value: Any) -> Any:
+        return {} if value is None else value
 
     @field_validator("name")
     @classmethod
@@ -111,13 +121,18 @@ class Department(BaseModel):
     def _examples(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_clean_text(str(e), f"example {i + 1}") for i, e in enumerate(value))
 
-    @field_validator("head")
+    @field_validator("head", mode="before")
     @classmethod
-    def _head(cls, value: str) -> str:
-        value = value.strip()
-        if not _EMAIL.match(value):
-            raise ValueError(f"{value!r} is not an e-mail address")
-        return value.lower()
+    def _head(cls, value: Any) -> Any:
+        """Any identifier: a name ("Dana Whitfield") or an e-mail address."""
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValueError("should be a name or an e-mail address")
+        value = " ".join(str(value).split())  # an employee number is an identifier too
+        if not value:
+            return None
+        return value.lower() if _EMAIL.match(value) else value
 
 
 class DepartmentBook(BaseModel):
@@ -125,8 +140,13 @@ class DepartmentBook(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    default: Defaults
+    default: Defaults = Defaults()
     departments: tuple[Department, ...] = Field(min_length=1)
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _no_default(cls, value: Any) -> Any:
+        return {} if value is None else value
 
     @model_validator(mode="after")
     def _unique_names(self) -> DepartmentBook:
@@ -174,25 +194,28 @@ class DepartmentBook(BaseModel):
         """The name as spelt in the file, e.g. for an analyst's 'billing'."""
         return self.get(name).name
 
-    def head(self, name: str) -> str:
+    def head(self, name: str) -> str | None:
         return self.get(name).head
 
-    def cost(self, department: str | None, channel: str) -> float:
-        """GBP per handled contact of ``channel`` for ``department``.
+    def cost(self, department: str | None, channel: str) -> float | None:
+        """GBP per handled contact of ``channel`` for ``department``, or None when unknown.
 
         ``None`` (a contact still waiting for triage) and departments without their own
-        figure for the channel use the default, so every contact has a cost."""
+        figure for the channel use the default; without one either, the cost is unknown
+        (None), so that it is never added up as 0."""
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
         if department is not None:
             own = getattr(self.get(department).cost_per_contact, channel)
             if own is not None:
                 return float(own)
-        return float(getattr(self.default.cost_per_contact, channel))
+        fallback = getattr(self.default.cost_per_contact, channel)
+        return None if fallback is None else float(fallback)
 
     def cost_rows(self) -> list[dict[str, Any]]:
-        """One row per (department, channel) with the cost that applies, ready for a frame
-        to join on; the rows with ``department`` None hold the default (triage) costs."""
+        """One row per (department, channel) with the cost that applies (None: unknown),
+        ready for a frame to join on; the rows with ``department`` None hold the default
+        (triage) costs."""
         rows = [
             {"department": d.name, "channel": c, "cost_per_contact": self.cost(d.name, c)}
             for d in self.departments
@@ -225,7 +248,20 @@ def _where(loc: tuple[int | str, ...], data: Any) -> str:
     return "".join(parts) or "(top level)"
 
 
-def _friendly(error: Mapping[str, Any]) -> str:
+def _node(loc: tuple[int | str, ...], data: Any) -> Any:
+    node = data
+    for step in loc:
+        if isinstance(step, int) and isinstance(node, list) and 0 <= step < len(node):
+            node = node[step]
+        elif isinstance(step, str) and isinstance(node, Mapping):
+            node = node.get(step)
+        else:
+            return None
+    return node
+
+
+def _friendly(error: Mapping[str, Any], data: Any) -> str | None:
+    """The message for one error, or None when another error already says it better."""
     kind = error.get("type", "")
     if kind == "missing":
         return "is required"
@@ -233,24 +269,81 @@ def _friendly(error: Mapping[str, Any]) -> str:
         return "is not a known field (check the spelling)"
     if kind in ("too_short", "too_long"):
         ctx = error.get("ctx") or {}
+        # pydantic counts the items that validated, so seven departments with a mistake
+        # each would read "has 0": count what the file holds, and let the items speak
+        node = _node(tuple(error.get("loc", ())), data)
+        actual = len(node) if isinstance(node, list) else ctx.get("actual_length", "?")
         bound = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        if kind == "too_short" and isinstance(actual, int) and actual >= (bound or 0):
+            return None
         most = "at least" if kind == "too_short" else "at most"
-        return f"needs {most} {bound} item(s), has {ctx.get('actual_length', '?')}"
+        return f"needs {most} {bound} item(s), has {actual}"
+    if kind in ("tuple_type", "list_type"):
+        given = error.get("input")
+        if given is None:
+            return "is empty: list the items under it, each starting with '- '"
+        if isinstance(given, Mapping):
+            return "should be a list of items (each starting with '- '), not a mapping"
+    loc = tuple(error.get("loc", ()))
+    if kind in ("model_type", "dict_type") and loc[:1] == ("departments",) and len(loc) == 2:
+        given = _excerpt(error.get("input"))
+        return f"should be a department's fields (name, description, keywords), got {given}"
     message = str(error.get("msg", "is invalid"))
     return message.removeprefix("Value error, ")
 
 
+def _excerpt(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _named(departments: Mapping[Any, Any]) -> list[Any]:
+    """``{Billing: {description: ...}}`` → ``[{name: Billing, description: ...}]``."""
+    items: list[Any] = []
+    for name, fields in departments.items():
+        if fields is None:
+            fields = {}
+        if isinstance(fields, Mapping) and "name" not in fields:
+            fields = {"name": str(name), **fields}
+        items.append(fields)
+    return items
+
+
+def _normalised(data: Any, source: str) -> dict[str, Any]:
+    """The shapes people write, as one: ``{"default": ..., "departments": [...]}``."""
+    if isinstance(data, list):
+        return {"departments": data}
+    if not isinstance(data, Mapping):
+        shown = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise DepartmentsFileError(
+            f"{source}: expected a list of departments (or a 'departments:' list), got {shown}"
+        )
+    if "departments" in data or "default" in data:
+        out = dict(data)
+        if isinstance(out.get("departments"), Mapping) and all(
+            isinstance(v, Mapping | None) for v in out["departments"].values()
+        ):
+            out["departments"] = _named(out["departments"])
+        return out
+    if data and all(isinstance(v, Mapping | None) for v in data.values()):
+        return {"departments": _named(data)}
+    raise DepartmentsFileError(
+        f"{source}: expected a list of departments, a 'departments:' list, or a mapping from "
+        f"department name to its fields; found top-level keys {', '.join(map(str, data))}"
+    )
+
+
 def parse_departments(data: Any, source: str = "<departments>") -> DepartmentBook:
     """Validate already-loaded YAML/JSON data; errors name ``source`` and each field."""
-    if not isinstance(data, Mapping):
-        raise DepartmentsFileError(
-            f"{source}: expected a mapping with 'default' and 'departments', "
-            f"got {type(data).__name__}"
-        )
+    data = _normalised(data, source)
     try:
         return DepartmentBook.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{source}: {_where(tuple(e['loc']), data)}: {_friendly(e)}" for e in exc.errors()]
+        lines = []
+        for e in exc.errors():
+            message = _friendly(e, data)
+            if message is not None:
+                lines.append(f"{source}: {_where(tuple(e['loc']), data)}: {message}")
         noun = "problem" if len(lines) == 1 else "problems"
         raise DepartmentsFileError(
             f"{len(lines)} {noun} in the departments file:\n  " + "\n  ".join(lines)

@@ -179,7 +179,7 @@ def create_issue(
     opened_reason: str,
     week: date,
     weekly_volume: int,
-    weekly_cost: float,
+    weekly_cost: float | None,  # None: the theme's cost is unknown
     at: datetime,
     actor: str = "weekly-review",
     owner: str | None = None,

@@ -9,7 +9,18 @@ import streamlit as st
 
 from dashboard import charts, data
 from dashboard.auth import current_viewer
-from dashboard.components import empty, flash, md, money, pct, quote, save, table, when
+from dashboard.components import (
+    cost_figure,
+    cost_note,
+    empty,
+    flash,
+    md,
+    pct,
+    quote,
+    save,
+    table,
+    when,
+)
 
 viewer = current_viewer()
 st.title("Theme explorer")
@@ -94,7 +105,12 @@ c4.metric(
     "theme costs NPS points.",
     border=True,
 )
-c5.metric("Estimated cost, latest week", money(latest.get("est_cost")), border=True)
+c5.metric(
+    "Estimated cost, latest week",
+    cost_figure(latest.get("est_cost"), latest.get("uncosted_contacts")),
+    help=cost_note(latest.get("uncosted_contacts")) or None,
+    border=True,
+)
 
 overview, verbatims, issue_tab, history_tab, edit_tab = st.tabs(
     ["Overview", "Verbatims", "Issue", "History", "Edit"]

@@ -8,7 +8,17 @@ import streamlit as st
 
 from dashboard import charts, data
 from dashboard.auth import current_viewer
-from dashboard.components import md, money, no_review_yet, pct, quote, table, week_select, when
+from dashboard.components import (
+    cost_figure,
+    cost_note,
+    md,
+    no_review_yet,
+    pct,
+    quote,
+    table,
+    week_select,
+    when,
+)
 
 viewer = current_viewer()
 options = data.filter_options(viewer)
@@ -87,14 +97,17 @@ m2.metric(
     border=True,
     chart_data=series["failure_share"].fill_null(0).to_list(),
 )
+cost_known = before is not None and None not in (now["est_cost"], before["est_cost"])
 m3.metric(
     "Estimated cost",
-    money(now["est_cost"]),
-    delta=None if before is None else f"{now['est_cost'] - before['est_cost']:+,.0f}",
+    cost_figure(now["est_cost"], now["uncosted_contacts"]),
+    delta=f"{now['est_cost'] - before['est_cost']:+,.0f}" if cost_known else None,
     delta_color="inverse",
-    help=f"Handling cost of all contacts; failure demand alone: {money(now['failure_cost'])}.",
+    help="Handling cost of all contacts; failure demand alone: "
+    f"{cost_figure(now['failure_cost'], now['failure_uncosted_contacts'])}. "
+    + cost_note(now["uncosted_contacts"]),
     border=True,
-    chart_data=series["est_cost"].to_list(),
+    chart_data=series["est_cost"].drop_nulls().to_list(),
 )
 m4.metric(
     "NPS",
@@ -164,7 +177,11 @@ with by_volume:
     st.altair_chart(charts.ranked_bars(top, "volume", "contacts"), key="week-top-volume-chart")
 with by_cost:
     st.markdown("**By estimated cost**")
-    top_cost = themes.sort("est_cost", descending=True).head(10)
+    top_cost = themes.filter(pl.col("est_cost").is_not_null())
+    top_cost = top_cost.sort("est_cost", descending=True).head(10)
+    uncosted = int(themes["uncosted_contacts"].sum() or 0)
+    if uncosted:
+        st.caption(md(cost_note(uncosted)))
     st.altair_chart(
         charts.ranked_bars(top_cost, "est_cost", "estimated cost", fmt=",.0f"),
         key="week-top-cost-chart",
@@ -184,6 +201,7 @@ with st.expander(f"All {themes.height} themes this week", expanded=False):
             "change",
             "change_pct",
             "est_cost",
+            "uncosted_contacts",
             "share",
             "repeat_rate",
             "nps_effect",
@@ -194,7 +212,12 @@ with st.expander(f"All {themes.height} themes this week", expanded=False):
             "previous_volume": st.column_config.NumberColumn("last week"),
             "change_pct": st.column_config.NumberColumn("change", format="percent"),
             "change": st.column_config.NumberColumn("± contacts"),
-            "est_cost": st.column_config.NumberColumn("est. cost", format="£%.0f"),
+            "est_cost": st.column_config.NumberColumn(
+                "est. cost", format="£%.0f", help="Blank: unknown (no cost per contact)"
+            ),
+            "uncosted_contacts": st.column_config.NumberColumn(
+                "without a cost", help="Contacts whose cost is unknown: the cost is partial"
+            ),
             "share": st.column_config.NumberColumn(format="percent"),
             "repeat_rate": st.column_config.NumberColumn("repeat rate", format="percent"),
             "nps_effect": st.column_config.NumberColumn("NPS effect", format="%.1f"),

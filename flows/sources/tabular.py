@@ -941,13 +941,20 @@ def _build_records(
             & frame["__date"].is_not_null()
             & (frame["__date"].str.strip_chars() != "")
         )
+        ambiguous = parsed.ambiguous
         for idx in failed.arg_true().to_list():
-            log.add(
-                frame["source_ref"][idx],
-                "bad_date",
-                f"unparseable date {excerpt(frame['__date'][idx], 60)!r} in column {labels[col['date']]!r}",
-                frame["raw_excerpt"][idx],
-            )
+            value = excerpt(frame["__date"][idx], 60)
+            if ambiguous is not None and ambiguous[idx]:
+                code = "ambiguous_date"
+                reason = (
+                    f"ambiguous date {value!r} in column {labels[col['date']]!r}: it reads "
+                    "day-first and month-first, and this file has dates written both ways "
+                    "(set VOC_DATE_ORDER=dmy or mdy to choose)"
+                )
+            else:
+                code = "bad_date"
+                reason = f"unparseable date {value!r} in column {labels[col['date']]!r}"
+            log.add(frame["source_ref"][idx], code, reason, frame["raw_excerpt"][idx])
         bad = bad | failed
         frame = frame.with_columns(parsed.values.alias("received_at"))
     else:

@@ -364,7 +364,8 @@ def _aggregate(con, *, costs: dict[str, float], last: date) -> None:
     )
     con.execute(
         """
-        INSERT INTO theme_channel_weekly
+        INSERT INTO theme_channel_weekly (week_start, theme_id, channel, volume, est_cost,
+            scored, score_sum, promoters, detractors, nps_responses)
         SELECT week_start, theme_id, channel, count(*), sum(cost),
                count(score), sum(score), count(*) FILTER (WHERE score >= 9),
                count(*) FILTER (WHERE score <= 6), count(score)
@@ -424,7 +425,8 @@ def _aggregate(con, *, costs: dict[str, float], last: date) -> None:
     )
     con.execute(
         """
-        INSERT INTO weekly_chargeback
+        INSERT INTO weekly_chargeback (week_start, department, contacts, failure_contacts,
+            failure_cost, value_contacts, value_cost, total_cost, failure_share)
         SELECT week_start,
                CASE WHEN department IS NULL OR department_source = 'triage' THEN 'Needs triage'
                     ELSE department END AS dept,

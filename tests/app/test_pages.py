@@ -199,3 +199,48 @@ def test_no_review_yet_is_an_empty_state_not_an_error(tmp_path, monkeypatch, pag
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, (page, at.exception)
     assert "No weekly review yet" in page_text(signed_in("first.admin"))
+
+
+def test_unknown_costs_show_as_unknown_and_totals_say_they_are_partial(sample, app, page_text):
+    """A departments file without costs: Billing's contacts have no cost per contact. The
+    pages say "unknown" where nothing is known and "partial" where a total leaves some out."""
+    from warehouse import Warehouse
+
+    with Warehouse(sample.path).write() as con:
+        con.execute(
+            "UPDATE theme_channel_weekly SET est_cost = NULL, uncosted_contacts = volume"
+            " WHERE theme_id IN (SELECT theme_id FROM themes WHERE department = 'Billing')"
+        )
+        con.execute(
+            "UPDATE theme_weekly SET est_cost = NULL, uncosted_contacts = volume"
+            " WHERE theme_id IN (SELECT theme_id FROM themes WHERE department = 'Billing')"
+        )
+        con.execute(
+            "UPDATE weekly_chargeback SET failure_cost = NULL, value_cost = NULL,"
+            " total_cost = NULL, uncosted_contacts = contacts,"
+            " failure_uncosted_contacts = failure_contacts WHERE department = 'Billing'"
+        )
+        con.execute(
+            "UPDATE opportunities SET est_weekly_saving = NULL WHERE department = 'Billing'"
+        )
+    head = app("head.billing", "cost")
+    assert not head.exception
+    metrics = {m.label: m.value for m in head.metric}
+    assert metrics["Failure-demand cost this week"] == "unknown"
+    assert metrics["A year at this rate"] == "unknown"
+    assert "no cost per contact" in page_text(head)
+    analyst = app("analyst", "cost")
+    assert not analyst.exception
+    metrics = {m.label: m.value for m in analyst.metric}
+    assert metrics["Failure-demand cost this week"].endswith("(partial)")
+    pivot = analyst.dataframe[0].value  # failure cost by department and week
+    billing = pivot[pivot["department"] == "Billing"].iloc[0, 1:]
+    assert billing.isna().all()  # blank (unknown), not 0
+    assert not pivot[pivot["department"] == "Network"].iloc[0, 1:].isna().any()
+    week = app("analyst", "this_week")
+    assert not week.exception
+    metrics = {m.label: m.value for m in week.metric}
+    assert metrics["Estimated cost"].endswith("(partial)")
+    assert "no cost per contact" in page_text(week)
+    head_week = app("head.billing", "this_week")
+    assert {m.label: m.value for m in head_week.metric}["Estimated cost"] == "unknown"

@@ -106,7 +106,7 @@ def test_fingerprint_changes_with_content(raw):
 
 
 def test_every_mistake_is_reported_at_once_naming_file_and_field(raw):
-    raw["departments"][2]["head"] = "billing"
+    raw["departments"][2]["head"] = ["two", "heads"]
     raw["departments"][0]["keyword"] = ["ladder"]  # a typo for keywords
     del raw["departments"][1]["description"]
     raw["default"]["cost_per_contact"]["call"] = -1
@@ -114,7 +114,9 @@ def test_every_mistake_is_reported_at_once_naming_file_and_field(raw):
         parse_departments(raw, source="my.yaml")
     message = str(caught.value)
     assert message.startswith("4 problems in the departments file:")
-    assert "my.yaml: departments[2] (Billing) → head: 'billing' is not an e-mail address" in message
+    assert (
+        "my.yaml: departments[2] (Billing) → head: should be a name or an e-mail address" in message
+    )
     assert "my.yaml: departments[0] (Field Operations) → keyword: is not a known field" in message
     assert "my.yaml: departments[1] (Network) → description: is required" in message
     assert (
@@ -135,12 +137,16 @@ def test_duplicate_names_and_an_empty_book_are_refused(raw):
         parse_departments(empty, "x.yaml")
 
 
-def test_default_costs_need_every_channel(raw):
+def test_costs_are_optional_and_a_missing_one_is_unknown_not_zero(raw):
     del raw["default"]["cost_per_contact"]["survey"]
-    with pytest.raises(
-        DepartmentsFileError, match=r"default → cost_per_contact → survey: is required"
-    ):
-        parse_departments(raw, "x.yaml")
+    book = parse_departments(raw, "x.yaml")
+    assert book.cost("Field Operations", "survey") is None  # neither its own nor a default
+    assert book.cost(None, "survey") is None and book.cost(None, "call") == 4.80
+    del raw["default"]
+    book = parse_departments(raw, "x.yaml")
+    assert book.cost("Field Operations", "call") == 5.60  # its own figure still counts
+    assert book.cost("Field Operations", "email") is None
+    assert {r["cost_per_contact"] for r in book.cost_rows() if r["department"] is None} == {None}
 
 
 def test_small_conveniences():
@@ -170,13 +176,92 @@ def test_file_level_errors(tmp_path):
     broken.write_text("default:\n  cost_per_contact: {survey: 1\ndepartments: []\n")
     with pytest.raises(DepartmentsFileError, match=r"broken.yaml: not valid YAML at line \d+"):
         load_departments(broken)
-    listing = tmp_path / "list.yaml"
-    listing.write_text("- name: Billing\n")
-    with pytest.raises(DepartmentsFileError, match=r"list.yaml: expected a mapping .* got list"):
-        load_departments(listing)
+    scalar = tmp_path / "scalar.yaml"
+    scalar.write_text("Billing\n")
+    with pytest.raises(
+        DepartmentsFileError, match=r"scalar.yaml: expected a list of departments .* got a str"
+    ):
+        load_departments(scalar)
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing yet\n")
+    with pytest.raises(DepartmentsFileError, match=r"empty.yaml: .* got an empty file"):
+        load_departments(empty)
 
 
-@pytest.mark.parametrize("name", ["airline.yaml", "tickets.yaml"])
+@pytest.mark.parametrize("name", ["airline.yaml", "tickets.yaml", "bitext.yaml"])
 def test_benchmark_department_files_load(name):
     book = load_departments(BENCH_DEPARTMENTS / name)
     assert len(book) >= 7
+
+
+SEVEN = ROOT / "tests" / "fixtures" / "departments" / "seven.yaml"
+SEVEN_NAMES = (
+    "Credit Reporting",
+    "Debt Collection",
+    "Credit Cards",
+    "Deposit Accounts",
+    "Mortgages",
+    "Consumer Lending",
+    "Payments",
+)
+
+
+def test_a_new_users_file_with_descriptions_and_keywords_only_loads():
+    book = load_departments(SEVEN)
+    assert book.names == SEVEN_NAMES
+    assert all(d.examples == () and d.head is None for d in book)
+    assert {book.cost(d.name, c) for d in book for c in CHANNELS} == {None}  # unknown, not 0
+
+
+def test_the_shapes_people_write_read_the_same(tmp_path):
+    items = yaml.safe_load(SEVEN.read_text(encoding="utf-8"))
+    by_name = {d["name"]: {k: v for k, v in d.items() if k != "name"} for d in items}
+    expected = load_departments(SEVEN)
+    for shape in (
+        {"departments": items},
+        {"departments": by_name},
+        by_name,
+        {"default": None, "departments": items},
+    ):
+        path = tmp_path / "d.yaml"
+        path.write_text(yaml.safe_dump(shape, sort_keys=False))
+        assert load_departments(path) == expected, shape
+
+
+def test_head_is_any_identifier():
+    items = yaml.safe_load(SEVEN.read_text(encoding="utf-8"))
+    heads = ["Dana Whitfield", "D.Whitfield@Example.com", "ops-lead", 40213, "  ", None, "Jo"]
+    for item, head in zip(items, heads, strict=True):
+        item["head"] = head
+    book = parse_departments(items, "d.yaml")
+    assert [d.head for d in book] == [
+        "Dana Whitfield",
+        "d.whitfield@example.com",
+        "ops-lead",
+        "40213",
+        None,
+        None,
+        "Jo",
+    ]
+
+
+def test_messages_are_true_when_every_department_has_a_mistake():
+    items = yaml.safe_load(SEVEN.read_text(encoding="utf-8"))
+    for item in items:
+        item["keyword"] = item.pop("keywords")  # the same typo in all seven
+    with pytest.raises(DepartmentsFileError) as caught:
+        parse_departments({"departments": items}, "d.yaml")
+    message = str(caught.value)
+    assert message.startswith("7 problems in the departments file:")
+    assert "has 0" not in message and "at least" not in message
+    assert "d.yaml: departments[6] (Payments) → keyword: is not a known field" in message
+    # and an empty list is still refused with the true count
+    with pytest.raises(DepartmentsFileError, match=r"needs at least 1 item\(s\), has 0"):
+        parse_departments({"departments": []}, "d.yaml")
+
+
+def test_a_top_level_mapping_that_is_not_departments_is_explained():
+    with pytest.raises(DepartmentsFileError, match="found top-level keys department"):
+        parse_departments({"department": [{"name": "Billing"}]}, "d.yaml")
+    with pytest.raises(DepartmentsFileError, match=r"departments\[0\]: should be a department's"):
+        parse_departments({"departments": ["Billing"]}, "d.yaml")

@@ -223,6 +223,101 @@ def test_ambiguous_dates_follow_date_order_option():
     assert dmy.records["received_at"][0] == datetime(2026, 2, 1)
 
 
+def _cfpb_csv(rows: list[tuple[str, str]]) -> bytes:
+    """A complaint export shaped like the CFPB database's, one row per (id, date received)."""
+    out = io.StringIO()
+    out.write(
+        "Date received,Product,Sub-product,Issue,Consumer complaint narrative,Company,"
+        "State,ZIP code,Submitted via,Complaint ID\n"
+    )
+    for ref, when in rows:
+        out.write(
+            f"{when},Credit card,General-purpose credit card,Fees or interest,"
+            f'"I was charged a late fee on {ref}, although I paid on time.",'
+            f"Big Bank,CA,90210,Web,{ref}\n"
+        )
+    return out.getvalue().encode()
+
+
+def test_a_merged_export_with_two_date_formats_loads_every_row():
+    # one system wrote 2019/9/24, the other ISO: more than a sample's worth of the first
+    first = [(f"A{i}", f"2019/{1 + i % 12}/{1 + i % 28}") for i in range(620)]
+    second = [(f"B{i}", f"2023-06-{10 + i % 20:02d}") for i in range(300)]
+    third = [("C1", "2023-06-27T14:05:00Z"), ("C2", "06/28/2023"), ("C3", "2023-06-29 08:00")]
+    p = complaint.parse("merged.csv", _cfpb_csv(first + second + third))
+    assert p.quarantine.height == 0, p.quarantine["reason"].to_list()[:3]
+    assert p.records.height == 923
+    got = dict(zip(p.records["source_ref"], p.records["received_at"], strict=True))
+    assert got["A0"] == datetime(2019, 1, 1) and got["A619"] == datetime(2019, 8, 4)
+    assert got["B0"] == datetime(2023, 6, 10) and got["B299"] == datetime(2023, 6, 29)
+    assert got["C1"] == datetime(2023, 6, 27, 14, 5)
+    assert got["C2"] == datetime(2023, 6, 28) and got["C3"] == datetime(2023, 6, 29, 8)
+
+
+@pytest.mark.parametrize(
+    "iso, expected",
+    [
+        ("2023-06-27", datetime(2023, 6, 27)),
+        ("2023-06-27T10:00", datetime(2023, 6, 27, 10)),
+        ("2023-06-27T10:00:00+01:00", datetime(2023, 6, 27, 9)),
+        ("2023-06-27T10:00:00.250Z", datetime(2023, 6, 27, 10, 0, 0, 250000)),
+        ("2023-06-27 10:00:00+0200", datetime(2023, 6, 27, 8)),
+        ("20230627", datetime(2023, 6, 27)),
+        ("2023-W26-2", datetime(2023, 6, 27)),
+    ],
+)
+def test_iso_8601_always_loads_whatever_the_columns_main_format(iso, expected):
+    rows = [(f"R{i}", f"{1 + i % 12}/{13 + i % 15}/2023") for i in range(30)] + [("X", iso)]
+    p = complaint.parse("c.csv", _cfpb_csv(rows))
+    assert p.quarantine.height == 0, p.quarantine["reason"].to_list()
+    got = dict(zip(p.records["source_ref"], p.records["received_at"], strict=True))
+    assert got["X"] == expected and got["R0"] == datetime(2023, 1, 13)
+
+
+def test_day_month_order_is_settled_per_file_from_its_own_data():
+    uk = _cfpb_csv([("U1", "03/04/2023"), ("U2", "25/12/2023"), ("U3", "2023-06-27")])
+    us = _cfpb_csv([("S1", "03/04/2023"), ("S2", "12/25/2023"), ("S3", "2023-06-27")])
+    for name, data, expected in [
+        ("uk.csv", uk, datetime(2023, 4, 3)),
+        ("us.csv", us, datetime(2023, 3, 4)),
+    ]:
+        p = complaint.parse(name, data)
+        assert p.quarantine.height == 0 and p.records.height == 3, name
+        assert p.records["received_at"][0] == expected, name
+        assert p.records["received_at"][2] == datetime(2023, 6, 27), name
+
+
+def test_a_stray_day_first_value_loads_and_does_not_flip_a_month_first_file():
+    rows = [(f"S{i}", f"{1 + i % 12}/{13 + i % 15}/2023") for i in range(40)]
+    rows += [("AMB", "03/04/2023"), ("UK", "25/02/2023")]
+    p = complaint.parse("c.csv", _cfpb_csv(rows))
+    assert p.quarantine.height == 0
+    got = dict(zip(p.records["source_ref"], p.records["received_at"], strict=True))
+    assert got["AMB"] == datetime(2023, 3, 4) and got["UK"] == datetime(2023, 2, 25)
+
+
+def test_only_truly_ambiguous_or_unreadable_dates_are_quarantined_each_with_its_reason():
+    # a US and a UK export merged: both orders in earnest, so 03/04/2023 cannot be told
+    rows = [(f"S{i}", f"{1 + i % 12}/{13 + i % 15}/2023") for i in range(20)]
+    rows += [(f"U{i}", f"{13 + i % 15}/{1 + i % 12}/2023") for i in range(20)]
+    rows += [("AMB", "03/04/2023"), ("SAME", "05/05/2023"), ("BAD", "soon"), ("ISO", "2023-06-27")]
+    p = complaint.parse("c.csv", _cfpb_csv(rows))
+    reasons = dict(zip(p.quarantine["source_ref"], p.quarantine["reason_code"], strict=True))
+    assert reasons == {"AMB": "ambiguous_date", "BAD": "bad_date"}
+    why = dict(zip(p.quarantine["source_ref"], p.quarantine["reason"], strict=True))
+    assert "'03/04/2023'" in why["AMB"] and "day-first and month-first" in why["AMB"]
+    assert "unparseable date 'soon'" in why["BAD"]
+    got = dict(zip(p.records["source_ref"], p.records["received_at"], strict=True))
+    assert got["S0"] == datetime(2023, 1, 13) and got["U0"] == datetime(2023, 1, 13)
+    assert got["SAME"] == datetime(2023, 5, 5) and got["ISO"] == datetime(2023, 6, 27)
+    assert any("both day-first" in n for n in p.notes)
+    # the user's word settles it
+    dmy = complaint.parse("c.csv", _cfpb_csv(rows), ParseOptions(date_order="dmy"))
+    assert dmy.quarantine["source_ref"].to_list() == ["BAD"]
+    got = dict(zip(dmy.records["source_ref"], dmy.records["received_at"], strict=True))
+    assert got["AMB"] == datetime(2023, 4, 3) and got["S0"] == datetime(2023, 1, 13)
+
+
 def test_ids_shared_by_different_records_are_not_trusted():
     data = b"tweet_id,text\n5.70306e+17,first tweet\n5.70306e+17,second tweet\n"
     p = complaint.parse("t.csv", data)

@@ -275,3 +275,69 @@ def test_unrouted_contacts_are_charged_to_triage(book):
     )
     assert TRIAGE in review.chargeback["department"].to_list()
     assert LABELS[2] in review.summary.triage
+
+
+def _book_with(costs: dict[str, dict[str, float]]):
+    """The routing fixture's four departments, costed only where ``costs`` says."""
+    from models.departments import parse_departments
+
+    return parse_departments(
+        [
+            {"name": name, "description": f"Owns {name.lower()}.", "keywords": [name.lower()]}
+            | ({"cost_per_contact": costs[name]} if name in costs else {})
+            for name in ("Field Operations", "Billing", "Digital", "Sales")
+        ],
+        "test.yaml",
+    )
+
+
+def test_without_costs_every_cost_is_unknown_never_zero():
+    volumes = {1: [30] * 7 + [120], 2: [25] * 8, 3: [20] * 8, 4: [15] * 8}
+    review = build_review(
+        facts_for(volumes), routing(), _book_with({}), WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY
+    )
+    assert review.channel_weekly["est_cost"].null_count() == review.channel_weekly.height
+    assert review.theme_weekly["est_cost"].null_count() == review.theme_weekly.height
+    assert (review.theme_weekly["uncosted_contacts"] == review.theme_weekly["volume"]).all()
+    charge = review.chargeback.filter(pl.col("week_start") == WEEKS[-1])
+    field_ops = charge.filter(pl.col("department") == "Field Operations").row(0, named=True)
+    assert field_ops["failure_cost"] is None and field_ops["total_cost"] is None
+    assert field_ops["failure_uncosted_contacts"] == 120 and field_ops["uncosted_contacts"] == 120
+    sales = charge.filter(pl.col("department") == "Sales").row(0, named=True)
+    assert sales["failure_cost"] == 0  # no failure demand at all: that costs nothing
+    assert sales["value_cost"] is None
+    summary = review.summary
+    assert summary.week_cost is None and summary.failure_cost is None
+    assert summary.week_uncosted == 120 + 25 + 20 + 15 and summary.failure_uncosted == 165
+    # opportunities are still found; their saving is unknown and says so
+    assert set(review.opportunities["theme_id"]) == {1, 3}
+    assert review.opportunities["est_weekly_saving"].null_count() == 2
+    assert all("saving is unknown" in r for r in review.opportunities["rationale"])
+    # an unknown cost never makes a theme "costly"; growth still opens its issue
+    cands = {r["theme_id"]: r for r in review.issue_candidates.iter_rows(named=True)}
+    assert cands[1]["cost"] is None and "£" not in cands[1]["reason"]
+
+
+def test_a_total_with_some_costs_unknown_is_partial_and_says_so():
+    # Billing costs its calls and e-mails only; nobody else has a figure
+    book = _book_with({"Billing": {"call": 5.0, "email": 3.0}})
+    volumes = {1: [30] * 8, 2: [25] * 8, 3: [20] * 8, 4: [15] * 8}
+    review = build_review(
+        facts_for(volumes), routing(), book, WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY
+    )
+    billing = review.theme_weekly.filter(
+        (pl.col("week_start") == WEEKS[-1]) & (pl.col("theme_id") == 2)
+    ).row(0, named=True)
+    mix = review.channel_weekly.filter(
+        (pl.col("week_start") == WEEKS[-1]) & (pl.col("theme_id") == 2)
+    )
+    known = {r["channel"]: r for r in mix.iter_rows(named=True)}
+    assert known["call"]["est_cost"] == 5.0 * known["call"]["volume"]
+    assert known["survey"]["est_cost"] is None
+    assert billing["est_cost"] == known["call"]["est_cost"] + known["email"]["est_cost"]
+    assert billing["uncosted_contacts"] == known["survey"]["volume"] + known["complaint"]["volume"]
+    summary = review.summary
+    assert summary.week_cost == billing["est_cost"]
+    assert summary.week_uncosted == 30 + 25 + 20 + 15 - (
+        known["call"]["volume"] + known["email"]["volume"]
+    )

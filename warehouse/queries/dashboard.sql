@@ -46,8 +46,13 @@ WITH theme_now AS (
 SELECT c.week_start,
        sum(c.volume)::BIGINT AS contacts,
        coalesce((sum(c.volume) FILTER (WHERE t.demand_type = 'failure'))::BIGINT, 0) AS failure_contacts,
-       sum(c.est_cost) AS est_cost,
-       coalesce(sum(c.est_cost) FILTER (WHERE t.demand_type = 'failure'), 0) AS failure_cost,
+       sum(c.est_cost) AS est_cost,  -- NULL: no contact could be costed
+       CASE WHEN count(*) FILTER (WHERE t.demand_type = 'failure') = 0 THEN 0
+            ELSE sum(c.est_cost) FILTER (WHERE t.demand_type = 'failure') END AS failure_cost,
+       -- contacts without a cost per contact: above 0, the cost beside it is partial
+       coalesce(sum(c.uncosted_contacts), 0)::BIGINT AS uncosted_contacts,
+       coalesce(sum(c.uncosted_contacts) FILTER (WHERE t.demand_type = 'failure'), 0)::BIGINT
+           AS failure_uncosted_contacts,
        sum(c.promoters)::BIGINT AS promoters,
        sum(c.detractors)::BIGINT AS detractors,
        sum(c.nps_responses)::BIGINT AS nps_responses,
@@ -78,6 +83,7 @@ per_week AS (
            (sum(c.volume) FILTER (WHERE c.week_start = $previous_week))::BIGINT AS previous_volume,
            sum(c.est_cost) FILTER (WHERE c.week_start = $week) AS est_cost,
            sum(c.est_cost) FILTER (WHERE c.week_start = $previous_week) AS previous_cost,
+           (sum(c.uncosted_contacts) FILTER (WHERE c.week_start = $week))::BIGINT AS uncosted_contacts,
            (sum(c.promoters) FILTER (WHERE c.week_start = $week))::BIGINT AS promoters,
            (sum(c.detractors) FILTER (WHERE c.week_start = $week))::BIGINT AS detractors,
            (sum(c.nps_responses) FILTER (WHERE c.week_start = $week))::BIGINT AS nps_responses
@@ -91,8 +97,10 @@ per_week AS (
 SELECT p.theme_id, p.label, p.department, p.demand_type,
        coalesce(p.volume, 0) AS volume,
        coalesce(p.previous_volume, 0) AS previous_volume,
-       coalesce(p.est_cost, 0) AS est_cost,
-       coalesce(p.previous_cost, 0) AS previous_cost,
+       -- no contacts: 0; contacts none of which could be costed: NULL (unknown)
+       CASE WHEN coalesce(p.volume, 0) = 0 THEN 0 ELSE p.est_cost END AS est_cost,
+       CASE WHEN coalesce(p.previous_volume, 0) = 0 THEN 0 ELSE p.previous_cost END AS previous_cost,
+       coalesce(p.uncosted_contacts, 0) AS uncosted_contacts,
        p.promoters, p.detractors, p.nps_responses,
        w.share, w.is_emerging, w.is_new, w.repeat_rate, w.nps_effect, w.avg_score
 FROM per_week AS p
@@ -181,7 +189,8 @@ WHERE t.theme_id = $theme_id;
 -- grain: one row per week of the theme's own weekly review rows, oldest first
 SELECT week_start, volume, share, share_ci_low, share_ci_high, trailing_share,
        change_vs_trailing, rate_ratio, is_emerging, is_new, emerging_reason,
-       scored, avg_score, nps, nps_effect, csat, repeat_contacts, repeat_rate, est_cost
+       scored, avg_score, nps, nps_effect, csat, repeat_contacts, repeat_rate, est_cost,
+       uncosted_contacts
 FROM theme_weekly
 WHERE theme_id = $theme_id
 ORDER BY week_start;
@@ -196,6 +205,7 @@ WITH theme_now AS (
 SELECT c.channel,
        sum(c.volume)::BIGINT AS volume,
        sum(c.est_cost) AS est_cost,
+       coalesce(sum(c.uncosted_contacts), 0)::BIGINT AS uncosted_contacts,
        sum(c.scored)::BIGINT AS scored,
        sum(c.score_sum) AS score_sum,
        sum(c.promoters)::BIGINT AS promoters,
@@ -321,7 +331,9 @@ ORDER BY role = 'head' DESC, name;
 -- name: dash_chargeback
 -- grain: one row per (week up to $week, department in $departments)
 SELECT week_start, department, contacts, failure_contacts, failure_cost, value_contacts,
-       value_cost, total_cost, failure_share
+       value_cost, total_cost, failure_share,
+       -- contacts without a cost per contact (NULL cost: none could be costed)
+       uncosted_contacts, failure_uncosted_contacts
 FROM weekly_chargeback
 WHERE week_start <= $week
   AND ($departments IS NULL OR list_contains($departments, department))
