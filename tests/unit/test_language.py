@@ -126,7 +126,7 @@ def test_an_existing_warehouse_gets_codes_and_keeps_regions_and_odd_tags(tmp_pat
         " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
     )
     for version, name, sql in schema_files():
-        if version < 6:
+        if version < 7:
             con.execute(sql)
             con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, name])
     for fid, tag, attributes in [

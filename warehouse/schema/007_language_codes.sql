@@ -1,4 +1,4 @@
--- 006: feedback.language is an ISO 639-1 code ('en', 'fr', ...) or 'und' where the text
+-- 007: feedback.language is an ISO 639-1 code ('en', 'fr', ...) or 'und' where the text
 -- is too short to tell. It held the source's own tags ('en-gb', 'es-es', lowercased) and
 -- NULL where no language was found. The region a tag named ('GB') moves into the record's
 -- attributes as language_region; a tag that names no ISO 639-1 language is kept there as
