@@ -627,3 +627,58 @@ def item_departments(
     sources[theme_missing & ~own_fallback] = "triage"
     departments[theme_missing & ~own_fallback] = None
     return departments, sources
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    """Items whose confidence is in [low, high): how many, and the share routed right."""
+
+    low: float
+    high: float
+    count: int
+    accuracy: float  # nan for an empty bin
+    # of every item at or above ``low``: how many, and the share routed right
+    count_above: int
+    precision_above: float
+
+
+def reliability_table(
+    confidence: Sequence[float] | np.ndarray,
+    correct: Sequence[bool] | np.ndarray,
+    edges: Sequence[float] = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+) -> list[ReliabilityBin]:
+    """Bins of confidence (the last bin includes 1.0) with their count and accuracy, and
+    the precision of everything at or above each bin's lower edge: what a triage threshold
+    at that edge would let through."""
+    conf = np.asarray(confidence, dtype=np.float64)
+    ok = np.asarray(correct, dtype=bool)
+    if conf.shape != ok.shape:
+        raise ValueError("confidence and correct differ in length")
+    if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+        raise ValueError("edges must be at least two increasing numbers")
+    bins = []
+    for i, (low, high) in enumerate(zip(edges, edges[1:], strict=False)):
+        last = i == len(edges) - 2
+        inside = (conf >= low) & ((conf <= high) if last else (conf < high))
+        above = conf >= low
+        bins.append(
+            ReliabilityBin(
+                low=float(low),
+                high=float(high),
+                count=int(inside.sum()),
+                accuracy=float(ok[inside].mean()) if inside.any() else float("nan"),
+                count_above=int(above.sum()),
+                precision_above=float(ok[above].mean()) if above.any() else float("nan"),
+            )
+        )
+    return bins
+
+
+def triage_threshold(table: Sequence[ReliabilityBin], precision: float = 0.95) -> float:
+    """The lowest bin edge at or above which at least ``precision`` of the routes are
+    right: routes below it go to triage, so triage gets the uncertain ones and only them.
+    1.0 when no edge reaches ``precision`` (everything to triage)."""
+    for b in table:
+        if b.count_above and b.precision_above >= precision:
+            return b.low
+    return 1.0
