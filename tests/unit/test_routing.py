@@ -203,6 +203,27 @@ def test_an_analyst_reassignment_pulls_similar_texts_next_time(book):
     assert after[2].department == "Network"
 
 
+def test_a_theme_assignment_teaches_the_contacts_of_other_themes(book):
+    """What `voc themes assign` records (the theme's label with weight 2, its three
+    representative contacts with weight 1) moves contacts of OTHER themes that resemble it,
+    and leaves unrelated contacts where they were."""
+    assigned = [
+        LabelledExample("parcel locker code", "Field Operations", 2.0),
+        LabelledExample("the parcel locker code never came", "Field Operations"),
+        LabelledExample("no code for the parcel locker", "Field Operations"),
+        LabelledExample("locker code for my parcel please", "Field Operations"),
+    ]
+    elsewhere = [  # another theme's contacts: none of them is an example
+        "which locker is my parcel in, I have no code",
+        "my parcel is stuck in the locker without a code",
+    ]
+    unrelated = ["I was charged twice on my bill", "broadband down, connection drops"]
+    before = Router(book, WordHashEmbedder()).score_texts(elsewhere + unrelated)
+    assert not any(g == "Field Operations" for g in before.best_guess[:2])
+    after = Router(book, WordHashEmbedder(), examples=assigned).score_texts(elsewhere + unrelated)
+    assert list(after.best_guess) == ["Field Operations", "Field Operations", "Billing", "Network"]
+
+
 def test_examples_for_unknown_departments_are_ignored_and_counted(book):
     router = Router(
         book,
