@@ -17,6 +17,7 @@ from flows.config import DEFAULT_DEPARTMENTS
 from models.departments import load_departments, parse_departments
 from models.embeddings import TfidfSvdEmbedder
 from models.routing import (
+    TRIAGE_BELOW,
     KeywordMatcher,
     LabelledExample,
     Route,
@@ -393,3 +394,10 @@ def test_triage_threshold_is_the_lowest_edge_with_enough_precision():
     assert triage_threshold(table, 0.95) == 0.6  # 0.5 would let a wrong route through
     assert triage_threshold(table, 0.5) == 0.0
     assert triage_threshold(reliability_table([0.9], [False]), 0.95) == 1.0  # none good
+
+
+def test_the_default_threshold_sends_the_uncertain_to_triage(router):
+    assert router.settings.min_confidence == TRIAGE_BELOW == 0.6  # bench's reliability table
+    scores = router.score_texts(["refund please", "hello there", "engineer", "slow speed"])
+    routed = scores.department
+    assert all((d is None) == (c < 0.6) for d, c in zip(routed, scores.confidence, strict=True))
