@@ -17,11 +17,14 @@ from flows.config import DEFAULT_DEPARTMENTS
 from models.departments import load_departments, parse_departments
 from models.embeddings import TfidfSvdEmbedder
 from models.routing import (
+    TRIAGE_BELOW,
     KeywordMatcher,
     LabelledExample,
     Route,
     Router,
     item_departments,
+    reliability_table,
+    triage_threshold,
 )
 
 
@@ -138,7 +141,10 @@ def test_scores_are_probabilities_and_arrays_line_up(router):
     assert list(scores.best_guess) == [r.best_guess for r in scores.routes()]
     assert np.all(scores.margin <= scores.confidence)
     routed = scores.department
-    assert all((d is None) == (c < 0.5) for d, c in zip(routed, scores.confidence, strict=True))
+    assert all(
+        (d is None) == (c < router.settings.min_confidence)
+        for d, c in zip(routed, scores.confidence, strict=True)
+    )
 
 
 def test_text_like_no_department_goes_to_triage_with_a_best_guess(router):
@@ -196,6 +202,27 @@ def test_an_analyst_reassignment_pulls_similar_texts_next_time(book):
     assert "analyst examples" in after[0].reason
     # lopsided examples (all for Billing) do not drag unrelated texts along
     assert after[2].department == "Network"
+
+
+def test_a_theme_assignment_teaches_the_contacts_of_other_themes(book):
+    """What `voc themes assign` records (the theme's label with weight 2, its three
+    representative contacts with weight 1) moves contacts of OTHER themes that resemble it,
+    and leaves unrelated contacts where they were."""
+    assigned = [
+        LabelledExample("parcel locker code", "Field Operations", 2.0),
+        LabelledExample("the parcel locker code never came", "Field Operations"),
+        LabelledExample("no code for the parcel locker", "Field Operations"),
+        LabelledExample("locker code for my parcel please", "Field Operations"),
+    ]
+    elsewhere = [  # another theme's contacts: none of them is an example
+        "which locker is my parcel in, I have no code",
+        "my parcel is stuck in the locker without a code",
+    ]
+    unrelated = ["I was charged twice on my bill", "broadband down, connection drops"]
+    before = Router(book, WordHashEmbedder()).score_texts(elsewhere + unrelated)
+    assert not any(g == "Field Operations" for g in before.best_guess[:2])
+    after = Router(book, WordHashEmbedder(), examples=assigned).score_texts(elsewhere + unrelated)
+    assert list(after.best_guess) == ["Field Operations", "Field Operations", "Billing", "Network"]
 
 
 def test_examples_for_unknown_departments_are_ignored_and_counted(book):
@@ -337,3 +364,40 @@ def test_item_rule_thresholds_and_shapes():
         item_departments(["A", "B"], ["A"], [0.9], [0.9])
     empty, sources = item_departments([], [], [], [])
     assert empty.size == 0 and sources.size == 0
+
+
+# -------------------------------------------------------------- calibrated confidence
+def test_reliability_table_bins_counts_and_precision_above():
+    confidence = [0.1, 0.35, 0.55, 0.65, 0.85, 0.95, 1.0, 0.9]
+    correct = [False, False, True, False, True, True, True, True]
+    table = reliability_table(confidence, correct, edges=(0.0, 0.5, 0.8, 1.0))
+    assert [(b.low, b.high, b.count) for b in table] == [
+        (0.0, 0.5, 2),
+        (0.5, 0.8, 2),
+        (0.8, 1.0, 4),  # the last bin keeps 1.0
+    ]
+    assert [b.accuracy for b in table] == [0.0, 0.5, 1.0]
+    assert [b.count_above for b in table] == [8, 6, 4]
+    assert table[1].precision_above == pytest.approx(5 / 6)
+    empty = reliability_table([0.9], [True], edges=(0.0, 0.5, 1.0))[0]
+    assert empty.count == 0 and np.isnan(empty.accuracy) and empty.count_above == 1
+    with pytest.raises(ValueError, match="differ in length"):
+        reliability_table([0.5], [True, False])
+    with pytest.raises(ValueError, match="increasing"):
+        reliability_table([0.5], [True], edges=(0.5, 0.5))
+
+
+def test_triage_threshold_is_the_lowest_edge_with_enough_precision():
+    confidence = [0.2, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95, 0.97]
+    correct = [False, False, False, True, True, True, True, True]
+    table = reliability_table(confidence, correct, edges=(0.0, 0.5, 0.6, 0.7, 1.0))
+    assert triage_threshold(table, 0.95) == 0.6  # 0.5 would let a wrong route through
+    assert triage_threshold(table, 0.5) == 0.0
+    assert triage_threshold(reliability_table([0.9], [False]), 0.95) == 1.0  # none good
+
+
+def test_the_default_threshold_sends_the_uncertain_to_triage(router):
+    assert router.settings.min_confidence == TRIAGE_BELOW == 0.6  # bench's reliability table
+    scores = router.score_texts(["refund please", "hello there", "engineer", "slow speed"])
+    routed = scores.department
+    assert all((d is None) == (c < 0.6) for d, c in zip(routed, scores.confidence, strict=True))
