@@ -1146,6 +1146,8 @@ def demo(
         from flows.topics import run_topics
 
         summary = run_topics(settings, embedder=embedder)
+    if summary.network:
+        console.print(f"  [dim]Embeddings: {esc(summary.network)}[/dim]")
     if not summary.skipped:
         console.print(
             f"  {summary.items:,} contacts → {summary.themes} themes, {summary.unclassified_share:.1%} unclassified"
