@@ -348,11 +348,15 @@ def record_theme_event(
 def rename_theme(
     con: duckdb.DuckDBPyConnection, theme_id: int, label: str, actor: str, at: datetime
 ) -> str:
-    """An analyst's label (later runs keep it); returns the label as stored."""
+    """An analyst's label for a theme at either level (later runs keep it); no two live
+    themes share a label. Returns the label as stored."""
+    from warehouse.theme_edits import unique_label  # built on this module
+
     label = edit_rules.label(label)
     current = theme_by_id(con, theme_id)
     if current is None:
         raise KeyError(f"no theme {theme_id}")
+    label = unique_label(con, label, theme_id)
     con.execute(q("rename_theme"), {"theme_id": theme_id, "label": label, "at": at})
     record_theme_event(con, theme_id, actor, "label", current["label"], label, at)
     return label
@@ -361,10 +365,16 @@ def rename_theme(
 def merge_themes(
     con: duckdb.DuckDBPyConnection, keep: int, absorbed: int, actor: str, at: datetime
 ) -> None:
-    """``absorbed`` becomes part of ``keep``: its items move, its id points at ``keep``."""
+    """``absorbed`` becomes part of ``keep``, at either level of the theme map: two fine
+    themes (``absorbed``'s contacts move, its group goes dormant if it is left empty) or
+    two top-level groups (``absorbed``'s sub-themes move under ``keep``). A group and a
+    fine theme do not merge: move the fine theme under the group instead. ``absorbed``'s
+    id then points at ``keep``."""
+    from warehouse import theme_edits  # built on this module
+
     if keep == absorbed:
         raise ValueError("a theme cannot be merged into itself")
-    target, source = theme_by_id(con, keep), theme_by_id(con, absorbed)
+    target, source = theme_edits.theme_level(con, keep), theme_edits.theme_level(con, absorbed)
     if target is None or source is None:
         raise KeyError(f"no theme {keep if target is None else absorbed}")
     if 0 in (keep, absorbed):
@@ -373,9 +383,22 @@ def merge_themes(
         raise ValueError(
             f"theme {keep} was itself merged into {target['merged_into']}; merge into that one"
         )
-    con.execute(q("merge_theme_into"), {"theme_id": absorbed, "into": keep, "at": at})
-    con.execute(q("move_assignments"), {"theme_id": absorbed, "into": keep})
-    con.execute(q("refresh_theme_size"), {"theme_id": keep, "at": at})
+    if source["status"] == "merged":
+        raise ValueError(f"theme {absorbed} was already merged into {source['merged_into']}")
+    if target["kind"] != source["kind"]:
+        group, fine = (keep, absorbed) if target["kind"] == "group" else (absorbed, keep)
+        raise ValueError(
+            f"theme {group} is a top-level group and theme {fine} a fine theme: themes merge "
+            f"only at the same level (to put {fine} under {group}: voc themes move {fine} "
+            f"--to {group})"
+        )
+    if target["kind"] == "group":
+        theme_edits.merge_groups(con, target, source, actor, at)
+    else:
+        con.execute(q("merge_theme_into"), {"theme_id": absorbed, "into": keep, "at": at})
+        con.execute(q("move_assignments"), {"theme_id": absorbed, "into": keep})
+        con.execute(q("refresh_theme_size"), {"theme_id": keep, "at": at})
+        theme_edits.refresh_after_fine_merge(con, target, source, at)
     record_theme_event(con, absorbed, actor, "merged_into", None, keep, at)
 
 
