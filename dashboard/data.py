@@ -31,7 +31,15 @@ import polars as pl
 import streamlit as st
 
 from flows.config import load_settings
-from warehouse import Warehouse, WarehouseBusy, WarehouseError, edit_rules, repo, tracker
+from warehouse import (
+    Warehouse,
+    WarehouseBusy,
+    WarehouseError,
+    edit_rules,
+    repo,
+    theme_edits,
+    tracker,
+)
 from warehouse.clock import utc_now
 from warehouse.sql import q
 from warehouse.users import ROLES, Viewer
@@ -66,6 +74,12 @@ __all__ = [
     "assign_theme_department",
     "set_theme_demand",
     "route_item",
+    "theme_tree",
+    "sub_theme",
+    "move_theme",
+    "create_group",
+    "split_theme",
+    "split_group",
 ]
 
 _BARE_MODE_LOGGERS = (
@@ -336,7 +350,14 @@ def _theme_page(wh: Warehouse, theme_id: int) -> ThemePage | None:
             departments=None,
         )
         mix = _frame(con, "dash_theme_channel_mix", theme_id=theme_id, week=week, weeks=8)
-        examples = _frame(con, "dash_theme_examples", theme_ids=[theme_id], per_theme=10)
+        # a group holds no contact itself: its verbatims are its sub-themes' best
+        members = theme_edits.group_members(con, theme_id).filter(pl.col("status") == "active")
+        examples = _frame(
+            con,
+            "dash_theme_examples",
+            theme_ids=[theme_id, *members["theme_id"].to_list()],
+            per_theme=3 if members.height else 10,
+        )
         issues_ = _frame(con, "dash_theme_issues", theme_id=theme_id)
         history = _frame(con, "dash_theme_history", theme_id=theme_id)
     mix = mix.with_columns(
@@ -347,6 +368,56 @@ def _theme_page(wh: Warehouse, theme_id: int) -> ThemePage | None:
     )
     latest = weekly.tail(1).to_dicts()[0] if weekly.height else None
     return ThemePage(detail, weekly, trend, mix, examples, issues_, history, latest)
+
+
+# ------------------------------------------------------------------------ theme map
+def theme_tree(viewer: Viewer, include_inactive: bool = False) -> pl.DataFrame:
+    """The theme map ``viewer`` may open: every top-level theme (``depth`` 0) followed by
+    its sub-themes (``depth`` 1), biggest first; ``department`` and ``demand_type`` are
+    the top-level theme's. Heads get their department's top-level themes."""
+    tree = _theme_tree(warehouse(), include_inactive)
+    if viewer.is_head:
+        tree = tree.filter((pl.col("department") == viewer.department) & (pl.col("top_id") != 0))
+    return tree
+
+
+@_cached
+def _theme_tree(wh: Warehouse, include_inactive: bool) -> pl.DataFrame:
+    with wh.read() as con:
+        return theme_edits.theme_tree(con, include_inactive)
+
+
+@dataclass(frozen=True)
+class SubTheme:
+    detail: dict  # the theme with its place in the map (kind, parent_id, sources)
+    examples: pl.DataFrame  # representative verbatims (redacted at ingest)
+    history: pl.DataFrame  # analyst edits, newest first
+
+
+def sub_theme(viewer: Viewer, theme_id: int) -> SubTheme:
+    """One sub-theme (or any theme) as the explorer shows it beneath its top-level theme:
+    keywords, examples, history. A head may open only their department's (the department
+    of its top-level theme)."""
+    found = _sub_theme(warehouse(), int(theme_id))
+    if found is None:
+        raise KeyError(f"no theme {theme_id}")
+    page, department = found
+    _check_department(viewer, department, f"theme {theme_id}")
+    return page
+
+
+@_cached
+def _sub_theme(wh: Warehouse, theme_id: int) -> tuple[SubTheme, str | None] | None:
+    with wh.read() as con:
+        detail = theme_edits.theme_level(con, theme_id)
+        if detail is None:
+            return None
+        top = theme_edits.theme_level(con, detail["parent_id"] or theme_id) or detail
+        examples = _frame(con, "dash_theme_examples", theme_ids=[theme_id], per_theme=10)
+        history = _frame(con, "dash_theme_history", theme_id=theme_id)
+    detail = {k: v for k, v in detail.items() if k != "centroid"}
+    department = None if top["department_source"] == "triage" else top["department"]
+    return SubTheme(detail, examples, history), department
 
 
 # ---------------------------------------------------------------------------- triage
@@ -555,6 +626,59 @@ def merge_themes(viewer: Viewer, keep: int, absorbed: int) -> None:
     """Merge theme ``absorbed`` into ``keep``; recorded, and kept by later runs."""
     _require(viewer.can_edit_themes, viewer, "merge themes")
     _write(lambda con: repo.merge_themes(con, int(keep), int(absorbed), viewer.username, utc_now()))
+
+
+def move_theme(viewer: Viewer, theme_id: int, parent_id: int | None) -> None:
+    """Put a sub-theme under the group ``parent_id`` (None: out to the top level);
+    later runs keep it."""
+    _require(viewer.can_edit_themes, viewer, "move themes")
+    parent = None if parent_id is None else int(parent_id)
+    _write(
+        lambda con: theme_edits.move_theme(con, int(theme_id), parent, viewer.username, utc_now())
+    )
+
+
+def create_group(viewer: Viewer, label: str, members: Sequence[int]) -> int:
+    """A new top-level group named ``label`` over the fine themes ``members``; returns
+    its id."""
+    _require(viewer.can_edit_themes, viewer, "make groups")
+    ids = [int(m) for m in members]
+    return _write(lambda con: theme_edits.create_group(con, label, ids, viewer.username, utc_now()))
+
+
+def split_theme(
+    viewer: Viewer,
+    theme_id: int,
+    keyword: str | None = None,
+    labels: Sequence[str] | None = None,
+) -> theme_edits.SplitResult:
+    """Divide a fine theme's contacts into two new fine themes, by meaning or by
+    ``keyword``; later runs keep the split."""
+    _require(viewer.can_edit_themes, viewer, "split themes")
+    return _write(
+        lambda con: theme_edits.split_theme(
+            con,
+            int(theme_id),
+            viewer.username,
+            utc_now(),
+            keyword=keyword or None,
+            labels=list(labels) if labels else None,
+        )
+    )
+
+
+def split_group(
+    viewer: Viewer, group_id: int, label: str, going: Sequence[int] | None = None
+) -> theme_edits.SplitResult:
+    """Move some of a group's sub-themes (``going``, else those set apart by their
+    centres) under a new group named ``label``."""
+    _require(viewer.can_edit_themes, viewer, "split groups")
+    ids = [int(t) for t in going] if going else None
+    return _write(
+        lambda con: theme_edits.split_group(
+            con, int(group_id), label, viewer.username, utc_now(), going=ids
+        )
+    )
 
 
 def assign_theme_department(viewer: Viewer, theme_id: int, department: str) -> None:

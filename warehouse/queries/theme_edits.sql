@@ -109,8 +109,9 @@ VALUES ('analyst-edit', $at, $event, $theme_id, $related_theme_id, NULL, $detail
 -- name: theme_tree
 -- grain: one row per theme: every top-level theme followed by its sub-themes, biggest first
 -- at each level; depth 0 = top level, 1 = sub-theme. Merged and dormant themes only with
--- $include_all. A group's volume is its live sub-themes' contacts; top_department is the
--- department of the top-level theme (the one routing, issues and the weekly review use)
+-- $include_all. A group's volume is its live sub-themes' contacts. department and
+-- demand_type are the top-level theme's, on its sub-themes' rows too: routing, issues and
+-- the weekly review speak of top-level themes
 WITH shown AS (
     SELECT t.* FROM themes AS t
     WHERE t.status NOT IN ('merged', 'dormant') OR $include_all
@@ -130,11 +131,9 @@ SELECT s.theme_id, s.label, s.label_source, s.keywords, coalesce(s.kind, 'fine')
        coalesce(s.origin, 'model') AS origin,
        CASE WHEN s.parent_id IS NULL THEN 0 ELSE 1 END AS depth,
        coalesce(s.parent_id, s.theme_id) AS top_id,
-       CASE WHEN s.department_source = 'triage' THEN NULL ELSE s.department END AS department,
-       s.demand_type, v.volume, v.sub_themes,
        CASE WHEN top.department_source = 'triage' THEN NULL ELSE top.department END
-           AS top_department,
-       top.label AS top_label
+           AS department,
+       top.demand_type, v.volume, v.sub_themes, top.label AS top_label
 FROM shown AS s
 JOIN volume AS v ON v.theme_id = s.theme_id
 JOIN themes AS top ON top.theme_id = coalesce(s.parent_id, s.theme_id)
