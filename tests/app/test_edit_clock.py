@@ -37,12 +37,21 @@ voc("themes", "rename", "3", "Engineer no-shows")
 voc("themes", "merge", "2", "8")
 voc("themes", "assign", "6", "Billing")
 voc("themes", "demand", "7", "failure")
+voc("themes", "move", "2", "3", "--new-group", "Clock group")
+voc("themes", "move", "3", "--top")
+voc("themes", "split", "2", "--keyword", "refund")
 voc("issues", "update", cli_issue, "--status", "acknowledged", "--owner", "Sam", "--due", "2027-01-08")
 analyst = data.Viewer("clock.dashboard", "Clock Analyst", "analyst")
 data.rename_theme(analyst, 4, "Router will not connect")
 data.set_theme_demand(analyst, 5, "value", "people asking to upgrade")
 data.assign_theme_department(analyst, 9, "Digital")
 data.merge_themes(analyst, keep=1, absorbed=4)
+group = data.create_group(analyst, "Clock dashboard group", [5, 7])
+data.move_theme(analyst, 6, group)
+data.split_theme(analyst, 9, keyword="router")
+other = data.create_group(analyst, "Clock other group", [1])
+data.split_group(analyst, group, "Clock split group", [7])
+data.merge_themes(analyst, keep=group, absorbed=other)
 data.update_issue(analyst, dashboard_issue, owner="Ana", due_date="2027-01-15", note="on it")
 end = datetime.now(UTC).replace(tzinfo=None)
 print(json.dumps({"start": start.isoformat(), "end": end.isoformat()}))
@@ -95,5 +104,19 @@ def test_cli_and_dashboard_edits_are_stamped_in_utc_on_a_new_york_machine(sample
         ("issue_events", "clock.dashboard"),
     }
     assert len(events) >= 12
+    # the theme map's edits too: moves, new groups, splits at both levels, group merges
+    fields = {(actor, field) for _, actor, field, _ in events}
+    for actor in ("clock.cli", "clock.dashboard"):
+        assert {(actor, "parent_id"), (actor, "created"), (actor, "split")} <= fields
+    with Warehouse(sample.path).read() as con:
+        made = con.execute(
+            "SELECT created_at, updated_at FROM themes WHERE origin = 'analyst'"
+        ).fetchall()
+        lineage = con.execute(
+            "SELECT \"at\" FROM theme_lineage WHERE run_id = 'analyst-edit'"
+        ).fetchall()
+    assert len(made) >= 6 and len(lineage) >= 4
+    stamps = [t for row in made for t in row] + [row[0] for row in lineage]
+    assert all(start <= t <= end for t in stamps), f"not UTC: {stamps}"
     off = [(t, a, f, str(at)) for t, a, f, at in events if not start <= at <= end]
     assert not off, f"events not stamped in UTC (between {start} and {end}): {off}"

@@ -169,6 +169,24 @@ def _plan(data, sample, viewer, own: str) -> dict[str, list[tuple[str, str, Call
             ("refuse", "demand", lambda: data.set_theme_demand(viewer, other_theme, "value"))
         ],
         "route_item": [("refuse", "route", lambda: data.route_item(viewer, other_item, own))],
+        "theme_tree": [
+            ("filter", "theme map", lambda: data.theme_tree(viewer)),
+            ("filter", "whole theme map", lambda: data.theme_tree(viewer, True)),
+        ],
+        "sub_theme": [
+            ("filter", f"own theme {own_theme}", lambda: data.sub_theme(viewer, own_theme))
+        ]
+        + [("refuse", f"theme {t}", lambda t=t: data.sub_theme(viewer, t)) for t in other_themes],
+        "move_theme": [("refuse", "move", lambda: data.move_theme(viewer, other_theme, None))],
+        "create_group": [
+            ("refuse", "new group", lambda: data.create_group(viewer, "mine", [other_theme]))
+        ],
+        "split_theme": [
+            ("refuse", "split", lambda: data.split_theme(viewer, other_theme, keyword="the"))
+        ],
+        "split_group": [
+            ("refuse", "split group", lambda: data.split_group(viewer, other_theme, "mine"))
+        ],
     }
 
 
