@@ -232,48 +232,19 @@ def _broken(ed: Edited, kind: str) -> list[str]:
 KINDS = ["moved", "renamed", "merged", "group", "split"]
 
 
-def _waiting(kind: str, why: str):
-    return pytest.param(
-        kind,
-        marks=pytest.mark.xfail(
-            strict=True, reason=f"waits on the lead's topics flow (#14): {why}"
-        ),
-    )
-
-
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_edits_hold_right_after_they_are_made(edited_template, kind):
     broken = _broken(edited_template, kind)
     assert not broken, "\n".join(broken)
 
 
-NOT_WRITING_GROUPS = (
-    "on main a topic run writes fine themes only and marks every theme it did not write "
-    "dormant, groups included"
-)
-
-
-@pytest.mark.parametrize(
-    "kind", ["moved", "renamed", "merged", _waiting("group", NOT_WRITING_GROUPS), "split"]
-)
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_edit_survives_the_next_run_with_a_new_week(after_next_run, kind):
     broken = _broken(after_next_run, kind)
     assert not broken, "\n".join(broken)
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "moved",
-        "renamed",
-        "merged",
-        _waiting("group", NOT_WRITING_GROUPS),
-        _waiting(
-            "split",
-            "on main a refit re-clusters every contact, those of an analyst's split parts too",
-        ),
-    ],
-)
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_edit_survives_a_refit(after_refit, kind):
     broken = _broken(after_refit, kind)
     assert not broken, "\n".join(broken)
