@@ -40,8 +40,9 @@ def _plant(sample, viewers, payload: str) -> None:
 
     analyst = viewers["analyst"]
     issue = sample.issues["network_overdue"]
-    for theme_id in (1, 4, 6):  # Network's, the emerging one, the one in triage
-        data.rename_theme(analyst, theme_id, payload)
+    for n, theme_id in enumerate((1, 4, 6)):  # Network's, the emerging one, the one in triage
+        # no two live themes share a label: each carries the payload, told apart after it
+        data.rename_theme(analyst, theme_id, payload if n == 0 else f"{payload} {n + 1}")
     data.set_theme_demand(analyst, 1, "failure", payload)
     data.update_issue(
         analyst, issue, owner=payload, root_cause=payload, action=payload, note=payload
