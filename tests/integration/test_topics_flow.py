@@ -12,7 +12,7 @@ from flows.config import load_settings
 from flows.ingest import run_ingest
 from flows.topics import run_topics
 from models.quality import score_clusters
-from warehouse import Warehouse, repo
+from warehouse import Warehouse, repo, theme_edits
 
 
 def _write_slice(shared_data, path, rows: list[dict]) -> None:
@@ -98,9 +98,11 @@ def test_analyst_rename_and_merge_survive_a_refit(tmp_path, shared_data):
     run_ingest([tmp_path / "slice.csv"], settings=settings, channel="complaint")
     run_topics(settings, embedder="tfidf")
     wh = Warehouse(settings.db)
-    with wh.read() as con:
+    with wh.read() as con:  # fine themes: a group merges only with a group
         themes = (
-            repo.theme_list(con).filter(pl.col("theme_id") != 0).sort("volume", descending=True)
+            theme_edits.theme_tree(con)
+            .filter((pl.col("theme_id") != 0) & (pl.col("kind") == "fine"))
+            .sort("volume", descending=True)
         )
     keep, absorbed, renamed = (int(t) for t in themes["theme_id"][:3])
     from datetime import datetime
