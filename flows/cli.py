@@ -680,6 +680,8 @@ def print_weekly_summary(summary) -> None:
         console.print(f"  [green]verified[/green] {esc(line)}", highlight=False)
     for line in summary.issues_reopened:
         console.print(f"  [red]reopened[/red] {esc(line)}", highlight=False)
+    for line in summary.issues_folded:
+        console.print(f"  [magenta]folded[/magenta] {esc(line)}", highlight=False)
     for line in summary.opportunities:
         console.print(f"  [cyan]opportunity[/cyan] {esc(line)}", highlight=False)
 
@@ -958,7 +960,7 @@ def issues_history(issue_id: int, db: DbOption = None) -> None:
         )
 
 
-EXPORTS = ("issues", "themes", "weekly", "chargeback", "opportunities", "quarantine")
+EXPORTS = ("issues", "themes", "weekly", "subthemes", "chargeback", "opportunities", "quarantine")
 
 
 @app.command()
