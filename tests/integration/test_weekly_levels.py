@@ -91,7 +91,18 @@ def levels(tmp_path_factory):
     db = str(root / "voc.duckdb")
     last = START + timedelta(days=7 * (WEEKS - 1))
     week = f"{last.isocalendar()[0]}-W{last.isocalendar()[1]:02d}"
-    voc("run", str(export), "--channel", "complaint", "--embedder", "tfidf", "--week", week, "--db", db)
+    voc(
+        "run",
+        str(export),
+        "--channel",
+        "complaint",
+        "--embedder",
+        "tfidf",
+        "--week",
+        week,
+        "--db",
+        db,
+    )
     wh = Warehouse(db)
     with wh.write() as con:
         # a warehouse as it was before the hierarchy: every fine theme top-level, and (for
@@ -148,9 +159,7 @@ def levels(tmp_path_factory):
             "FROM themes WHERE theme_id IN (?, ?)",
             [group, *outage],
         )
-        con.execute(
-            "UPDATE themes SET parent_id = ? WHERE theme_id IN (?, ?)", [group, *outage]
-        )
+        con.execute("UPDATE themes SET parent_id = ? WHERE theme_id IN (?, ?)", [group, *outage])
     out = voc("weekly", "--week", week, "--db", db)
     with wh.read() as con:
         first = snapshot(con)
@@ -179,9 +188,16 @@ def test_without_a_hierarchy_there_are_no_sub_theme_rows(levels):
 def test_the_review_speaks_of_top_level_themes(levels):
     group, outage = levels["group"], levels["outage"]
     with levels["wh"].read() as con:
-        tops = {r[0] for r in con.execute("SELECT theme_id FROM themes WHERE parent_id IS NULL").fetchall()}
-        for table in ("theme_weekly", "theme_channel_weekly", "opportunities"):
-            ids = {r[0] for r in con.execute(f"SELECT DISTINCT theme_id FROM {table}").fetchall()}
+        tops = {
+            r[0]
+            for r in con.execute("SELECT theme_id FROM themes WHERE parent_id IS NULL").fetchall()
+        }
+        for table, sql in (
+            ("theme_weekly", "SELECT DISTINCT theme_id FROM theme_weekly"),
+            ("theme_channel_weekly", "SELECT DISTINCT theme_id FROM theme_channel_weekly"),
+            ("opportunities", "SELECT DISTINCT theme_id FROM opportunities"),
+        ):
+            ids = {r[0] for r in con.execute(sql).fetchall()}
             assert ids <= tops and not ids & set(outage), table
         weekly = con.sql("SELECT * FROM theme_weekly").pl()
         subs = con.sql("SELECT * FROM subtheme_weekly").pl()
@@ -241,15 +257,24 @@ def test_fine_issues_fold_into_one_with_their_history(levels):
     # its history is kept, and both sides say what happened
     assert {"acknowledged", "closed"} <= set(kept["new_value"].drop_nulls().to_list())
     assert str(survivor) in kept.filter(pl.col("field") == "folded_into")["new_value"].to_list()
-    assert str(folded) in survivor_history.filter(pl.col("field") == "folded_in")["new_value"].to_list()
-    assert str(group) in survivor_history.filter(pl.col("field") == "theme_id")["new_value"].to_list()
+    assert (
+        str(folded)
+        in survivor_history.filter(pl.col("field") == "folded_in")["new_value"].to_list()
+    )
+    assert (
+        str(group) in survivor_history.filter(pl.col("field") == "theme_id")["new_value"].to_list()
+    )
     assert folds["issue_id"].to_list() == [folded]
     # the issue's evidence: its sub-themes with their volume and examples
     assert set(evidence["theme_id"].to_list()) == set(levels["outage"])
     assert (evidence["week_volume"] > 0).all()
     # an issue on a fine theme that is top-level itself stays as it was
     bill = issues[opened["bill"]]
-    assert bill["theme_id"] == levels["bill"] and bill["status"] == "new" and bill["folded_into"] is None
+    assert (
+        bill["theme_id"] == levels["bill"]
+        and bill["status"] == "new"
+        and bill["folded_into"] is None
+    )
     assert "folded" in levels["out"]
 
 
@@ -262,7 +287,16 @@ def test_a_second_review_changes_nothing(levels):
 def test_exports_carry_both_levels(levels):
     root, db = levels["root"], levels["db"]
     for what in ("themes", "issues", "subthemes", "weekly"):
-        voc("export", what, "--format", "parquet", "--out", str(root / f"{what}.parquet"), "--db", db)
+        voc(
+            "export",
+            what,
+            "--format",
+            "parquet",
+            "--out",
+            str(root / f"{what}.parquet"),
+            "--db",
+            db,
+        )
     themes = pl.read_parquet(root / "themes.parquet")
     assert {"parent_id", "kind"} <= set(themes.columns)
     outage = themes.filter(pl.col("theme_id").is_in(list(levels["outage"])))
