@@ -516,6 +516,13 @@ def issue_folds(con: duckdb.DuckDBPyConnection, issue_id: int) -> pl.DataFrame:
     return fetch_frame(con, q("issue_folds"), {"issue_id": issue_id})
 
 
+def top_theme_counts_of_sources(
+    con: duckdb.DuckDBPyConnection, source_refs: list[str]
+) -> pl.DataFrame:
+    """How many of these records (by source ref) each top-level theme holds, most first."""
+    return fetch_frame(con, q("top_theme_counts_of_sources"), {"refs": source_refs})
+
+
 def majority_theme_of_sources(con: duckdb.DuckDBPyConnection, source_refs: list[str]) -> int | None:
     frame = fetch_frame(con, q("majority_theme_of_sources"), {"refs": source_refs})
     return int(frame["theme_id"][0]) if frame.height else None

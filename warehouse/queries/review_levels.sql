@@ -65,3 +65,13 @@ FROM subtheme_weekly AS w
 LEFT JOIN themes AS t ON t.theme_id = w.theme_id
 LEFT JOIN themes AS p ON p.theme_id = w.parent_id
 ORDER BY week_start, parent_id, theme_id;
+
+-- name: top_theme_counts_of_sources
+-- grain: one row per top-level theme holding records with these source refs, most first
+SELECT tt.top_id AS theme_id, count(*) AS n
+FROM feedback AS f
+JOIN feedback_themes AS ft ON ft.feedback_id = f.feedback_id
+JOIN theme_top AS tt ON tt.theme_id = ft.theme_id
+WHERE list_contains($refs, f.source_ref) AND ft.theme_id <> 0
+GROUP BY tt.top_id
+ORDER BY n DESC, tt.top_id;
