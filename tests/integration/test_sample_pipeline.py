@@ -113,8 +113,10 @@ def test_the_outage_is_one_emerging_top_level_theme_with_one_issue(sample_run):
     assert flagged["theme_id"].to_list() == [spike], tops
     with sample_run["warehouse"].read() as con:
         issues = tracker.list_issues(con)
+    # the themes that are the outage (a quarter of its contacts or more) have one issue
+    outage = tops.filter(pl.col("n") >= 0.25 * tops["n"].sum())["theme_id"].to_list()
     open_ = issues.filter(
-        ~pl.col("status").is_in(["verified", "closed"]) & pl.col("theme_id").is_in(holding)
+        ~pl.col("status").is_in(["verified", "closed"]) & pl.col("theme_id").is_in(outage)
     )
     assert open_["theme_id"].to_list() == [spike], open_.select("issue_id", "theme_id", "title")
 
