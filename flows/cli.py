@@ -681,7 +681,7 @@ def print_weekly_summary(summary) -> None:
     for line in summary.issues_reopened:
         console.print(f"  [red]reopened[/red] {esc(line)}", highlight=False)
     for line in summary.issues_folded:
-        console.print(f"  [magenta]folded[/magenta] {esc(line)}", highlight=False)
+        console.print(f"  [magenta]one issue per theme[/magenta] {esc(line)}", highlight=False)
     for line in summary.opportunities:
         console.print(f"  [cyan]opportunity[/cyan] {esc(line)}", highlight=False)
 

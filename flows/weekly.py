@@ -1123,8 +1123,9 @@ def fold_issues_to_top_themes(con, at: datetime, actor: str = "weekly-review") -
                 "one issue per top-level theme",
             )
         folded = ", ".join(f"#{i}" for i in fold.folded)
+        where = "moved to" if fold.move_survivor else "on"
         lines.append(
-            f"#{fold.survivor} speaks for “{top_label}”"
+            f"#{fold.survivor} {where} the top-level theme “{top_label}”"
             + (f"; {folded} folded into it" if fold.folded else "")
         )
     return lines
