@@ -105,13 +105,24 @@ def levels(tmp_path_factory):
     )
     wh = Warehouse(db)
     with wh.write() as con:
-        # a warehouse as it was before the hierarchy: every fine theme top-level, and (for
-        # a known starting point) no issue but those opened below
-        con.execute("DELETE FROM issue_events")
-        con.execute("DELETE FROM issues")
+        # a warehouse as it was before the hierarchy: every fine theme top-level
         con.execute("UPDATE themes SET parent_id = NULL")
         con.execute("DELETE FROM themes WHERE kind = 'group'")
-        flat_weekly = con.execute("SELECT count(*) FROM subtheme_weekly").fetchall()[0][0]
+    voc("weekly", "--week", week, "--db", db)
+    with wh.read() as con:
+        flat = {
+            "subtheme_rows": con.execute("SELECT count(*) FROM subtheme_weekly").fetchall()[0][0],
+            "weekly_kinds": con.execute(
+                "SELECT DISTINCT t.kind FROM theme_weekly AS w JOIN themes AS t USING (theme_id)"
+            ).fetchall(),
+            "sources": con.execute(
+                "SELECT DISTINCT department_source FROM themes WHERE department_source = 'parent'"
+            ).fetchall(),
+        }
+    with wh.write() as con:
+        # for a known starting point, no issue but those opened below
+        con.execute("DELETE FROM issue_events")
+        con.execute("DELETE FROM issues")
         # the fine theme most contacts of each phrasing landed in
         fine = {}
         for name, (phrasings, _) in PROBLEMS.items():
@@ -174,7 +185,7 @@ def levels(tmp_path_factory):
         "bill": bill,
         "group": group,
         "opened": opened,
-        "flat_weekly": flat_weekly,
+        "flat": flat,
         "out": out,
         "again": again,
         "first": first,
@@ -182,7 +193,8 @@ def levels(tmp_path_factory):
 
 
 def test_without_a_hierarchy_there_are_no_sub_theme_rows(levels):
-    assert levels["flat_weekly"] == 0
+    # every fine theme top-level: the review is per fine theme, as before the hierarchy
+    assert levels["flat"] == {"subtheme_rows": 0, "weekly_kinds": [("fine",)], "sources": []}
 
 
 def test_the_review_speaks_of_top_level_themes(levels):
