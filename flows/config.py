@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_DEPARTMENTS = PACKAGE_DIR / "departments.yaml"
+DEFAULT_URGENT_CUES = PACKAGE_DIR / "urgent.yaml"
 
 
 class Settings(BaseSettings):
@@ -45,6 +46,8 @@ class Settings(BaseSettings):
     dask_address: str | None = None
     max_workers: int = 4
     departments: Path = DEFAULT_DEPARTMENTS
+    # the kinds of urgent contact and the phrases that flag them (VOC_URGENT_CUES)
+    urgent_cues: Path = DEFAULT_URGENT_CUES
     timezone: str = "UTC"
     # MiniLM's compiled networks depend only on the wheel and the library versions, so one
     # copy serves every warehouse on the machine (a TF-IDF model is fitted per warehouse
