@@ -4751,6 +4751,32 @@ URGENT_SENTENCES: dict[str, str] = {
     "Wyprowadzam się za granicę i muszę zrezygnować.": "churn_risk",
 }
 ESCALATION_SENTENCE = "refer the matter to the Ombudsman"  # every formal-complaint .eml
+# a customer saying it is at least their third contact about the problem is a repeat
+# failure too; sentences with a count ({n}, {nd}) only when the count drawn is 3 or more
+SAID_REPEAT_SENTENCES = {
+    "I've now been in touch three times.",
+    "Third contact about the same thing now.",
+    "This is the third time I've contacted you about this.",
+    "Third time contacting you",
+    "Had to chase the engineer visit {n} times",
+    "Had to chase my router {n} times",
+    "I've had to call {n} times about the same problem and explain it from scratch every time.",
+    "Had to call {n} times",
+    "Not made me explain it all {n} times.",
+    "- I had to ring {n} times",
+    "Das ist jetzt schon das {nd}. Mal.",
+    "C'est la {nd}e fois que je vous contacte.",
+    "Es la {nd}.ª vez que les contacto.",
+    "To już {nd}. raz, kiedy się z Wami kontaktuję.",
+}
+
+
+def _count_at_least_three(template: str, ctx: dict) -> bool:
+    if "{n}" in template:
+        return ctx.get("n") not in (None, "several")
+    if "{nd}" in template:
+        return int(ctx.get("nd") or 0) >= 3
+    return True
 REPEAT_NTH = 3
 REPEAT_WINDOW = timedelta(days=30)
 _KEY_WORD = re.compile(r"[^\W_]+")
@@ -4782,7 +4808,8 @@ def _customer_text(c: Contact) -> str:
 def urgent_key(contacts: list[Contact]) -> list[tuple[Contact, str]]:
     """(contact, kind) for every generated contact that is urgent: from the labelled
     sentences it was written from, and repeat failures from the plan (the third or later
-    contact by one customer on one theme within 30 days)."""
+    contact by one customer on one theme within 30 days) or from what the customer says
+    ("this is the third time I've contacted you")."""
     out: list[tuple[Contact, str]] = []
     for c in contacts:
         text = _customer_text(c)
@@ -4793,12 +4820,21 @@ def urgent_key(contacts: list[Contact]) -> list[tuple[Contact, str]]:
         }
         if c.form == "eml" and ESCALATION_SENTENCE in c.text:
             kinds.add("regulator")
+        ctx = c.extra.get("ctx", {})
+        if any(
+            t in SAID_REPEAT_SENTENCES and _count_at_least_three(t, ctx) and _survived(t, text)
+            for t in c.extra.get("templates", [])
+        ):
+            kinds.add("repeat_failure")
         out += [(c, k) for k in sorted(kinds)]
     by_story: dict[tuple[str, str], list[Contact]] = {}
     for c in sorted(contacts, key=lambda c: (c.at, c.n)):
         by_story.setdefault((c.customer.email, c.theme.key), []).append(c)
+    said = {id(c) for c, kind in out if kind == "repeat_failure"}
     for story in by_story.values():
         for i, c in enumerate(story):
+            if id(c) in said:
+                continue
             if sum(1 for p in story[: i + 1] if c.at - p.at <= REPEAT_WINDOW) >= REPEAT_NTH:
                 out.append((c, "repeat_failure"))
     return out

@@ -105,6 +105,11 @@ class RepeatRule(BaseModel):
     nth: int = Field(default=3, ge=2, le=20)
     window_days: int = Field(default=30, ge=1, le=365)
     description: str = ""
+    # the customer saying so ("this is the third time I've contacted you") also flags it
+    cues: list[str] = Field(default_factory=list)
+    not_cues: list[str] = Field(default_factory=list)
+
+    _compiles = field_validator("cues", "not_cues")(KindRule._compiles.__func__)
 
 
 class CueFile(BaseModel):
@@ -149,7 +154,7 @@ class CueBook:
     @property
     def kind_names(self) -> tuple[str, ...]:
         """Every kind a contact can be flagged with, the repeat kind included."""
-        return tuple(k.name for k in self.kinds) + (self.repeat_kind,)
+        return tuple(dict.fromkeys([*(k.name for k in self.kinds), self.repeat_kind]))
 
     def describe(self, kind: str) -> str:
         if kind == self.repeat_kind:
@@ -199,6 +204,17 @@ def parse_cue_book(raw: Mapping[str, Any], source: str = "<cues>") -> CueBook:
                 not_cues=_alternation(rule.not_cues),
             )
         )
+    said = _alternation(model.repeat.cues)
+    if said is not None:
+        kinds.append(
+            CompiledKind(
+                name=model.repeat.kind,
+                description=" ".join(model.repeat.description.split()),
+                negation_cancels=True,
+                cues=said,
+                not_cues=_alternation(model.repeat.not_cues),
+            )
+        )
     return CueBook(
         kinds=tuple(kinds),
         negators=negators,
@@ -234,9 +250,16 @@ class Flag:
     end: int
 
 
+_HASHTAG = re.compile(r"#([A-Za-z][A-Za-z0-9]+)")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
 def _normalise(text: str) -> str:
-    # typographic apostrophes read as ASCII, so "can’t" meets the cue "can't"
-    return text.replace("’", "'").replace("‘", "'")
+    # typographic apostrophes read as ASCII, so "can’t" meets the cue "can't"; a hashtag
+    # reads as its words (#WillNeverFlyWithYou → Will Never Fly With You). Same length is
+    # not kept: evidence is cut from the normalised text
+    text = text.replace("’", "'").replace("‘", "'")
+    return _HASHTAG.sub(lambda m: _CAMEL.sub(" ", m.group(1)), text)
 
 
 def _company_quote_spans(text: str, book: CueBook) -> list[tuple[int, int]]:
