@@ -65,7 +65,6 @@ def report(title: str, counts: dict[str, tuple[int, int, int]], bars: bool = Fal
 
 def demo(work: Path, embedder: str, show: int) -> bool:
     from flows.sample import generate_sample
-    from models.urgent import load_cue_book
 
     manifest = generate_sample(work / "inbox")
     db = work / "voc.duckdb"
@@ -79,12 +78,17 @@ def demo(work: Path, embedder: str, show: int) -> bool:
         started = time.perf_counter()
         voc("run", str(work / "inbox"), "--db", str(db), "--embedder", embedder, env=env)
         print(f"voc run on the demo inbox: {time.perf_counter() - started:.0f}s")
+    return evaluate(db, manifest, show)
+
+
+def evaluate(db: Path, manifest, show: int) -> bool:
+    """Score a warehouse the demo inbox went through against the manifest's flags."""
     import duckdb
 
+    from models.urgent import load_cue_book
+
     con = duckdb.connect(str(db), read_only=True)
-    stored = con.sql(
-        "SELECT feedback_id, source_file, source_ref, text FROM feedback"
-    ).pl()
+    stored = con.sql("SELECT feedback_id, source_file, source_ref, text FROM feedback").pl()
     flags = con.sql("SELECT feedback_id, kind, evidence FROM contact_flags").pl()
     con.close()
 
@@ -114,12 +118,15 @@ def demo(work: Path, embedder: str, show: int) -> bool:
     truth = {key_of(f["file"], f["source_id"]) + (f["kind"],) for f in manifest.flags}
     truth_pairs = {((a, b), k) for a, b, k in truth if (a, b) in set(ids.values())}
     got_pairs = {
-        (ids[fid], kind) for fid, kind in flags.select("feedback_id", "kind").iter_rows()
+        (ids[fid], kind)
+        for fid, kind in flags.select("feedback_id", "kind").iter_rows()
         if fid in matched
     }
     kinds = list(load_cue_book().kind_names)
     counts = score(kinds, truth_pairs, got_pairs)
-    ok = report("demo inbox (contact_flags after `voc run`; the cue file was tuned here)", counts, bars=True)
+    ok = report(
+        "demo inbox (contact_flags after `voc run`; the cue file was tuned here)", counts, bars=True
+    )
     planted = {key_of(p.file, p.source_id): p for p in manifest.urgent_contacts}
     p_truth = {(k, kind) for k, kind in truth_pairs if k in planted}
     p_got = {(k, kind) for k, kind in got_pairs if k in planted}
@@ -132,15 +139,18 @@ def demo(work: Path, embedder: str, show: int) -> bool:
                 strict=True,
             )
         )
-        evidence = {
-            (ids[fid], kind): ev for fid, kind, ev in flags.iter_rows() if fid in ids
-        }
-        for name, pairs in (("missed", truth_pairs - got_pairs), ("wrong", got_pairs - truth_pairs)):
+        evidence = {(ids[fid], kind): ev for fid, kind, ev in flags.iter_rows() if fid in ids}
+        for name, pairs in (
+            ("missed", truth_pairs - got_pairs),
+            ("wrong", got_pairs - truth_pairs),
+        ):
             by_kind = Counter(k for _, k in pairs)
             print(f"  {name}: {dict(by_kind)}")
             for item, kind in sorted(pairs)[:show]:
                 text = " ".join((texts.get(item) or "").split())[:220]
-                print(f"    {kind:14s} {item[1][:24]:24s} {evidence.get((item, kind), '')[:90]!r} :: {text}")
+                print(
+                    f"    {kind:14s} {item[1][:24]:24s} {evidence.get((item, kind), '')[:90]!r} :: {text}"
+                )
     # timing: flag every stored text again against reading them
     from models.urgent import detect
 
@@ -204,7 +214,11 @@ def labelled(show: int) -> None:
                     got.add((item, kind))
                 if (row[kind] == "1") != (kind in found):
                     misses.append((kind, "missed" if row[kind] == "1" else "wrong", text))
-        name = {"tune": "tuning part", "test": "held-out part (not looked at while tuning)", None: "all"}[split]
+        name = {
+            "tune": "tuning part",
+            "test": "held-out part (not looked at while tuning)",
+            None: "all",
+        }[split]
         report(f"hand-labelled real texts, {name}: {part.height} texts", score(kinds, truth, got))
         if show and split == "test":
             for kind, what, text in misses[:show]:
@@ -218,9 +232,18 @@ def main() -> None:
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--skip-labelled", action="store_true")
     parser.add_argument("--show", type=int, default=0, help="print this many misses per list")
+    parser.add_argument(
+        "--db", type=Path, help="score this warehouse (the demo inbox already run) instead"
+    )
+    parser.add_argument("--manifest", type=Path, help="its sample_manifest.json (with --db)")
     args = parser.parse_args()
     ok = True
-    if not args.skip_demo:
+    if args.db:
+        from flows.sample import SampleManifest
+
+        manifest = SampleManifest.from_json(args.manifest.read_text(encoding="utf-8"))
+        ok = evaluate(args.db, manifest, args.show)
+    elif not args.skip_demo:
         with tempfile.TemporaryDirectory(prefix="voc-bench-flags-") as tmp:
             ok = demo(Path(tmp), args.embedder, args.show)
     if not args.skip_labelled and LABELS.exists():

@@ -66,7 +66,10 @@ def pages_for(viewer: Viewer | None) -> dict[str, list]:
         url_path="data-quality",
     )
     urgent = st.Page(
-        "pages/urgent.py", title="Urgent", icon=":material/notification_important:", url_path="urgent"
+        "pages/urgent.py",
+        title="Urgent",
+        icon=":material/notification_important:",
+        url_path="urgent",
     )
     sections: dict[str, list] = {"Insight": [this_week, explorer, cost], "Action": [tracker]}
     if viewer is None or viewer.can_triage:

@@ -1377,7 +1377,11 @@ def urgent_list(
     for col in ("contact", "received", "channel", "department", "kinds", "evidence", "ack"):
         table.add_column(col, overflow="fold")
     for r in rows.iter_rows(named=True):
-        ack = f"{r['acknowledged_by']} {r['acknowledged_at']:%Y-%m-%d %H:%M}" if r["acknowledged"] else ""
+        ack = (
+            f"{r['acknowledged_by']} {r['acknowledged_at']:%Y-%m-%d %H:%M}"
+            if r["acknowledged"]
+            else ""
+        )
         table.add_row(
             esc(r["feedback_id"]),
             f"{r['received_at']:%Y-%m-%d %H:%M}",
@@ -1422,7 +1426,6 @@ def urgent_ack(
         console.print(f"{feedback_id}: acknowledged {', '.join(done)}", markup=False)
     else:
         console.print(f"{feedback_id}: already acknowledged; nothing changed", markup=False)
-
 
 
 def main() -> None:

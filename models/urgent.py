@@ -303,7 +303,9 @@ def detect(text: str | None, book: CueBook) -> list[Flag]:
     quoted = _company_quote_spans(text, book)
     flags = []
     for kind in book.kinds:
-        excluded = [(m.start(), m.end()) for m in kind.not_cues.finditer(text)] if kind.not_cues else []
+        excluded = (
+            [(m.start(), m.end()) for m in kind.not_cues.finditer(text)] if kind.not_cues else []
+        )
         for m in kind.cues.finditer(text):
             s, e = m.start(), m.end()
             if any(s < xe and xs < e for xs, xe in excluded):

@@ -50,9 +50,7 @@ def store_flags(
         staged_checks = pl.DataFrame({"feedback_id": checked}, schema={"feedback_id": pl.String})  # noqa: F841
         con.register("staged_checks", staged_checks)
         try:
-            con.execute(
-                q("urgent_record_checks"), {"rule_version": rule_version, "checked_at": at}
-            )
+            con.execute(q("urgent_record_checks"), {"rule_version": rule_version, "checked_at": at})
         finally:
             con.unregister("staged_checks")
     if not flags.height:

@@ -98,6 +98,4 @@ for row in contacts.iter_rows(named=True):
             ):
                 st.rerun()
 
-download_button(
-    contacts.drop("text"), key="urgent-download", file_name="urgent-contacts.csv"
-)
+download_button(contacts.drop("text"), key="urgent-download", file_name="urgent-contacts.csv")

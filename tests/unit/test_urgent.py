@@ -50,7 +50,10 @@ def test_the_shipped_cue_file_is_where_the_settings_point_and_has_every_contract
         ("If it's not refunded I will take you to court.", {"legal_threat"}),
         ("I am not threatening legal action yet, but keep this up.", {"legal_threat"}),
         ("I've reported you to Ofcom.", {"regulator"}),
-        ("I am not going to complain to the ombudsman, but this is your last chance.", {"regulator"}),
+        (
+            "I am not going to complain to the ombudsman, but this is your last chance.",
+            {"regulator"},
+        ),
         ("We rely on the broadband for my mum's personal alarm.", {"vulnerability"}),
         ("My husband passed away last month and the account is in his name.", {"vulnerability"}),
         ("I'm on a fixed income and can't afford this.", {"vulnerability"}),
