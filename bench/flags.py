@@ -151,22 +151,27 @@ def evaluate(db: Path, manifest, show: int) -> bool:
                 print(
                     f"    {kind:14s} {item[1][:24]:24s} {evidence.get((item, kind), '')[:90]!r} :: {text}"
                 )
-    # timing: flag every stored text again against reading them
+    # timing: flagging every stored text, against one regex pass over the same texts
+    # (splitting them into words): the cost of the cue file beyond touching every text
+    import re
+
     from models.urgent import detect
 
     book = load_cue_book()
     con = duckdb.connect(str(db), read_only=True)
-    started = time.perf_counter()
-    texts_only = con.sql("SELECT feedback_id, text FROM feedback").pl()
-    read = time.perf_counter() - started
+    texts_only = con.sql("SELECT feedback_id, text FROM feedback").pl()["text"].to_list()
     con.close()
     started = time.perf_counter()
-    for text in texts_only["text"].to_list():
+    for text in texts_only:
+        re.findall(r"\w+", text)
+    base = time.perf_counter() - started
+    started = time.perf_counter()
+    for text in texts_only:
         detect(text, book)
     seconds = time.perf_counter() - started
     print(
-        f"  flagging {texts_only.height:,} texts: {seconds:.2f}s "
-        f"({seconds / read:.1f}x the time to read them from the warehouse, {read:.2f}s)"
+        f"  flagging {len(texts_only):,} texts: {seconds:.2f}s, {seconds / base:.0f}x one "
+        f"word-splitting regex pass over them ({base:.3f}s)"
     )
     return ok
 

@@ -1428,6 +1428,46 @@ def urgent_ack(
         console.print(f"{feedback_id}: already acknowledged; nothing changed", markup=False)
 
 
+@app.command()
+def notify(
+    week: Annotated[
+        str | None, typer.Option(help="ISO week of the digests, e.g. 2026-W47 (default: the last reviewed)")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Send each department head their weekly digest, and alerts (emerging themes, urgent
+    contacts), by e-mail (VOC_SMTP_URL) and webhook (VOC_WEBHOOK_URL). Every message is
+    recorded: a re-run sends nothing twice; one that failed is tried again."""
+    from flows.notify import run_notify
+
+    settings = _settings(db)
+    _usable_warehouse(settings)
+    if week:
+        from flows.weekly import parse_week
+
+        try:
+            parse_week(week, None)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--week") from None
+    with _friendly_errors():
+        summary = run_notify(settings, week=week)
+    if not summary.transports:
+        console.print(
+            "Nothing sent: set VOC_SMTP_URL (smtp://user:password@host:port) and/or "
+            "VOC_WEBHOOK_URL.",
+            markup=False,
+        )
+        return
+    console.print(
+        f"{summary.week}: {summary.composed} message(s) by {', '.join(summary.transports)}; "
+        f"{summary.sent} sent, {summary.already_sent} already sent, {summary.failed} failed",
+        markup=False,
+        highlight=False,
+    )
+    for failure in summary.failures:
+        err.print(f"[yellow]not delivered:[/yellow] {esc(failure)}")
+
+
 def main() -> None:
     """The ``voc`` command. It ends without the interpreter's teardown: once Prefect is
     loaded, freeing every module's objects takes 0.3-0.7 s after the work is done, and
