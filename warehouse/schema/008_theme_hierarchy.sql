@@ -9,6 +9,9 @@
 ALTER TABLE themes ADD COLUMN parent_id INTEGER;
 ALTER TABLE themes ADD COLUMN kind VARCHAR DEFAULT 'fine';           -- fine | group
 ALTER TABLE themes ADD COLUMN parent_source VARCHAR DEFAULT 'model'; -- model | analyst
+-- who made the theme: 'model' (a topic run) or 'analyst' (a split or a new group made by
+-- hand). A topic run, --refit included, keeps an analyst's themes and their items.
+ALTER TABLE themes ADD COLUMN origin VARCHAR DEFAULT 'model';
 
 -- grain: one row per theme: the top-level theme it reads under (itself when top-level)
 CREATE VIEW theme_top AS
