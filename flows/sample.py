@@ -5409,8 +5409,8 @@ def write_urgent(
     rng: random.Random, book: _Book
 ) -> tuple[list[PlantedUrgent], list[dict[str, str]]]:
     """Write the planted urgent contacts and hard negatives to files of their own (the
-    generated inbox is not touched), one file per channel: a survey CSV, a web-form
-    JSONL, .eml messages and JSON call transcripts. Returns them and their flags."""
+    generated inbox is not touched): a survey CSV, a web-form JSONL, .eml messages in
+    emails/urgent/ and JSON call transcripts (C-9…) in the week folders of calls/. Returns them and their flags."""
     items = [
         (kinds, ch, lang, day, tag, subj, text)
         for kinds, ch, lang, day, tag, subj, text in PLANTED_URGENT
@@ -5458,7 +5458,7 @@ def write_urgent(
             book.tally(rel, contacts=1)
         else:
             source = f"C-9{n:05d}"
-            rel = f"calls/urgent/{source}.json"
+            rel = f"calls/{iso_week(at.date())}/{source}.json"
             doc = {
                 "call_id": source,
                 "started_at": _iso_z(at),

@@ -123,14 +123,20 @@ def acknowledge(
     if not actor:
         raise FlagError("an acknowledgement needs who made it", "actor")
     note = edit_rules.text(note, "note") if note else None
+    if allowed_department is not None:
+        # before anything else: a head learns nothing about other departments' contacts
+        routed = con.execute(
+            q("urgent_contact_department"), {"feedback_id": feedback_id}
+        ).fetchall()
+        department = routed[0][0] if routed else None
+        if department != allowed_department:
+            raise NotYourDepartment(
+                f"contact {feedback_id} is routed to {department or 'no department'}, "
+                f"not {allowed_department}"
+            )
     rows = flags_of(con, feedback_id).to_dicts()
     if not rows:
         raise FlagError(f"contact {feedback_id} has no urgent flags", "feedback_id")
-    if allowed_department is not None and rows[0]["department"] != allowed_department:
-        raise NotYourDepartment(
-            f"contact {feedback_id} is routed to {rows[0]['department'] or 'no department'}, "
-            f"not {allowed_department}"
-        )
     if kind is not None and kind not in {r["kind"] for r in rows}:
         raise FlagError(
             f"contact {feedback_id} is not flagged {kind}; its flags: "

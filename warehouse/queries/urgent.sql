@@ -111,3 +111,7 @@ FROM contact_flag_events WHERE feedback_id = $feedback_id ORDER BY "at", kind;
 -- grain: one row: flagged contacts with a flag nobody has acknowledged yet
 SELECT count(DISTINCT feedback_id) AS open_contacts
 FROM contact_flags WHERE acknowledged_at IS NULL;
+
+-- name: urgent_contact_department
+-- grain: zero or one row: the department a contact is routed to
+SELECT department FROM feedback_departments WHERE feedback_id = $feedback_id;
