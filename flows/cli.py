@@ -1431,7 +1431,8 @@ def urgent_ack(
 @app.command()
 def notify(
     week: Annotated[
-        str | None, typer.Option(help="ISO week of the digests, e.g. 2026-W47 (default: the last reviewed)")
+        str | None,
+        typer.Option(help="ISO week of the digests, e.g. 2026-W47 (default: the last reviewed)"),
     ] = None,
     db: DbOption = None,
 ) -> None:

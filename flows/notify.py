@@ -89,9 +89,7 @@ def send_email(
             secure = False
             if target.starttls != "off":
                 if smtp.has_extn("starttls"):
-                    context = ssl.create_default_context(
-                        cafile=str(ca_file) if ca_file else None
-                    )
+                    context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
                     smtp.starttls(context=context)
                     smtp.ehlo()
                     secure = True

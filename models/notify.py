@@ -44,7 +44,9 @@ class SmtpTarget:
     starttls: Literal["auto", "required", "off"]
 
     def __repr__(self) -> str:  # never the password
-        return f"SmtpTarget({self.host}:{self.port}, user={self.username!r}, starttls={self.starttls})"
+        return (
+            f"SmtpTarget({self.host}:{self.port}, user={self.username!r}, starttls={self.starttls})"
+        )
 
 
 def parse_smtp_url(url: str) -> SmtpTarget:
@@ -126,7 +128,11 @@ def _cut(text: object, limit: int = MAX_QUOTE) -> str:
 def _sections(d: Digest) -> list[tuple[str, list[str], int]]:
     """(title, lines, total) for each part of the digest."""
     parts = [
-        ("Urgent contacts not yet acknowledged", [_urgent_line(r) for r in d.urgent], len(d.urgent)),
+        (
+            "Urgent contacts not yet acknowledged",
+            [_urgent_line(r) for r in d.urgent],
+            len(d.urgent),
+        ),
         ("Overdue issues", [_issue_line(r) for r in d.overdue], len(d.overdue)),
         ("Opened this week", [_issue_line(r) for r in d.opened], len(d.opened)),
         ("Fixes verified this week", [_issue_line(r) for r in d.verified], len(d.verified)),
@@ -165,7 +171,9 @@ def digest_message(d: Digest) -> Message:
             )
         else:
             html_parts.append("<p class='muted'>none</p>")
-    html_parts.append("<p class='muted'>Sent by voc. Acknowledge urgent contacts on the dashboard's Urgent page or with <code>voc urgent ack</code>.</p></body></html>")
+    html_parts.append(
+        "<p class='muted'>Sent by voc. Acknowledge urgent contacts on the dashboard's Urgent page or with <code>voc urgent ack</code>.</p></body></html>"
+    )
     return Message(
         key=f"digest:{d.week}:{d.department}",
         kind="digest",
@@ -207,7 +215,9 @@ def urgent_alert(department: str | None, contacts: list[dict], at: datetime) -> 
     lines = [_urgent_line(c) for c in contacts[:MAX_ROWS]]
     more = len(contacts) - len(lines)
     who = department or "Needs triage"
-    subject = f"voc alert: {len(contacts)} urgent contact{'s' if len(contacts) != 1 else ''} for {who}"
+    subject = (
+        f"voc alert: {len(contacts)} urgent contact{'s' if len(contacts) != 1 else ''} for {who}"
+    )
     text = "\n".join(f"- {line}" for line in lines) + (f"\n…and {more} more" if more else "") + "\n"
     body = "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
     if more:

@@ -13,7 +13,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a real Chromium: the ful
 
 
 def test_the_digest_renders_in_chromium(browser, screenshot):
-    issue = {"priority": "P1", "status": "in_progress", "owner": "Sam", "due_date": date(2026, 11, 20)}
+    issue = {
+        "priority": "P1",
+        "status": "in_progress",
+        "owner": "Sam",
+        "due_date": date(2026, 11, 20),
+    }
     digest = Digest(
         department="Network",
         head="head.network@lumen.example",

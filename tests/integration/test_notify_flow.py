@@ -160,7 +160,9 @@ def test_digests_and_alerts_by_email_and_webhook_once(
     assert summary.failed == 0, summary.failures
     assert summary.sent > 0 and summary.already_sent == 0
 
-    by_subject = {m["Subject"]: (m, r) for m, r in zip(inbox.messages, inbox.recipients, strict=True)}
+    by_subject = {
+        m["Subject"]: (m, r) for m, r in zip(inbox.messages, inbox.recipients, strict=True)
+    }
     digests = {s: v for s, v in by_subject.items() if "weekly digest" in s}
     network = next(v for s, v in digests.items() if "— Network:" in s)
     message, rcpt = network
@@ -185,10 +187,16 @@ def test_digests_and_alerts_by_email_and_webhook_once(
 
     mails, posts = len(inbox.messages), len(hook.received)
     again = notify_flow(db=str(reviewed))
-    assert again.sent == 0 and again.failed == 0 and again.already_sent == summary.sent - (
-        # the urgent alerts were for contacts now alerted: not composed again
-        sum(1 for k in by_subject if "urgent contact" in k)
-        + sum(1 for b in hook.received if "urgent contact" in b["subject"])
+    assert (
+        again.sent == 0
+        and again.failed == 0
+        and again.already_sent
+        == summary.sent
+        - (
+            # the urgent alerts were for contacts now alerted: not composed again
+            sum(1 for k in by_subject if "urgent contact" in k)
+            + sum(1 for b in hook.received if "urgent contact" in b["subject"])
+        )
     )
     assert len(inbox.messages) == mails and len(hook.received) == posts
 

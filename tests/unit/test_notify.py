@@ -32,12 +32,21 @@ def test_smtp_urls_carry_host_port_credentials_and_starttls_mode():
     for bad in ("smtps://x:465", "http://x", "smtp://", "smtp://x:port", "smtp://x?starttls=maybe"):
         with pytest.raises(NotifyConfigError):
             parse_smtp_url(bad)
-    assert webhook_label("https://hooks.slack.com/services/T0/B0/SECRET") == "webhook:hooks.slack.com"
+    assert (
+        webhook_label("https://hooks.slack.com/services/T0/B0/SECRET") == "webhook:hooks.slack.com"
+    )
 
 
 def issue(n, title, **extra):
-    return {"issue_id": n, "title": title, "priority": "P2", "status": "new", "owner": None,
-            "due_date": None, **extra}
+    return {
+        "issue_id": n,
+        "title": title,
+        "priority": "P2",
+        "status": "new",
+        "owner": None,
+        "due_date": None,
+        **extra,
+    }
 
 
 def test_a_digest_has_each_part_a_text_and_an_escaped_html_part():
@@ -64,19 +73,31 @@ def test_a_digest_has_each_part_a_text_and_an_escaped_html_part():
     assert m.key == "digest:2026-W47:Network" and m.kind == "digest"
     assert "1 urgent, 1 overdue, 2 open" in m.subject
     assert "Urgent contacts not yet acknowledged: 1" in m.text
-    assert "Safety, Vulnerable customer: “the hub is sparking | relies on a personal alarm”" in m.text
+    assert (
+        "Safety, Vulnerable customer: “the hub is sparking | relies on a personal alarm”" in m.text
+    )
     assert "Fixes verified this week: 0\n  none" in m.text
     assert "<script>" not in m.html and "&lt;script&gt;" in m.html
     assert m.webhook_payload()["text"].startswith(f"*{m.subject}*\n")
 
 
 def test_alert_keys_are_stable_and_say_what_they_are_about():
-    theme = {"theme_id": 12, "label": "App login loop", "volume": 24, "department": "Digital",
-             "emerging_reason": "24 contacts against about 3 expected"}
+    theme = {
+        "theme_id": 12,
+        "label": "App login loop",
+        "volume": 24,
+        "department": "Digital",
+        "emerging_reason": "24 contacts against about 3 expected",
+    }
     assert emerging_alert("2026-W47", theme).key == "alert:emerging:2026-W47:12"
     contacts = [
-        {"feedback_id": f, "kinds": "regulator", "evidence": "Ofcom", "channel": "email",
-         "received_at": datetime(2026, 11, 20, 10)}
+        {
+            "feedback_id": f,
+            "kinds": "regulator",
+            "evidence": "Ofcom",
+            "channel": "email",
+            "received_at": datetime(2026, 11, 20, 10),
+        }
         for f in ("b", "a")
     ]
     one = urgent_alert("Billing", contacts, datetime(2026, 11, 20))
