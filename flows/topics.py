@@ -74,6 +74,7 @@ class TopicSummary:
     seconds: float = 0.0
     events: list[str] = field(default_factory=list)
     network: str = ""  # which embedding network ran, and why
+    top_level: int = 0  # top-level themes over the fine ones
 
 
 @task(retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -137,6 +138,8 @@ class ThemeResult:
     matched_themes: int
     params: dict
     events: list[str]
+    fine_themes: int = 0
+    top_level: int = 0
 
 
 @task(cache_policy=NO_CACHE)
@@ -153,6 +156,7 @@ def find_themes(
     join the theme they clearly belong to and only the rest is clustered into new themes;
     with none (or ``refit``), BERTopic fits from scratch and the registry matches its
     clusters to the known themes, recording splits and merges."""
+    from models.hierarchy import map_from_rows, top_level_of
     from models.registry import UNCLASSIFIED, KnownTheme, LineageEvent, match_clusters, resolve
     from models.topics import (
         assign_incrementally,
@@ -161,6 +165,7 @@ def find_themes(
         disambiguate,
         fit_themes,
         representative,
+        sentence_labels,
     )
 
     logger = run_logger()
@@ -172,6 +177,8 @@ def find_themes(
         previous = repo.current_assignments(con)
         known = repo.known_themes(con)
         next_id = repo.next_theme_id(con)
+        last_run = repo.last_topic_run(con)
+    last_params = json.loads(last_run["params"]) if last_run and last_run["params"] else None
     if corpus.height < 10:
         logger.warning("only %d item(s) with vectors: too few to find themes", corpus.height)
         return None
@@ -180,8 +187,8 @@ def find_themes(
 
     registry = {}
     for row in known.iter_rows(named=True):
-        if row["theme_id"] == UNCLASSIFIED:
-            continue
+        if row["theme_id"] == UNCLASSIFIED or row["kind"] == "group":
+            continue  # the registry keeps fine themes; the map keeps the groups over them
         usable = row["centroid"] is not None and row["centroid_model"] == embedder_name
         centroid = (
             np.asarray(row["centroid"], dtype=np.float32)
@@ -235,43 +242,108 @@ def find_themes(
         events += match.events
         new_ids = match.new_theme_ids
     theme_of = theme_of.astype(np.int64)
+    if refit:  # the contacts of themes an analyst made by hand stay in them
+        by_hand = [int(t) for t in known.filter(pl.col("origin") == "analyst")["theme_id"]]
+        keep = np.isin(prev, by_hand)
+        theme_of[keep] = prev[keep]
     cents = centroids_of(embeddings, np.where(theme_of > 0, theme_of, -1))
     # a theme's score for an item is its similarity to the theme's centre as it is now
     for t, centre in cents.items():
         members = theme_of == t
         similarity[members] = embeddings[members] @ centre
-    keywords, names = describe_themes(
-        texts, theme_of, similarity, cents, embed_phrases=embedder.encode
+
+    # the theme map: each fine theme under a top-level theme (built on a warehouse's first
+    # map and on a refit; kept, with new themes placed, otherwise)
+    had_map = last_params is not None and "map" in last_params
+    theme_map = map_from_rows(
+        known.to_dicts(),
+        theme_of,
+        embeddings,
+        cents,
+        new_ids,
+        max([next_id, *[t + 1 for t in new_ids]]),
+        rebuild=refit or not had_map,
+        seed=seed,
+    )
+    params["map"] = theme_map.params
+    events += theme_map.events
+    top = top_level_of(theme_of, theme_map)
+    group_cents = {
+        g: c
+        for g, c in centroids_of(embeddings, np.where(top > 0, top, -1)).items()
+        if g in theme_map.groups
+    }
+    group_sim = np.zeros(len(texts), dtype=np.float32)
+    for g, centre in group_cents.items():
+        rows = top == g
+        group_sim[rows] = embeddings[rows] @ centre
+
+    keywords, names = describe_themes(texts, theme_of, similarity, cents)
+    group_keywords, group_names = describe_themes(
+        texts, np.where(np.isin(top, list(theme_map.groups)), top, 0), group_sim, group_cents
     )
     # a theme keeps its name from run to run; only new themes (or a refit) are named afresh
     stored = {int(r["theme_id"]): r["label"] for r in known.iter_rows(named=True)}
-    keep_names = not refit
-    kept = {t: stored[t] for t in cents if keep_names and t in stored and t not in new_ids}
-    # a fresh name never repeats a label another theme keeps (this run's or a dormant one's)
+    analyst = {
+        int(r["theme_id"]) for r in known.iter_rows(named=True) if r["label_source"] == "analyst"
+    }
+    new_groups = set(theme_map.new_groups)
+    alive = set(cents) | set(group_cents)
+    kept = {
+        t: stored[t]
+        for t in alive
+        if t in stored
+        and (t in analyst or (not refit and t not in new_ids and t not in new_groups))
+    }
+    to_name = sorted(t for t in alive if t not in kept)
+    members_of = {}
+    for t in to_name:
+        level, score, centre = (
+            (top, group_sim, group_cents) if t in group_cents else (theme_of, similarity, cents)
+        )
+        rows = np.flatnonzero(level == t)
+        members_of[t] = rows[np.argsort(-score[rows])]
+    sentences = sentence_labels(texts, members_of, {**cents, **group_cents}, embedder.encode)
+    # a fresh name never repeats a label another theme keeps (this run's or a dormant one's);
+    # top-level themes are named first, so they keep the plain phrase
+    taken = [label for t, label in stored.items() if t in kept or t not in alive]
     fresh = disambiguate(
-        {t: names.get(t, f"theme {t}") for t in cents if t not in kept},
+        {
+            g: sentences.get(g, group_names.get(g, f"theme {g}"))
+            for g in to_name
+            if g in group_cents
+        },
+        group_keywords,
+        taken=taken,
+    )
+    fresh |= disambiguate(
+        {t: sentences.get(t, names.get(t, f"theme {t}")) for t in to_name if t in cents},
         keywords,
-        taken=[label for t, label in stored.items() if t in kept or t not in cents],
+        taken=taken + list(fresh.values()),
     )
     received = corpus["received_at"]
     theme_rows, example_rows = [], []
-    for theme_id in sorted(cents):
-        members = np.flatnonzero(theme_of == theme_id)
+    levels = [(t, theme_of, cents, keywords) for t in sorted(cents)] + [
+        (g, top, group_cents, group_keywords) for g in sorted(group_cents)
+    ]
+    for theme_id, level, centres, words in levels:
+        members = np.flatnonzero(level == theme_id)
         dates = received.gather(members)
-        label = kept[theme_id] if theme_id in kept else fresh[theme_id]
         theme_rows.append(
             {
                 "theme_id": theme_id,
-                "label": label,
-                "keywords": keywords.get(theme_id, []),
-                "centroid": cents[theme_id].tolist(),
+                "label": kept[theme_id] if theme_id in kept else fresh[theme_id],
+                "keywords": words.get(theme_id, []),
+                "centroid": centres[theme_id].tolist(),
                 "size": len(members),
                 "first_seen": dates.min(),
                 "last_seen": dates.max(),
+                "parent_id": None if level is top else theme_map.parent_of.get(theme_id),
+                "kind": "group" if level is top else "fine",
             }
         )
         for rank, local in enumerate(
-            representative(embeddings[members], cents[theme_id], k=3), start=1
+            representative(embeddings[members], centres[theme_id], k=3), start=1
         ):
             example_rows.append(
                 {
@@ -290,6 +362,8 @@ def find_themes(
             "size": pl.Int64,
             "first_seen": pl.Datetime("us"),
             "last_seen": pl.Datetime("us"),
+            "parent_id": pl.Int32,
+            "kind": pl.String,
         },
     )
     assignments = pl.DataFrame(
@@ -340,6 +414,8 @@ def find_themes(
         kept_ids,
         params,
         notes,
+        fine_themes=len(cents),
+        top_level=len({int(t) for t in top if t > 0}),
     )
 
 
@@ -356,7 +432,7 @@ def write_themes(
         "finished_at": utc_now(),
         "items": result.items,
         "embedded": embedded,
-        "themes": result.themes.height,
+        "themes": result.fine_themes,
         "new_themes": result.new_themes,
         "matched_themes": result.matched_themes,
         "unclassified_share": result.unclassified / max(1, result.items),
@@ -419,6 +495,7 @@ def topics_flow(
         and last is not None
         and last["embedder"] == name
         and last["items"] == total
+        and "map" in json.loads(last["params"] or "{}")  # an older warehouse gains its map
     ):
         logger.info("themes: nothing new since run %s; themes unchanged", last["run_id"])
         return TopicSummary(None, 0, total, skipped=True, network=network)
@@ -429,8 +506,9 @@ def topics_flow(
     write_themes(str(settings.db), result, name, started, embedded)
     share = result.unclassified / max(1, result.items)
     logger.info(
-        "themes: %d theme(s), %d new, %d matched, %.1f%% unclassified",
-        result.themes.height,
+        "themes: %d theme(s) under %d top-level theme(s), %d new, %d matched, %.1f%% unclassified",
+        result.fine_themes,
+        result.top_level,
         result.new_themes,
         result.matched_themes,
         100 * share,
@@ -439,13 +517,14 @@ def topics_flow(
         run_id,
         embedded,
         result.items,
-        result.themes.height,
+        result.fine_themes,
         result.new_themes,
         result.matched_themes,
         share,
         events=result.events,
         seconds=(utc_now() - started).total_seconds(),
         network=network,
+        top_level=result.top_level,
     )
 
 

@@ -471,6 +471,115 @@ def describe_themes(
     return keywords, disambiguate(names, keywords)
 
 
+_CLAUSE_BREAK = re.compile(r"[.!?;:\n\r\t()\[\]\"\u201c\u201d]+|\s[-\u2013\u2014]+\s|,\s")
+# words that open a clause without saying anything about the theme
+_OPENERS = {
+    "honestly",
+    "reason",
+    "overall",
+    "because",
+    "so",
+    "and",
+    "but",
+    "also",
+    "well",
+    "really",
+    "just",
+    "hi",
+    "hello",
+    "update",
+    "re",
+    "fw",
+    "fwd",
+    "subject",
+    "ok",
+    "okay",
+    "please",
+    "thanks",
+    "sadly",
+    "unfortunately",
+    "again",
+    "comment",
+    "comments",
+    "feedback",
+    "note",
+}
+_CLAUSE_WORDS = (2, 8)
+
+
+def clauses(text: str) -> list[str]:
+    """The short clauses of a text that could name its theme: 2-8 words, no figures, no
+    redaction marks, openers ("honestly", "reason:") stripped."""
+    out = []
+    for part in _CLAUSE_BREAK.split(text):
+        words = part.strip().split()
+        while words and words[0].lower().strip(",'") in _OPENERS:
+            words = words[1:]
+        if not _CLAUSE_WORDS[0] <= len(words) <= _CLAUSE_WORDS[1]:
+            continue
+        if any(ch.isdigit() or ch in "<>@#\u00a3$\u20ac%/\\_=" for w in words for ch in w):
+            continue
+        if not any(len(w) > 2 and w.lower().strip(",'") not in STOP_WORDS for w in words):
+            continue
+        out.append(" ".join(words).strip(",' "))
+    return out
+
+
+def _display(clause: str) -> str:
+    words = ["I" if w == "i" else w for w in clause.split()]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def sentence_labels(
+    texts: list[str],
+    members: dict[int, np.ndarray],
+    centroids: dict[int, np.ndarray],
+    embed_phrases,
+    *,
+    per_theme: int = 300,
+    candidates: int = 25,
+) -> dict[int, str]:
+    """A label a person would write for each theme: the clause its own customers use that
+    is closest in meaning to the theme's centre, weighted a little by how many of them use
+    it ("Router not delivered", "Why has my bill gone up", "Waiting for a callback").
+
+    ``members``: each theme's item indices, most typical first. Candidates are the
+    ``candidates`` most frequent clauses (used at least twice) among its ``per_theme`` most
+    typical texts; all themes' candidates are embedded in one call. A theme with no
+    candidate gets no entry (the caller keeps its keyword label)."""
+    counts: dict[int, Counter] = {}
+    forms: dict[str, Counter] = {}
+    for theme, rows in members.items():
+        seen: Counter = Counter()
+        for i in rows[:per_theme]:
+            for clause in set(clauses(texts[int(i)])):
+                key = clause.lower()
+                seen[key] += 1
+                forms.setdefault(key, Counter())[clause] += 1
+        counts[theme] = seen
+    chosen = {
+        t: [c for c, n in seen.most_common(candidates) if n >= 2] for t, seen in counts.items()
+    }
+    pool = sorted({c for cs in chosen.values() for c in cs})
+    if not pool:
+        return {}
+    vectors = dict(
+        zip(pool, normalise(np.asarray(embed_phrases(pool), dtype=np.float32)), strict=True)
+    )
+    out = {}
+    for theme, cands in chosen.items():
+        if not cands or theme not in centroids:
+            continue
+        used = max(1, min(per_theme, len(members[theme])))
+        scores = [
+            float(vectors[c] @ centroids[theme]) * (counts[theme][c] / used) ** 0.2 for c in cands
+        ]
+        best = cands[int(np.argmax(scores))]
+        out[theme] = _display(forms[best].most_common(1)[0][0])
+    return out
+
+
 def _words(phrase: str) -> list[str]:
     return phrase.lower().split()
 

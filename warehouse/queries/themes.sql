@@ -44,7 +44,9 @@ SELECT feedback_id, theme_id FROM feedback_themes;
 -- name: known_themes
 -- grain: one row per theme
 SELECT theme_id, label, label_source, keywords, status, merged_into, centroid, centroid_model,
-       size, department, department_source, demand_type, demand_source
+       size, department, department_source, demand_type, demand_source,
+       parent_id, coalesce(kind, 'fine') AS kind, coalesce(parent_source, 'model') AS parent_source,
+       coalesce(origin, 'model') AS origin
 FROM themes
 ORDER BY theme_id;
 
@@ -52,7 +54,7 @@ ORDER BY theme_id;
 SELECT coalesce(max(theme_id), 0) + 1 FROM themes;
 
 -- name: last_topic_run
-SELECT run_id, embedder, items, finished_at FROM topic_runs
+SELECT run_id, embedder, items, finished_at, params FROM topic_runs
 WHERE status = 'ok' ORDER BY finished_at DESC LIMIT 1;
 
 -- name: last_theme_edit
@@ -65,11 +67,13 @@ VALUES ($run_id, $embedder, $started_at, $finished_at, $items, $embedded, $theme
         $new_themes, $matched_themes, $unclassified_share, $params, $status);
 
 -- name: upsert_themes
--- grain: one row per theme found or kept by this run; analyst labels are never overwritten
+-- grain: one row per theme found or kept by this run, fine themes and the top-level groups
+-- over them; analyst labels and analyst moves (parent_source = 'analyst') are never overwritten
 INSERT INTO themes (theme_id, label, label_source, keywords, status, centroid, centroid_model,
-                         size, first_seen, last_seen, created_run_id, created_at, updated_at)
+                         size, first_seen, last_seen, created_run_id, created_at, updated_at,
+                         parent_id, kind, parent_source, origin)
 SELECT s.theme_id, s.label, 'model', s.keywords, 'active', s.centroid, $model, s.size,
-       s.first_seen, s.last_seen, $run_id, $at, $at
+       s.first_seen, s.last_seen, $run_id, $at, $at, s.parent_id, s.kind, 'model', 'model'
 FROM staged_themes AS s
 ON CONFLICT (theme_id) DO UPDATE SET
     label = CASE WHEN themes.label_source = 'analyst' THEN themes.label ELSE excluded.label END,
@@ -80,6 +84,9 @@ ON CONFLICT (theme_id) DO UPDATE SET
     size = excluded.size,
     first_seen = least(themes.first_seen, excluded.first_seen),
     last_seen = greatest(themes.last_seen, excluded.last_seen),
+    parent_id = CASE WHEN themes.parent_source = 'analyst' THEN themes.parent_id
+                     ELSE excluded.parent_id END,
+    kind = excluded.kind,
     updated_at = excluded.updated_at;
 
 -- name: mark_dormant_themes

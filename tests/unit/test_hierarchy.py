@@ -1,0 +1,141 @@
+"""The theme map on small fixed vectors: groups found from the data, ids kept, analysts obeyed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.hierarchy import (
+    FineTheme,
+    KnownGroup,
+    build_map,
+    map_from_rows,
+    silhouette_cut,
+    top_level_of,
+)
+from models.registry import normalise
+from models.topics import clauses, sentence_labels
+
+DIM = 16
+
+
+def _family(axis: int, n: int, rng, spread: float = 0.15) -> list[np.ndarray]:
+    """``n`` fine-theme centres around one direction."""
+    base = np.zeros(DIM, dtype=np.float32)
+    base[axis] = 1.0
+    return [
+        normalise(base + spread * rng.standard_normal(DIM).astype(np.float32)) for _ in range(n)
+    ]
+
+
+def _contacts(centres: list[np.ndarray], per: int, rng, noise: float = 0.08):
+    vectors, theme = [], []
+    for i, c in enumerate(centres):
+        for _ in range(per):
+            vectors.append(normalise(c + noise * rng.standard_normal(DIM).astype(np.float32)))
+            theme.append(i)
+    return np.stack(vectors), np.array(theme)
+
+
+def test_fine_themes_saying_the_same_thing_are_grouped_without_being_told_how_many():
+    rng = np.random.default_rng(0)
+    centres = _family(0, 3, rng, 0.05) + _family(5, 3, rng, 0.05) + _family(9, 2, rng, 0.05)
+    vectors, theme = _contacts(centres, 20, rng)
+    labels, found = silhouette_cut(np.stack(centres), vectors, theme)
+    assert found["groups"] == 3
+    assert len(set(labels[:3])) == len(set(labels[3:6])) == len(set(labels[6:])) == 1
+    assert len({labels[0], labels[3], labels[6]}) == 3
+
+
+def _fine(centres, extra):
+    return [FineTheme(i + 1, c, 20, **extra.get(i + 1, {})) for i, c in enumerate(centres)]
+
+
+def test_a_rebuilt_map_keeps_a_group_id_where_it_holds_that_groups_contacts():
+    rng = np.random.default_rng(1)
+    centres = _family(0, 3, rng) + _family(5, 3, rng)
+    vectors, theme = _contacts(centres, 20, rng)
+    # last time themes 1-3 were under group 50; 4-6 had no group
+    fine = _fine(centres, {1: {"parent_id": 50}, 2: {"parent_id": 50}, 3: {"parent_id": 50}})
+    themed = build_map(fine, [KnownGroup(50)], vectors, theme + 1, next_id=60, rebuild=True)
+    assert [themed.parent_of[t] for t in (1, 2, 3)] == [50, 50, 50]
+    assert {themed.parent_of[t] for t in (4, 5, 6)} == {60}
+    assert themed.new_groups == [60]
+    assert {e.event for e in themed.events} >= {"group matched", "group created", "grouped"}
+
+
+def test_an_analysts_move_survives_a_rebuild():
+    rng = np.random.default_rng(2)
+    centres = _family(0, 3, rng) + _family(5, 3, rng)
+    vectors, theme = _contacts(centres, 20, rng)
+    # the analyst put theme 4 (which belongs with 5 and 6 by its words) under group 50
+    fine = _fine(
+        centres,
+        {
+            1: {"parent_id": 50},
+            2: {"parent_id": 50},
+            4: {"parent_id": 50, "parent_source": "analyst"},
+        },
+    )
+    themed = build_map(fine, [KnownGroup(50)], vectors, theme + 1, next_id=60, rebuild=True)
+    assert themed.parent_of[4] == 50
+    assert themed.parent_of[5] == themed.parent_of[6] != 50
+
+
+def test_later_runs_keep_every_parent_and_place_only_new_themes():
+    rng = np.random.default_rng(3)
+    old = _family(0, 3, rng, spread=0.1)
+    near = normalise(np.mean(old, axis=0))
+    far = _family(12, 1, rng)[0]
+    fine = [FineTheme(i + 1, c, 20, parent_id=50) for i, c in enumerate(old)]
+    fine += [FineTheme(7, near, 20, new=True), FineTheme(8, far, 20, new=True)]
+    themed = build_map(
+        fine, [KnownGroup(50)], np.zeros((0, DIM)), np.zeros(0, int), 60, rebuild=False
+    )
+    assert [themed.parent_of[t] for t in (1, 2, 3)] == [50, 50, 50]
+    assert themed.parent_of[7] == 50  # as close to the group as its own members
+    assert themed.parent_of[8] is None  # unlike anything: a top-level theme of its own
+    assert themed.groups == {50: [1, 2, 3, 7]}
+    assert themed.new_groups == []
+
+
+def test_map_from_rows_follows_a_merged_group_and_reads_the_registry():
+    rng = np.random.default_rng(4)
+    centres = _family(0, 2, rng, spread=0.05)
+    embeddings, theme = _contacts(centres, 10, rng)
+    theme_of = theme + 1
+    rows = [
+        {"theme_id": 1, "kind": "fine", "parent_id": 40, "status": "active"},
+        {"theme_id": 2, "kind": "fine", "parent_id": 41, "status": "active"},
+        {"theme_id": 40, "kind": "group", "status": "merged", "merged_into": 41},
+        {"theme_id": 41, "kind": "group", "status": "active"},
+    ]
+    cents = {1: centres[0], 2: centres[1]}
+    themed = map_from_rows(rows, theme_of, embeddings, cents, [], 50, rebuild=False)
+    assert themed.parent_of == {1: 41, 2: 41}
+    top = top_level_of(theme_of, themed)
+    assert set(top.tolist()) == {41}
+
+
+def test_clauses_keep_what_could_name_a_theme():
+    text = "Honestly, engineer never turned up. Ref 12345 - call me on <PHONE>! Very poor"
+    assert clauses(text) == ["engineer never turned up", "Very poor"]
+    assert clauses("ok") == []
+    assert clauses("it is what it is") == []  # no word that says anything
+
+
+def test_the_label_is_the_customers_clause_closest_to_the_theme():
+    texts = [
+        "Engineer didn't turn up. Very poor",
+        "engineer didn't turn up, again",
+        "Very poor. Engineer didn't turn up",
+        "very poor service",
+    ]
+    meaning = {"engineer didn't turn up": [1.0, 0.0], "very poor": [0.0, 1.0]}
+
+    def embed(phrases):
+        return np.array([meaning.get(p.lower(), [0.5, 0.5]) for p in phrases], dtype=np.float32)
+
+    labels = sentence_labels(
+        texts, {7: np.arange(4)}, {7: normalise(np.array([0.9, 0.3], np.float32))}, embed
+    )
+    assert labels == {7: "Engineer didn't turn up"}
