@@ -55,7 +55,8 @@ chosen = left.multiselect(
     "Kinds", kinds, format_func=kind_name, placeholder="All kinds", key="urgent-kinds"
 )
 show_done = right.toggle("Show acknowledged", key="urgent-show-done")
-queue = data.urgent_queue(viewer, kinds=chosen or None, include_acknowledged=show_done)
+SHOWN = 100  # a queue is worked from the top; the CSV below has them all up to 1,000
+queue = data.urgent_queue(viewer, kinds=chosen or None, include_acknowledged=show_done, limit=1000)
 contacts = queue.contacts
 if not contacts.height:
     empty(
@@ -66,7 +67,9 @@ if not contacts.height:
     st.stop()
 
 st.subheader(f"{contacts.height:,} contact{'s' if contacts.height != 1 else ''}")
-for row in contacts.iter_rows(named=True):
+if contacts.height > SHOWN:
+    st.caption(f"Showing the first {SHOWN}, open ones first and newest first; all are in the CSV.")
+for row in contacts.head(SHOWN).iter_rows(named=True):
     fid = row["feedback_id"]
     with st.container(border=True):
         head, action = st.columns([5, 2], vertical_alignment="top")
