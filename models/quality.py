@@ -44,3 +44,51 @@ def score_clusters(truth, predicted) -> ClusterScores:
         n_labels=int(len(np.unique(truth))),
         n_clusters=int(len(np.unique(predicted))),
     )
+
+
+@dataclass(frozen=True)
+class MapScores:
+    """How a theme map reads against the problems behind the contacts."""
+
+    top_level: int  # top-level themes holding contacts
+    nmi: float  # top level against the problems
+    concentrated: int  # problems with >= ``share`` of their contacts in one top-level theme
+    problems: int
+    spike_share: float  # of the spike's contacts, the share in its largest top-level theme
+    spike_themes: int  # top-level themes the spike's contacts fall in
+
+    def line(self) -> str:
+        return (
+            f"top-level themes {self.top_level}  NMI {self.nmi:.3f}  problems in one theme "
+            f"{self.concentrated}/{self.problems}  spike in one {self.spike_share:.0%} "
+            f"(over {self.spike_themes})"
+        )
+
+
+def map_scores(truth, top, spike: np.ndarray, share: float = 0.7) -> MapScores:
+    """``truth``: each contact's problem; ``top``: its top-level theme; ``spike``: a mask of
+    the contacts of a spike (an outage week) that should read as one theme."""
+    truth, top = np.asarray(truth), np.asarray(top)
+    concentrated = 0
+    problems = np.unique(truth)
+    for problem in problems:
+        _, counts = np.unique(top[truth == problem], return_counts=True)
+        concentrated += int(counts.max() / counts.sum() >= share)
+    _, spike_counts = np.unique(top[spike], return_counts=True)
+    return MapScores(
+        top_level=int(len(np.unique(top))),
+        nmi=float(normalized_mutual_info_score(truth, top)),
+        concentrated=concentrated,
+        problems=int(len(problems)),
+        spike_share=float(spike_counts.max() / spike_counts.sum()) if len(spike_counts) else 0.0,
+        spike_themes=int(len(spike_counts)),
+    )
+
+
+def label_fidelity(label_vectors: np.ndarray, description_vectors: np.ndarray, own) -> float:
+    """The share of themes whose label is nearer (cosine, normalised vectors) to their own
+    problem's description (index ``own[i]``) than to any other problem's."""
+    if len(label_vectors) == 0:
+        return 0.0
+    nearest = (np.asarray(label_vectors) @ np.asarray(description_vectors).T).argmax(axis=1)
+    return float(np.mean(nearest == np.asarray(own)))
