@@ -65,9 +65,16 @@ def pages_for(viewer: Viewer | None) -> dict[str, list]:
         icon=":material/fact_check:",
         url_path="data-quality",
     )
+    urgent = st.Page(
+        "pages/urgent.py",
+        title="Urgent",
+        icon=":material/notification_important:",
+        url_path="urgent",
+    )
     sections: dict[str, list] = {"Insight": [this_week, explorer, cost], "Action": [tracker]}
     if viewer is None or viewer.can_triage:
         sections["Action"] = [triage, tracker]
+    sections["Action"].insert(0, urgent)  # everyone: a head sees their department's
     if viewer is None or viewer.can_see_data_quality:
         sections["Pipeline"] = [quality]
     return sections

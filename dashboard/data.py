@@ -39,6 +39,7 @@ from warehouse import (
     repo,
     theme_edits,
     tracker,
+    urgent,
 )
 from warehouse.clock import utc_now
 from warehouse.sql import q
@@ -80,6 +81,8 @@ __all__ = [
     "create_group",
     "split_theme",
     "split_group",
+    "urgent_queue",
+    "acknowledge_urgent",
 ]
 
 _BARE_MODE_LOGGERS = (
@@ -709,3 +712,58 @@ def route_item(viewer: Viewer, feedback_id: str, department: str) -> None:
     an example routing learns from."""
     _require(viewer.can_triage, viewer, "route items")
     _write(lambda con: repo.route_item(con, feedback_id, department, viewer.username, utc_now()))
+
+
+# ------------------------------------------------------------------ urgent contacts (#18)
+@dataclass(frozen=True)
+class UrgentQueue:
+    contacts: pl.DataFrame  # one row per flagged contact: kinds, evidence, acknowledgement
+    counts: pl.DataFrame  # per kind: flagged, open (not acknowledged)
+    departments: list[str] | None  # the scope shown (None: every department)
+
+
+def urgent_queue(
+    viewer: Viewer,
+    *,
+    kinds: Sequence[str] | None = None,
+    include_acknowledged: bool = False,
+    limit: int = 300,
+) -> UrgentQueue:
+    """Urgent contacts waiting for a person: every flagged contact for the insight team,
+    those routed to their department for a head."""
+    scope = _scope(viewer)
+    return _urgent_queue(
+        warehouse(), scope, sorted(kinds) if kinds else None, include_acknowledged, int(limit)
+    )
+
+
+@_cached
+def _urgent_queue(
+    wh: Warehouse,
+    departments: list[str] | None,
+    kinds: list[str] | None,
+    include_acknowledged: bool,
+    limit: int,
+) -> UrgentQueue:
+    with wh.read() as con:
+        contacts = urgent.queue(
+            con,
+            departments=departments,
+            kinds=kinds,
+            include_acknowledged=include_acknowledged,
+            limit=limit,
+        )
+        counts = urgent.counts(con, departments)
+    return UrgentQueue(contacts, counts, departments)
+
+
+def acknowledge_urgent(viewer: Viewer, feedback_id: str, note: str | None = None) -> list[str]:
+    """Acknowledge a flagged contact through the one write path (``warehouse.urgent``):
+    who and when land in ``contact_flag_events``. A head may acknowledge only contacts
+    routed to their department."""
+    allowed = viewer.department if viewer.is_head else None
+    return _write(
+        lambda con: urgent.acknowledge(
+            con, feedback_id, viewer.username, utc_now(), note=note, allowed_department=allowed
+        )
+    )

@@ -828,6 +828,8 @@ def print_weekly_summary(summary) -> None:
         console.print(f"  [green]verified[/green] {esc(line)}", highlight=False)
     for line in summary.issues_reopened:
         console.print(f"  [red]reopened[/red] {esc(line)}", highlight=False)
+    for line in summary.issues_folded:
+        console.print(f"  [magenta]one issue per theme[/magenta] {esc(line)}", highlight=False)
     for line in summary.opportunities:
         console.print(f"  [cyan]opportunity[/cyan] {esc(line)}", highlight=False)
 
@@ -1106,7 +1108,7 @@ def issues_history(issue_id: int, db: DbOption = None) -> None:
         )
 
 
-EXPORTS = ("issues", "themes", "weekly", "chargeback", "opportunities", "quarantine")
+EXPORTS = ("issues", "themes", "weekly", "subthemes", "chargeback", "opportunities", "quarantine")
 
 
 @app.command()
@@ -1321,11 +1323,25 @@ def demo(
             highlight=False,
         )
     print_weekly_summary(reviews[-1])
+    _demo_urgent(settings)
     _ensure_demo_users(settings)
     if no_dashboard:
         console.print(f"Done. Start the dashboard with: voc dashboard --db {esc(settings.db)}")
         return
     dashboard(port=port, address="127.0.0.1", db=settings.db)
+
+
+def _demo_urgent(settings) -> None:
+    """Flag the sample's urgent contacts, as the hourly sweep would have (#18)."""
+    from flows.urgent import run_urgent
+
+    with _friendly_errors():
+        summary = run_urgent(settings)
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(summary.by_kind.items())) or "none new"
+    console.print(
+        f"[bold]Urgent contacts[/bold]: {summary.open_contacts:,} waiting ({esc(kinds)})",
+        highlight=False,
+    )
 
 
 def _ensure_demo_users(settings) -> None:
@@ -1444,6 +1460,163 @@ def users_list(db: DbOption = None) -> None:
 def users_demo(db: DbOption = None) -> None:
     """Create the sample company's demo users (admin, analyst, one head per department)."""
     _ensure_demo_users(_settings(db))
+
+
+# --------------------------------------------------------------------------- urgent (#18)
+urgent_app = typer.Typer(
+    help="Urgent contacts: legal threats, regulators, vulnerable customers, safety, repeat "
+    "failures and churn risks, flagged with their evidence for same-day handling.",
+    no_args_is_help=True,
+)
+app.add_typer(urgent_app, name="urgent")
+
+
+@urgent_app.command("flag")
+def urgent_flag(db: DbOption = None) -> None:
+    """Check contacts not yet checked (and count repeat failures); re-running adds nothing."""
+    from flows.urgent import run_urgent
+
+    settings = _settings(db)
+    _usable_warehouse(settings)
+    with _friendly_errors():
+        summary = run_urgent(settings)
+    added = ", ".join(f"{k} {n}" for k, n in sorted(summary.by_kind.items())) or "none"
+    console.print(
+        f"{summary.checked:,} contact(s) checked; new flags: {added}; "
+        f"{summary.open_contacts:,} contact(s) waiting for a person",
+        highlight=False,
+        markup=False,
+    )
+
+
+@urgent_app.command("list")
+def urgent_list(
+    department: Annotated[
+        str | None, typer.Option(help="Only contacts routed to this department")
+    ] = None,
+    kind: Annotated[
+        list[str] | None, typer.Option(help="Only this kind (repeatable), e.g. --kind regulator")
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Include contacts already acknowledged")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="At most this many contacts")] = 50,
+    db: DbOption = None,
+) -> None:
+    """Flagged contacts waiting for a person, newest first, with the words that flagged them."""
+    from models.urgent import load_cue_book
+    from warehouse import Warehouse, urgent
+
+    settings = _settings(db)
+    known = load_cue_book(settings.urgent_cues).kind_names
+    for k in kind or []:
+        if k not in known:
+            raise typer.BadParameter(f"kinds are: {', '.join(known)}", param_hint="--kind")
+    with (
+        _friendly_errors(),
+        Warehouse(settings.db, lock_timeout=settings.lock_timeout).read() as con,
+    ):
+        rows = urgent.queue(
+            con,
+            departments=[department] if department else None,
+            kinds=list(kind) if kind else None,
+            include_acknowledged=all_,
+            limit=max(1, limit),
+        )
+    table = Table(title=esc(f"Urgent contacts{' — ' + department if department else ''}"))
+    for col in ("contact", "received", "channel", "department", "kinds", "evidence", "ack"):
+        table.add_column(col, overflow="fold")
+    for r in rows.iter_rows(named=True):
+        ack = (
+            f"{r['acknowledged_by']} {r['acknowledged_at']:%Y-%m-%d %H:%M}"
+            if r["acknowledged"]
+            else ""
+        )
+        table.add_row(
+            esc(r["feedback_id"]),
+            f"{r['received_at']:%Y-%m-%d %H:%M}",
+            esc(r["channel"]),
+            esc(r["department"] or "triage"),
+            esc(r["kinds"]),
+            esc(r["evidence"][:300]),
+            esc(ack),
+        )
+    console.print(table)
+    if not rows.height:
+        console.print("No urgent contacts waiting." if not all_ else "No urgent contacts.")
+
+
+@urgent_app.command("ack")
+def urgent_ack(
+    feedback_id: Annotated[str, typer.Argument(help="The contact (feedback_id) to acknowledge")],
+    kind: Annotated[
+        str | None, typer.Option(help="Only this flag of the contact (default: all its flags)")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="What was done, for the history")] = None,
+    actor: Annotated[str | None, typer.Option(help="Who is acknowledging")] = None,
+    db: DbOption = None,
+) -> None:
+    """Acknowledge an urgent contact: who and when are recorded (contact_flag_events)."""
+    from warehouse import Warehouse, edit_rules, urgent
+    from warehouse.clock import utc_now
+
+    settings = _settings(db)
+    with (
+        _friendly_errors(),
+        Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
+    ):
+        try:
+            done = urgent.acknowledge(
+                con, feedback_id, _actor(actor), utc_now(), kind=kind, note=note
+            )
+        except edit_rules.InvalidEdit as exc:
+            err.print(f"[red]error:[/red] {esc(exc)}")
+            raise typer.Exit(1) from None
+    if done:
+        console.print(f"{feedback_id}: acknowledged {', '.join(done)}", markup=False)
+    else:
+        console.print(f"{feedback_id}: already acknowledged; nothing changed", markup=False)
+
+
+@app.command()
+def notify(
+    week: Annotated[
+        str | None,
+        typer.Option(help="ISO week of the digests, e.g. 2026-W47 (default: the last reviewed)"),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Send each department head their weekly digest, and alerts (emerging themes, urgent
+    contacts), by e-mail (VOC_SMTP_URL) and webhook (VOC_WEBHOOK_URL). Every message is
+    recorded: a re-run sends nothing twice; one that failed is tried again."""
+    from flows.notify import run_notify
+
+    settings = _settings(db)
+    _usable_warehouse(settings)
+    if week:
+        from flows.weekly import parse_week
+
+        try:
+            parse_week(week, None)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--week") from None
+    with _friendly_errors():
+        summary = run_notify(settings, week=week)
+    if not summary.transports:
+        console.print(
+            "Nothing sent: set VOC_SMTP_URL (smtp://user:password@host:port) and/or "
+            "VOC_WEBHOOK_URL.",
+            markup=False,
+        )
+        return
+    console.print(
+        f"{summary.week}: {summary.composed} message(s) by {', '.join(summary.transports)}; "
+        f"{summary.sent} sent, {summary.already_sent} already sent, {summary.failed} failed",
+        markup=False,
+        highlight=False,
+    )
+    for failure in summary.failures:
+        err.print(f"[yellow]not delivered:[/yellow] {esc(failure)}")
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_DEPARTMENTS = PACKAGE_DIR / "departments.yaml"
+DEFAULT_URGENT_CUES = PACKAGE_DIR / "urgent.yaml"
 
 
 class Settings(BaseSettings):
@@ -45,6 +46,18 @@ class Settings(BaseSettings):
     dask_address: str | None = None
     max_workers: int = 4
     departments: Path = DEFAULT_DEPARTMENTS
+    # the kinds of urgent contact and the phrases that flag them (VOC_URGENT_CUES)
+    urgent_cues: Path = DEFAULT_URGENT_CUES
+    # `voc notify`: e-mail over SMTP, smtp://[user:password@]host:port[?starttls=auto|required|off]
+    # (credentials in the URL, so the URL is a secret), and a JSON webhook (Slack, Teams)
+    smtp_url: SecretStr | None = Field(default=None, repr=False)
+    smtp_from: str = "voc <voc@localhost>"
+    # a CA bundle to verify the mail server's STARTTLS certificate (a private CA)
+    smtp_ca_file: Path | None = None
+    webhook_url: SecretStr | None = Field(default=None, repr=False)
+    # tries per message before it is recorded as failed, and seconds per try
+    notify_attempts: int = 3
+    notify_timeout: float = 10.0
     timezone: str = "UTC"
     # MiniLM's compiled networks depend only on the wheel and the library versions, so one
     # copy serves every warehouse on the machine (a TF-IDF model is fitted per warehouse

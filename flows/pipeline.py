@@ -14,6 +14,7 @@ from flows.config import Settings, load_settings
 from flows.ingest import FileResult, ingest_flow
 from flows.runtime import make_task_runner, prefect_server_ready, run_logger
 from flows.topics import TopicSummary, topics_flow
+from flows.urgent import urgent_flow
 from flows.weekly import (
     WeeklySummary,
     compute_review,
@@ -59,6 +60,8 @@ def pipeline_flow(
     )
     topics = topics_flow(db=db, embedder=embedder, max_fit=max_fit, force=force, refit=refit)
     weekly = weekly_flow(db=db, week=week, departments=departments or str(settings.departments))
+    # after the review: contacts are routed (a head's queue) and themed (repeat failures)
+    urgent_flow(db=db, cue_file=str(settings.urgent_cues))
     return PipelineResult(ingested, topics, weekly)
 
 

@@ -2813,9 +2813,18 @@ class Writer:
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
+        # the sentences (templates) the current contact was written from: the answer key
+        # of urgent contacts is read from them (``urgent_key``); recording draws nothing
+        self.used: list[str] = []
 
     # ---- pieces --------------------------------------------------------------------
+    def note(self, sentence: str) -> str:
+        """Remember a sentence chosen without ``fill``; returns it unchanged."""
+        self.used.append(sentence)
+        return sentence
+
     def fill(self, template: str, ctx: dict[str, str]) -> str:
+        self.used.append(template)
         return re.sub(r"\{(\w+)\}", lambda m: ctx[m.group(1)], template)
 
     def date_text(self, day: date) -> str:
@@ -3019,7 +3028,7 @@ class Writer:
         for template in rng.sample(bank, rng.choice([0, 1, 1, 2, 2, 3])):
             out.append(self.fill(template, ctx))
         if failure and rng.random() < 0.45:
-            out.insert(rng.randint(len(out) - 1, len(out)), rng.choice(EMOTIONS))
+            out.insert(rng.randint(len(out) - 1, len(out)), self.note(rng.choice(EMOTIONS)))
         if rng.random() < 0.6:
             bank = TEXT[c.theme.key]["ask"] if (rng.random() < 0.7 or not failure) else GENERIC_ASKS
             out.append(self.fill(rng.choice(bank), ctx))
@@ -3078,7 +3087,7 @@ class Writer:
         elif r < 0.34:
             text = self.pick(c, "core", ctx)
         elif r < 0.56:
-            text = f"{self.pick(c, 'short', ctx).rstrip('.!?')}{rng.choice(['. ', ', ', ' - '])}{rng.choice(tails)}"
+            text = f"{self.pick(c, 'short', ctx).rstrip('.!?')}{rng.choice(['. ', ', ', ' - '])}{self.note(rng.choice(tails))}"
         elif r < 0.74:
             text = f"{self.pick(c, 'core', ctx)} {self.fill(rng.choice(details), ctx)}"
         elif r < 0.86:
@@ -3115,7 +3124,7 @@ class Writer:
                 ) + _lower_first(text)
         elif r < 0.75:
             tails = SURVEY_TAILS_NEG if kind == "failure" else SURVEY_TAILS_VALUE
-            text = f"{self.pick(c, 'short', ctx).rstrip('.!?')}{rng.choice(['. ', ', ', ' - '])}{rng.choice(tails)}"
+            text = f"{self.pick(c, 'short', ctx).rstrip('.!?')}{rng.choice(['. ', ', ', ' - '])}{self.note(rng.choice(tails))}"
         elif r < 0.87:
             text = self.pick(c, "short", ctx)
         else:
@@ -3213,14 +3222,14 @@ class Writer:
             for d in rng.sample(TEXT[c.theme.key]["detail"], rng.choice([1, 1, 2]))
         ]
         if c.theme.demand == "failure" and rng.random() < 0.5:
-            details.append(rng.choice(EMOTIONS))
+            details.append(self.note(rng.choice(EMOTIONS)))
         said = " ".join(details)
         filler = rng.choice(["", "", "Yeah. ", "Um, ", "So, ", "Well, ", "Yeah, "])
         turns.append(("customer", filler + (_lower_first(said) if filler.endswith(", ") else said)))
         turns.append(("agent", self.pick(c, "agent", ctx)))
         if rng.random() < 0.7:
             mood = "good" if (c.theme.demand == "value" or rng.random() < 0.5) else "flat"
-            turns.append(("customer", rng.choice(REACTIONS[mood])))
+            turns.append(("customer", self.note(rng.choice(REACTIONS[mood]))))
         turns.append(("agent", rng.choice(AGENT_CLOSES)))
         return turns
 
@@ -3374,6 +3383,7 @@ def assign_forms(rng: random.Random, contacts: list[Contact]) -> None:
 def render(writer: Writer, contacts: list[Contact]) -> None:
     rng = writer.rng
     for c in contacts:
+        writer.used = c.extra.setdefault("templates", [])
         ctx = writer.context(c)
         c.extra["ctx"] = ctx
         pii_rate = {
@@ -3527,6 +3537,10 @@ class SampleManifest:
     weekly_theme_counts: dict[str, dict[str, int]]
     channel_counts: dict[str, int]
     distinct_customers: int
+    # urgent contacts (#18): every (file, source_id, kind) that should be flagged, and the
+    # contacts planted for it in files of their own (not in ``contacts``)
+    flags: list[dict[str, str]] = field(default_factory=list)
+    urgent_contacts: list[PlantedUrgent] = field(default_factory=list)
 
     def to_json(self) -> str:
         # vars() rather than dataclasses.asdict: the same dict, without a deep copy of 5,000 records
@@ -3535,6 +3549,7 @@ class SampleManifest:
         doc["bad_records"] = [vars(b) for b in self.bad_records]
         doc["pii"] = [vars(p) for p in self.pii]
         doc["files"] = {k: vars(v) for k, v in self.files.items()}
+        doc["urgent_contacts"] = [vars(p) for p in self.urgent_contacts]
         return json.dumps(doc, ensure_ascii=False, indent=1)
 
     @classmethod
@@ -3544,6 +3559,7 @@ class SampleManifest:
         raw["bad_records"] = [BadRecord(**b) for b in raw["bad_records"]]
         raw["pii"] = [PlantedPII(**p) for p in raw["pii"]]
         raw["files"] = {k: FileCount(**v) for k, v in raw["files"].items()}
+        raw["urgent_contacts"] = [PlantedUrgent(**p) for p in raw.get("urgent_contacts", [])]
         return cls(**raw)
 
 
@@ -4674,6 +4690,821 @@ def write_calls(rng: random.Random, book: _Book, contacts: list[Contact]) -> Non
 
 
 # --------------------------------------------------------------------------------------
+# urgent contacts (#18): the answer key of flags, and planted urgent contacts
+# --------------------------------------------------------------------------------------
+# Sentences of the banks above that make a contact urgent, labelled by hand by the rules
+# in bench/flags_rules.md. A contact carries the kind when its text was written from one
+# of these and the sentence survived into the text (``_survived``). The agent's side of a
+# call is not the customer's text, so agent sentences are never labelled.
+URGENT_SENTENCES: dict[str, str] = {
+    # regulator: the customer names an ombudsman, regulator or authority
+    "If this isn't resolved within 8 weeks I'll take it to the Ombudsman.": "regulator",
+    "If I don't get it by {date_future} I'm going to the ombudsman.": "regulator",
+    "I've checked the Ofcom rules on price rises.": "regulator",
+    # vulnerability: health, care, age, hardship, benefits
+    "I'm on a fixed income and can't afford to lose {amount}.": "vulnerability",
+    "We've got a vulnerable relative here who relies on a personal alarm that needs the internet.": "vulnerability",
+    "I'm raising this on behalf of my elderly father, who is the account holder.": "vulnerability",
+    "I need to download my bill for a benefits claim.": "vulnerability",
+    "My mother is going into a care home so the line isn't needed.": "vulnerability",
+    # churn_risk: says they will leave, are leaving or are thinking of it
+    "I'm seriously considering leaving.": "churn_risk",
+    "Fine. But if it happens again I'm leaving.": "churn_risk",
+    "Will be leaving when my contract ends.": "churn_risk",
+    "If the price rise stands I want to leave without a penalty.": "churn_risk",
+    "Please either fix the speed or let me leave without a fee.": "churn_risk",
+    "I'd like to cancel my contract when it ends on {end_date}.": "churn_risk",
+    "Please treat this as my notice to leave at the end of my contract.": "churn_risk",
+    "I'm leaving Lumen, I've found a cheaper deal elsewhere.": "churn_risk",
+    "How do I cancel? I'm moving abroad.": "churn_risk",
+    "I want to leave, my contract is up and the renewal price is too high.": "churn_risk",
+    "I've switched to another provider, please close my account.": "churn_risk",
+    "Please cancel my TV package, I'm keeping broadband.": "churn_risk",
+    "I'd like to give 30 days' notice.": "churn_risk",
+    "My contract has ended and I don't want to renew.": "churn_risk",
+    "Can you tell me what the cancellation fee would be if I leave now?": "churn_risk",
+    "The new provider is offering the same speed for {price_old}.": "churn_risk",
+    "Don't try to talk me out of it, I've made my mind up.": "churn_risk",
+    "Leaving at end of contract, too expensive": "churn_risk",
+    "Cancelling, found a better deal": "churn_risk",
+    "Leaving because of the price": "churn_risk",
+    "Moving to another provider": "churn_risk",
+    "Sorry to go but the price is too high": "churn_risk",
+    "Please confirm the cancellation in writing.": "churn_risk",
+    "What's the last date of service?": "churn_risk",
+    "Cancellation": "churn_risk",
+    "Notice to cancel": "churn_risk",
+    "Leaving Lumen": "churn_risk",
+    "Close my account": "churn_risk",
+    "Cancel TV package": "churn_risk",
+    "Ich möchte meinen Vertrag zum {end_date} kündigen.": "churn_risk",
+    "Bitte bestätigen Sie meine Kündigung schriftlich.": "churn_risk",
+    "Ich ziehe ins Ausland und muss den Vertrag beenden.": "churn_risk",
+    "Je souhaite résilier mon contrat à la fin de l'engagement.": "churn_risk",
+    "Merci de confirmer la résiliation par écrit.": "churn_risk",
+    "Je déménage à l'étranger et dois résilier.": "churn_risk",
+    "Quiero cancelar mi contrato cuando termine.": "churn_risk",
+    "Por favor, confirmen la cancelación por escrito.": "churn_risk",
+    "Me mudo al extranjero y necesito dar de baja el servicio.": "churn_risk",
+    "Chcę wypowiedzieć umowę z końcem okresu.": "churn_risk",
+    "Proszę o pisemne potwierdzenie rezygnacji.": "churn_risk",
+    "Wyprowadzam się za granicę i muszę zrezygnować.": "churn_risk",
+}
+ESCALATION_SENTENCE = "refer the matter to the Ombudsman"  # every formal-complaint .eml
+# a customer saying it is at least their third contact about the problem is a repeat
+# failure too; sentences with a count ({n}, {nd}) only when the count drawn is 3 or more
+SAID_REPEAT_SENTENCES = {
+    "I've now been in touch three times.",
+    "Third contact about the same thing now.",
+    "This is the third time I've contacted you about this.",
+    "Third time contacting you",
+    "This is my {ordinal} attempt to get this sorted.",
+    "Had to chase the engineer visit {n} times",
+    "Had to chase my router {n} times",
+    "I've had to call {n} times about the same problem and explain it from scratch every time.",
+    "Had to call {n} times",
+    "Not made me explain it all {n} times.",
+    "- I had to ring {n} times",
+    "Das ist jetzt schon das {nd}. Mal.",
+    "C'est la {nd}e fois que je vous contacte.",
+    "Es la {nd}.ª vez que les contacto.",
+    "To już {nd}. raz, kiedy się z Wami kontaktuję.",
+}
+
+
+def _count_at_least_three(template: str, ctx: dict) -> bool:
+    if "{n}" in template:
+        return ctx.get("n") not in (None, "several")
+    if "{nd}" in template:
+        return int(ctx.get("nd") or 0) >= 3
+    if "{ordinal}" in template:
+        return ctx.get("ordinal") in ("third", "fourth", "3rd")
+    return True
+
+
+REPEAT_NTH = 3
+REPEAT_WINDOW = timedelta(days=30)
+_KEY_WORD = re.compile(r"[^\W_]+")
+
+
+def _key_words(text: str) -> list[str]:
+    return _KEY_WORD.findall(text.replace("’", "'").replace("'", "").lower())
+
+
+def _survived(template: str, text: str) -> bool:
+    """Whether a sentence written into a contact is still in its final text: typos and
+    texting change a word or two, the survey's length cap or a call note's cut drop it."""
+    runs = [_key_words(part) for part in re.split(r"\{\w+\}", template)]
+    pairs = {(a, b) for run in runs for a, b in zip(run, run[1:], strict=False)}
+    words = _key_words(text)
+    if not pairs:
+        return any(w in words for run in runs for w in run)
+    have = set(zip(words, words[1:], strict=False))
+    return len(pairs & have) / len(pairs) >= 0.34
+
+
+def _customer_text(c: Contact) -> str:
+    """What voc stores as the contact's text: subject and body, or the customer's turns."""
+    if c.turns:
+        return "\n".join(t for who, t in c.turns if who == "customer")
+    return f"{c.subject}\n\n{c.text}" if c.subject else c.text
+
+
+def urgent_key(contacts: list[Contact]) -> list[tuple[Contact, str]]:
+    """(contact, kind) for every generated contact that is urgent: from the labelled
+    sentences it was written from, and repeat failures from the plan (the third or later
+    contact by one customer on one theme within 30 days) or from what the customer says
+    ("this is the third time I've contacted you")."""
+    out: list[tuple[Contact, str]] = []
+    for c in contacts:
+        text = _customer_text(c)
+        kinds = {
+            URGENT_SENTENCES[t]
+            for t in c.extra.get("templates", [])
+            if t in URGENT_SENTENCES and _survived(t, text)
+        }
+        if c.form == "eml" and ESCALATION_SENTENCE in c.text:
+            kinds.add("regulator")
+        ctx = c.extra.get("ctx", {})
+        if any(
+            t in SAID_REPEAT_SENTENCES and _count_at_least_three(t, ctx) and _survived(t, text)
+            for t in c.extra.get("templates", [])
+        ):
+            kinds.add("repeat_failure")
+        out += [(c, k) for k in sorted(kinds)]
+    by_story: dict[tuple[str, str], list[Contact]] = {}
+    for c in sorted(contacts, key=lambda c: (c.at, c.n)):
+        by_story.setdefault((c.customer.email, c.theme.key), []).append(c)
+    said = {id(c) for c, kind in out if kind == "repeat_failure"}
+    for story in by_story.values():
+        for i, c in enumerate(story):
+            if id(c) in said:
+                continue
+            if sum(1 for p in story[: i + 1] if c.at - p.at <= REPEAT_WINDOW) >= REPEAT_NTH:
+                out.append((c, "repeat_failure"))
+    return out
+
+
+@dataclass
+class PlantedUrgent:
+    """A contact planted for the urgent-contact benchmark (not one of ``contacts``)."""
+
+    contact_id: str  # U001...
+    channel: str
+    file: str
+    source_id: str
+    timestamp: str
+    language: str
+    customer_email: str
+    kinds: list[str]  # empty: a hard negative (reads urgent, is not)
+    note: str
+
+
+# (kinds, channel, language, day in the sample, customer, subject, text). Customers are
+# named by a letter; a repeat story is one customer's contacts on one problem.
+PLANTED_URGENT: list[tuple[tuple[str, ...], str, str, int, str, str, str]] = [
+    # legal threats
+    (
+        ("legal_threat",),
+        "email",
+        "en",
+        52,
+        "a",
+        "Letter before action",
+        "I have spoken to my solicitor. Unless the £86.40 you took in error is back in my account within 14 days we will issue a claim in the small claims court.",
+    ),
+    (
+        ("legal_threat",),
+        "complaint",
+        "en",
+        50,
+        "b",
+        "",
+        "I am not threatening legal action yet, but I have kept every email and my brother-in-law is a lawyer. Refund the double charge.",
+    ),
+    (
+        ("legal_threat",),
+        "call",
+        "en",
+        53,
+        "c",
+        "",
+        "Honestly I'm going to take you to court over this. Three weeks without a working phone line and you've still charged me for it.",
+    ),
+    (
+        ("legal_threat",),
+        "survey",
+        "en",
+        51,
+        "d",
+        "",
+        "Seeing a solicitor about the charges you added without telling me. 0.",
+    ),
+    (
+        ("legal_threat",),
+        "email",
+        "de",
+        54,
+        "e",
+        "Rückerstattung",
+        "Wenn das Geld nicht bis Freitag zurück ist, wird sich mein Anwalt bei Ihnen melden.",
+    ),
+    (
+        ("legal_threat",),
+        "complaint",
+        "fr",
+        49,
+        "f",
+        "",
+        "Sans remboursement sous huit jours, je transmets le dossier à mon avocat.",
+    ),
+    (
+        ("legal_threat",),
+        "complaint",
+        "es",
+        55,
+        "g",
+        "",
+        "Si no me devuelven el dinero esta semana, mi abogado presentará una demanda.",
+    ),
+    # regulators
+    (
+        ("regulator",),
+        "complaint",
+        "en",
+        50,
+        "h",
+        "",
+        "I am not going to complain to the ombudsman, but this is your last chance to sort out my bill before the end of the month.",
+    ),
+    (
+        ("regulator",),
+        "email",
+        "en",
+        52,
+        "i",
+        "Mis-sold package",
+        "I have today reported Lumen to Ofcom and to Trading Standards about the package I was mis-sold on the phone.",
+    ),
+    (
+        ("regulator",),
+        "call",
+        "en",
+        54,
+        "j",
+        "",
+        "I've already opened a case with the Communications Ombudsman, I'm just ringing to let you know before they contact you.",
+    ),
+    (
+        ("regulator",),
+        "survey",
+        "en",
+        53,
+        "k",
+        "",
+        "Ofcom will hear about this. Worst provider I have ever had.",
+    ),
+    (
+        ("regulator",),
+        "complaint",
+        "pl",
+        51,
+        "l",
+        "",
+        "Złożę skargę do UKE, jeśli do piątku nic się nie zmieni z moim internetem.",
+    ),
+    (
+        ("regulator",),
+        "email",
+        "fr",
+        55,
+        "m",
+        "Réclamation",
+        "Sans réponse de votre part, je vais saisir le médiateur des communications électroniques.",
+    ),
+    (
+        ("regulator",),
+        "email",
+        "de",
+        50,
+        "n",
+        "Beschwerde",
+        "Ich habe mich bereits bei der Schlichtungsstelle der Bundesnetzagentur beschwert, weil das Internet seit Wochen ausfällt.",
+    ),
+    # vulnerable customers
+    (
+        ("vulnerability",),
+        "call",
+        "en",
+        53,
+        "o",
+        "",
+        "My dad's personal alarm runs over the broadband and it's been down since Tuesday. He's 87 and lives on his own, we need an engineer today.",
+    ),
+    (
+        ("vulnerability",),
+        "email",
+        "en",
+        51,
+        "p",
+        "Account in my name",
+        "My husband passed away in October and I need the account moved into my name. Every time I call I'm asked to put him on the phone.",
+    ),
+    (
+        ("vulnerability",),
+        "complaint",
+        "en",
+        52,
+        "q",
+        "",
+        "I'm registered disabled and can't get to the shop to swap the hub. I was told someone would come out and nobody has.",
+    ),
+    (
+        ("vulnerability",),
+        "survey",
+        "en",
+        54,
+        "r",
+        "",
+        "Lost my job last month and the new price is more than I can manage, I need a payment plan not a price rise.",
+    ),
+    (
+        ("vulnerability",),
+        "email",
+        "en",
+        55,
+        "s",
+        "Line dropping",
+        "I'm having chemotherapy and rely on video appointments with the oncology team. The line drops every evening and I've missed two of them.",
+    ),
+    (
+        ("vulnerability",),
+        "complaint",
+        "de",
+        50,
+        "t",
+        "",
+        "Meine Mutter ist pflegebedürftig und ihr Hausnotruf funktioniert ohne Internet nicht. Bitte schicken Sie sofort einen Techniker.",
+    ),
+    (
+        ("vulnerability",),
+        "call",
+        "es",
+        52,
+        "u",
+        "",
+        "Mi madre usa teleasistencia y sin internet no funciona el botón de emergencia. Necesito que lo arreglen hoy.",
+    ),
+    (
+        ("vulnerability",),
+        "complaint",
+        "en",
+        49,
+        "v",
+        "",
+        "We're already in debt and this double charge left us going to the food bank this week. Please put the money back.",
+    ),
+    # safety
+    (
+        ("safety",),
+        "call",
+        "en",
+        51,
+        "w",
+        "",
+        "Your engineer left a cable hanging across the pavement outside number 12. Someone's going to trip on it in the dark.",
+    ),
+    (
+        ("safety",),
+        "email",
+        "en",
+        53,
+        "x",
+        "Hub sparking",
+        "The new hub started sparking when I plugged it in and there is a burning smell in the lounge. I've unplugged it.",
+    ),
+    (
+        ("safety",),
+        "complaint",
+        "en",
+        54,
+        "y",
+        "",
+        "There are exposed wires coming out of the box on the outside wall since your engineer's visit and my kids can reach them.",
+    ),
+    (
+        ("safety",),
+        "survey",
+        "en",
+        50,
+        "z",
+        "",
+        "Power adapter got so hot it melted the plastic on the plug. Dangerous.",
+    ),
+    (
+        ("safety",),
+        "complaint",
+        "en",
+        55,
+        "A",
+        "",
+        "The telegraph pole outside our house has been leaning since the storm and the line is down across the drive.",
+    ),
+    (
+        ("safety",),
+        "email",
+        "fr",
+        52,
+        "B",
+        "Boîtier dangereux",
+        "Le boîtier dégage une odeur de brûlé et fait des étincelles, c'est dangereux avec les enfants.",
+    ),
+    (
+        ("safety",),
+        "call",
+        "pl",
+        54,
+        "C",
+        "",
+        "Router się przegrzewa i iskrzy, to jest niebezpieczne, boję się go włączać.",
+    ),
+    # churn risks
+    (
+        ("churn_risk",),
+        "email",
+        "en",
+        53,
+        "D",
+        "Speed",
+        "If this isn't fixed by the weekend I'll be switching to Virgin Media. I'm tired of paying for speeds I never get.",
+    ),
+    (
+        ("churn_risk",),
+        "call",
+        "en",
+        52,
+        "E",
+        "",
+        "To be honest I'm looking at other providers, Sky have offered me a better deal and I've had nothing but problems.",
+    ),
+    (
+        ("churn_risk",),
+        "survey",
+        "en",
+        54,
+        "F",
+        "",
+        "Thinking about leaving, the price keeps going up and the service keeps going down.",
+    ),
+    (
+        ("churn_risk",),
+        "complaint",
+        "en",
+        50,
+        "G",
+        "",
+        "Consider this my notice to cancel unless the speed is sorted within a week.",
+    ),
+    (
+        ("churn_risk",),
+        "complaint",
+        "de",
+        51,
+        "H",
+        "",
+        "Wenn sich bis Monatsende nichts ändert, werde ich kündigen.",
+    ),
+    (
+        ("churn_risk",),
+        "email",
+        "es",
+        55,
+        "I",
+        "Sin internet",
+        "Voy a cambiar de compañía si no lo solucionan esta semana.",
+    ),
+    (("churn_risk",), "survey", "fr", 53, "J", "", "Je vais résilier si ça continue comme ça."),
+    # two kinds in one contact
+    (
+        ("regulator", "churn_risk"),
+        "email",
+        "en",
+        54,
+        "K",
+        "Final warning",
+        "I've written to the Ombudsman and unless you let me leave without a penalty I'll take my business elsewhere anyway.",
+    ),
+    (
+        ("vulnerability", "safety"),
+        "call",
+        "en",
+        55,
+        "L",
+        "",
+        "The socket the engineer fitted smells of burning and my wife uses an oxygen concentrator, so we can't just switch everything off.",
+    ),
+    # hard negatives: read urgent, are not
+    (
+        (),
+        "survey",
+        "en",
+        52,
+        "M",
+        "",
+        "There is no safety issue, the engineer was careful, it's just slow.",
+    ),
+    (
+        (),
+        "complaint",
+        "en",
+        51,
+        "N",
+        "",
+        "The router is not dangerous or anything, it just drops the connection every night.",
+    ),
+    ((), "survey", "en", 53, "O", "", "My bill is shocking. Absolutely shocking."),
+    (
+        (),
+        "call",
+        "en",
+        54,
+        "P",
+        "",
+        "I'm not leaving, I've been with you twelve years, I just want the speed fixed.",
+    ),
+    (
+        (),
+        "email",
+        "en",
+        50,
+        "Q",
+        "Speed",
+        "I have no plans to go anywhere but I do want an answer about the speed.",
+    ),
+    ((), "survey", "en", 55, "R", "", "The buffering is killing me, I work from home."),
+    (
+        (),
+        "complaint",
+        "en",
+        52,
+        "S",
+        "",
+        "I'm losing the will to live with this hold music, 40 minutes today.",
+    ),
+    (
+        (),
+        "survey",
+        "en",
+        51,
+        "T",
+        "",
+        "My old router died last week, the new one works fine. Good service.",
+    ),
+    (
+        (),
+        "email",
+        "en",
+        53,
+        "U",
+        "All sorted",
+        "Your text said \"you can contact the Ombudsman if you are unhappy\" but I'm happy now it's fixed, thank you.",
+    ),
+    (
+        (),
+        "complaint",
+        "en",
+        54,
+        "V",
+        "",
+        "The legal name on my account is spelt wrong, please correct it.",
+    ),
+    (
+        (),
+        "call",
+        "en",
+        50,
+        "W",
+        "",
+        "I'd like to cancel the engineer appointment on Friday, I've fixed it myself.",
+    ),
+    ((), "survey", "en", 55, "X", "", "Fire Stick app keeps buffering on the TV in the evenings."),
+    (
+        (),
+        "email",
+        "en",
+        52,
+        "Y",
+        "Parcel",
+        "Please leave the new router with a neighbour if I'm out.",
+    ),
+    (
+        (),
+        "complaint",
+        "de",
+        53,
+        "Z",
+        "",
+        "Es ist nicht gefährlich, aber das Internet ist sehr langsam.",
+    ),
+    (
+        (),
+        "survey",
+        "fr",
+        54,
+        "0",
+        "",
+        "Je ne vais pas résilier, je veux juste une solution pour le wifi.",
+    ),
+    (
+        (),
+        "email",
+        "en",
+        51,
+        "1",
+        "Thanks",
+        "No complaints about the service, no plans to switch either. Just a thank you to Ola.",
+    ),
+]
+# one customer's contacts about one problem: (kinds, channel, day, text); the third or
+# later within 30 days is a repeat failure, as the key computes for the generated contacts
+PLANTED_STORIES: dict[str, list[tuple[tuple[str, ...], str, int, str]]] = {
+    "r1": [
+        (
+            (),
+            "email",
+            44,
+            "Broadband down since this morning, no internet at all, the hub light is red.",
+        ),
+        (
+            (),
+            "call",
+            47,
+            "The internet's down again, same as last week, red light on the hub and no connection.",
+        ),
+        (
+            ("repeat_failure",),
+            "complaint",
+            50,
+            "Third time reporting the broadband outage. Red light, no internet, nobody has fixed it.",
+        ),
+    ],
+    "r2": [
+        ((), "call", 40, "My broadband keeps dropping out, the connection goes off every evening."),
+        (
+            (),
+            "email",
+            45,
+            "Still losing the broadband connection every evening, it drops out for an hour.",
+        ),
+        (
+            ("repeat_failure",),
+            "call",
+            49,
+            "Broadband dropping out again tonight, the connection keeps going off.",
+        ),
+        (
+            ("repeat_failure",),
+            "email",
+            53,
+            "Fourth time: the broadband connection is still dropping out every evening.",
+        ),
+    ],
+    "r3": [
+        ((), "complaint", 42, "No internet since Saturday, broadband outage in our street."),
+        ((), "survey", 48, "Broadband down for days again, no internet."),
+        (
+            ("repeat_failure",),
+            "email",
+            54,
+            "Our broadband is down yet again, no internet since yesterday.",
+        ),
+    ],
+    # not a repeat failure: the third contact is more than 30 days after the first
+    "n1": [
+        ((), "email", 2, "Broadband went down last night and is still off, no internet."),
+        ((), "call", 20, "Internet down again, broadband off since this afternoon."),
+        ((), "complaint", 41, "Broadband outage again, no internet since this morning."),
+    ],
+    # not a repeat failure: three contacts about three different problems
+    "n2": [
+        (
+            (),
+            "email",
+            43,
+            "I've been charged twice for my bill this month, two direct debits went out.",
+        ),
+        ((), "call", 47, "My new router still hasn't arrived and the tracking hasn't moved."),
+        ((), "survey", 51, "The TV box keeps buffering on every channel."),
+    ],
+}
+
+
+def _planted_customer(rng: random.Random, tag: str) -> tuple[str, str]:
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    email = f"{_ascii(first).lower()}.{_ascii(last).lower()}.u{ord(tag[0]) + len(tag)}@example.net"
+    return f"{first} {last}", email
+
+
+def write_urgent(
+    rng: random.Random, book: _Book
+) -> tuple[list[PlantedUrgent], list[dict[str, str]]]:
+    """Write the planted urgent contacts and hard negatives to files of their own (the
+    generated inbox is not touched): a survey CSV, a web-form JSONL, .eml messages in
+    emails/urgent/ and JSON call transcripts (C-9…) in the week folders of calls/. Returns them and their flags."""
+    items = [
+        (kinds, ch, lang, day, tag, subj, text)
+        for kinds, ch, lang, day, tag, subj, text in PLANTED_URGENT
+    ]
+    for tag, story in PLANTED_STORIES.items():
+        items += [(kinds, ch, "en", day, tag, "", text) for kinds, ch, day, text in story]
+    people: dict[str, tuple[str, str]] = {}
+    planted: list[PlantedUrgent] = []
+    surveys: list[list[str]] = []
+    forms: list[str] = []
+    for n, (kinds, channel, language, day, tag, subject, text) in enumerate(items, start=1):
+        if tag not in people:
+            people[tag] = _planted_customer(rng, tag)
+        name, email = people[tag]
+        local = datetime.combine(FIRST_DAY + timedelta(days=day), datetime.min.time()) + timedelta(
+            hours=rng.randint(8, 19), minutes=rng.randrange(60)
+        )
+        at = local - _utc_offset(local.date())
+        cid = f"U{n:03d}"
+        if channel == "survey":
+            rel, source = "surveys/pulse_survey_urgent.csv", f"PS-{7000 + n}"
+            score = "0" if kinds else str(rng.choice([3, 5, 6, 7, 8]))
+            surveys.append([source, _iso_z(at), email, score, text])
+        elif channel == "complaint":
+            rel, source = "complaints/webform_escalations.jsonl", f"WE-{51000 + n}"
+            record = {
+                "id": source,
+                "submitted_at": _iso_z(at),
+                "customer": {"email": email, "name": name},
+                "topic": "Escalation",
+                "message": text,
+            }
+            forms.append(json.dumps(record, ensure_ascii=False))
+        elif channel == "email":
+            source = f"<urgent.{n:03d}.{rng.randrange(16**8):08x}@mail.example.net>"
+            rel = f"emails/urgent/{cid}.eml"
+            msg = EmailMessage()
+            msg["From"] = f"{name} <{email}>"
+            msg["To"] = SUPPORT_ADDRESS
+            msg["Subject"] = subject or "Broadband"
+            msg["Date"] = format_datetime(_aware_london(at))
+            msg["Message-ID"] = source
+            msg.set_content(f"{text}\n\n{name.split()[0]}\n")
+            book.write(rel, msg.as_bytes(policy=policy.default))
+            book.tally(rel, contacts=1)
+        else:
+            source = f"C-9{n:05d}"
+            rel = f"calls/{iso_week(at.date())}/{source}.json"
+            doc = {
+                "call_id": source,
+                "started_at": _iso_z(at),
+                "duration_seconds": rng.randint(120, 900),
+                "customer": {"email": email, "phone": None},
+                "queue": "general",
+                "agent": rng.choice(AGENTS),
+                "turns": [
+                    {"speaker": "agent", "text": "Thanks for calling Lumen, how can I help?"},
+                    {"speaker": "customer", "text": text},
+                    {
+                        "speaker": "agent",
+                        "text": "I'm sorry to hear that, let me look into it now.",
+                    },
+                ],
+            }
+            book.write(rel, (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode())
+            book.tally(rel, contacts=1)
+        planted.append(
+            PlantedUrgent(
+                cid,
+                channel,
+                rel,
+                source,
+                _iso_z(at),
+                language,
+                email,
+                list(kinds),
+                "planted" if kinds else "hard negative",
+            )
+        )
+    rel = "surveys/pulse_survey_urgent.csv"
+    book.write(rel, _csv_bytes([["id", "submitted_at", "email", "nps", "comment"], *surveys]))
+    book.tally(rel, contacts=len(surveys))
+    rel = "complaints/webform_escalations.jsonl"
+    book.write(rel, ("\n".join(forms) + "\n").encode("utf-8"))
+    book.tally(rel, contacts=len(forms))
+    flags = [
+        {"file": p.file, "source_id": p.source_id, "kind": k, "contact_id": p.contact_id}
+        for p in planted
+        for k in p.kinds
+    ]
+    return planted, flags
+
+
+# --------------------------------------------------------------------------------------
 # the whole inbox
 # --------------------------------------------------------------------------------------
 def _clear(inbox: Path) -> None:
@@ -4709,6 +5540,11 @@ def generate_sample(inbox: Path, *, seed: int = 7) -> SampleManifest:
     write_emails(rng("email"), book, contacts, people)
     write_calls(rng("calls"), book, contacts)
     write_unreadable(rng("junk"), book)
+    planted, planted_flags = write_urgent(rng("urgent"), book)
+    flags = [
+        {"file": c.file, "source_id": c.source_id, "kind": kind, "contact_id": _cid(c)}
+        for c, kind in urgent_key(contacts)
+    ] + planted_flags
 
     records = [
         ContactRecord(
@@ -4773,6 +5609,8 @@ def generate_sample(inbox: Path, *, seed: int = 7) -> SampleManifest:
         weekly_theme_counts=weekly,
         channel_counts=dict(Counter(c.channel for c in contacts)),
         distinct_customers=len({c.customer.email for c in contacts}),
+        flags=flags,
+        urgent_contacts=planted,
     )
     (inbox.parent / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
     return manifest

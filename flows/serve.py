@@ -21,8 +21,10 @@ from zoneinfo import ZoneInfo
 from prefect import flow
 
 from flows.ingest import ingest_flow
+from flows.notify import notify_flow
 from flows.runtime import run_logger
 from flows.topics import topics_flow
+from flows.urgent import urgent_flow
 from flows.weekly import iso_week, weekly_flow
 
 SWEEP_DEPLOYMENT = "inbox-sweep"
@@ -38,6 +40,9 @@ def inbox_sweep_flow(inbox: str, db: str) -> int:
         return 0
     results = ingest_flow(paths=[inbox], db=db, only_new=True)
     loaded = sum(r.rows_loaded for r in results)
+    if loaded:  # urgent contacts the same day, not at the weekly review
+        urgent_flow(db=db)
+        notify_flow(db=db, digests=False, emerging=False)  # alert who must act
     logger.info("sweep: %d new file(s), %d record(s) loaded", len(results), loaded)
     return loaded
 
@@ -60,6 +65,8 @@ def scheduled_review_flow(
     week = week or last_complete_week(datetime.now(ZoneInfo(timezone)), timezone)
     topics_flow(db=db, embedder=embedder)
     summary = weekly_flow(db=db, week=week, departments=departments)
+    urgent_flow(db=db)  # new themes can make new repeat failures
+    notify_flow(db=db, week=summary.week)  # the digests, and emerging-theme alerts
     return summary.week
 
 

@@ -80,6 +80,8 @@ class WeeklySummary:
     issues_refreshed: int = 0
     issues_verified: list[str] = field(default_factory=list)
     issues_reopened: list[str] = field(default_factory=list)
+    # issues on fine themes folded into one per top-level theme
+    issues_folded: list[str] = field(default_factory=list)
     failure_share: float = 0.0
     # known costs only; None when no contact of the week has a cost per contact
     week_cost: float | None = 0.0
@@ -253,7 +255,8 @@ def route_and_classify(db: str, departments: str, samples_per_theme: int = 20) -
     with warehouse.read() as con:
         cached = repo.fetch_frame(con, q("cached_item_routes"), {"router_version": version})
     with warehouse.read() as con:
-        themes_of = repo.current_assignments(con)
+        # an item follows its top-level theme's route (the fine theme's own is not used)
+        themes_of = repo.fetch_frame(con, q("item_top_themes"))
     scored = pl.concat([cached.drop("theme_id"), new_scores]).unique("feedback_id", keep="last")
     items = themes_of.join(scored, on="feedback_id", how="inner")
     item_routes = decide_item_departments(items, theme_routes)
@@ -334,7 +337,8 @@ _ITEM_ROUTE_SCHEMA = {
 @dataclass
 class Review:
     week: date
-    theme_weekly: pl.DataFrame
+    theme_weekly: pl.DataFrame  # per top-level theme
+    subtheme_weekly: pl.DataFrame  # per fine theme under a group (parent_id)
     channel_weekly: pl.DataFrame
     chargeback: pl.DataFrame
     opportunities: pl.DataFrame
@@ -406,11 +410,18 @@ def build_review(
     fixed: pl.DataFrame,
     recovery_rows: pl.DataFrame,
 ) -> Review:
-    """All the weekly tables from the contact facts (pure: tested without a database)."""
+    """All the weekly tables from the contact facts (pure: tested without a database).
+
+    ``theme_id`` in ``facts`` is a contact's top-level theme, what every table but
+    ``subtheme_weekly`` speaks of; ``sub_theme_id`` (optional: the same id when absent)
+    its fine theme, for the figures of the sub-themes beneath a group."""
     from models.trends import emerging_themes, mark_repeat_contacts, theme_nps_effects, verify_fix
 
     until = week + timedelta(days=7)
     themes = routing.themes
+    if "sub_theme_id" not in facts.columns:
+        facts = facts.with_columns(pl.col("theme_id").alias("sub_theme_id"))
+    facts = facts.with_columns(pl.col("theme_id", "sub_theme_id").cast(pl.Int32))
     facts = (
         facts.drop("department", "demand_type", "demand_subtype")
         .join(
@@ -450,6 +461,9 @@ def build_review(
     counts = facts.group_by("week_start", "theme_id").agg(volume=pl.len())
     totals = facts.group_by("week_start").agg(total=pl.len())
     emerging = emerging_themes(counts, totals)
+    subtheme_weekly = _subtheme_weekly(
+        facts.filter(pl.col("sub_theme_id") != pl.col("theme_id")), counts, totals
+    )
     marked = mark_repeat_contacts(
         facts.select("feedback_id", "customer_ref", "theme_id", "received_at", "week_start")
     )
@@ -670,7 +684,16 @@ def build_review(
     )
 
     verifications = []
-    weekly_counts = counts.join(totals, on="week_start").filter(pl.col("week_start") < until)
+    # an issue is checked on its theme's contacts: a top-level theme's, or (an issue from
+    # before the hierarchy, on a fine theme now under a group) the sub-theme's own
+    sub_counts = subtheme_weekly.select(
+        "week_start", pl.col("theme_id").cast(pl.Int32), pl.col("volume").cast(pl.UInt32)
+    )
+    weekly_counts = (
+        pl.concat([counts.with_columns(pl.col("volume").cast(pl.UInt32)), sub_counts])
+        .join(totals, on="week_start")
+        .filter(pl.col("week_start") < until)
+    )
     for issue in fixed.iter_rows(named=True):
         series = totals.join(
             weekly_counts.filter(pl.col("theme_id") == issue["theme_id"]).select(
@@ -733,6 +756,7 @@ def build_review(
     return Review(
         week,
         theme_weekly,
+        subtheme_weekly,
         channel_weekly,
         chargeback,
         opportunities,
@@ -741,6 +765,90 @@ def build_review(
         service_recovery,
         departments,
         summary,
+    )
+
+
+_SUBTHEME_WEEKLY_SCHEMA = {
+    "week_start": pl.Date,
+    "theme_id": pl.Int32,
+    "parent_id": pl.Int32,
+    "volume": pl.Int64,
+    "share": pl.Float64,
+    "share_of_parent": pl.Float64,
+    "trailing_share": pl.Float64,
+    "trailing_weeks": pl.Int32,
+    "change_vs_trailing": pl.Float64,
+    "rate_ratio": pl.Float64,
+    "p_value": pl.Float64,
+    "q_value": pl.Float64,
+    "is_new": pl.Boolean,
+    "is_growing": pl.Boolean,
+    "growth_reason": pl.String,
+    "scored": pl.Int64,
+    "avg_score": pl.Float64,
+    "est_cost": pl.Float64,
+    "uncosted_contacts": pl.Int64,
+}
+
+
+def _subtheme_weekly(
+    sub_facts: pl.DataFrame, top_counts: pl.DataFrame, totals: pl.DataFrame
+) -> pl.DataFrame:
+    """Weekly figures of the sub-themes beneath groups (``sub_facts``: the contacts whose
+    fine theme is not their top-level theme), each tested for growth against its own
+    trailing weeks across the week's sub-themes."""
+    from models.trends import growing_subthemes
+
+    if sub_facts.height == 0:
+        return pl.DataFrame(schema=_SUBTHEME_WEEKLY_SCHEMA)
+    is_nps = pl.col("score_kind") == "nps"
+    per_sub = sub_facts.group_by("week_start", "sub_theme_id").agg(
+        parent_id=pl.col("theme_id").first(),
+        volume=pl.len(),
+        scored=pl.col("score").is_not_null().sum(),
+        avg_score=pl.col("score").filter(is_nps).mean(),
+        est_cost=_known_cost(),
+        uncosted_contacts=_uncosted(),
+    )
+    growth = growing_subthemes(
+        per_sub.select("week_start", pl.col("sub_theme_id").alias("theme_id"), "volume"), totals
+    ).select(
+        "week_start",
+        pl.col("theme_id").cast(pl.Int32).alias("sub_theme_id"),
+        "share",
+        "trailing_share",
+        "trailing_weeks",
+        "rate_ratio",
+        "p_value",
+        "q_value",
+        "is_new",
+        "is_growing",
+        "growth_reason",
+    )
+    parents = top_counts.select(
+        "week_start", pl.col("theme_id").alias("parent_id"), pl.col("volume").alias("parent_volume")
+    )
+    return (
+        per_sub.join(growth, on=["week_start", "sub_theme_id"], how="left")
+        .join(parents, on=["week_start", "parent_id"], how="left")
+        .join(totals, on="week_start", how="left")
+        .with_columns(
+            pl.coalesce("share", pl.col("volume") / pl.col("total")).alias("share"),
+            (pl.col("volume") / pl.col("parent_volume")).alias("share_of_parent"),
+            pl.when(pl.col("trailing_share") > 0)
+            .then(
+                pl.coalesce("share", pl.col("volume") / pl.col("total")) / pl.col("trailing_share")
+                - 1
+            )
+            .otherwise(None)
+            .alias("change_vs_trailing"),
+            pl.col("is_new").fill_null(False),
+            pl.col("is_growing").fill_null(False),
+        )
+        .rename({"sub_theme_id": "theme_id"})
+        .select(list(_SUBTHEME_WEEKLY_SCHEMA))
+        .cast(_SUBTHEME_WEEKLY_SCHEMA)
+        .sort("week_start", "parent_id", "theme_id")
     )
 
 
@@ -847,6 +955,9 @@ def write_review(
                         "at": at,
                     },
                 )
+        # a sub-theme carries its top-level theme's route and demand type
+        con.execute(q("route_sub_themes_with_parents"), {"at": at})
+        con.execute(q("demand_of_sub_themes_with_parents"), {"at": at})
         if routing.router_version:
             con.execute(q("drop_old_item_routes"), {"router_version": routing.router_version})
             if routing.new_scores is not None and routing.new_scores.height:
@@ -860,8 +971,11 @@ def write_review(
         con.register("staged_chargeback", review.chargeback)
         con.register("staged_opportunities", review.opportunities)
         con.register("staged_service_recovery", review.service_recovery)
+        con.register("staged_subtheme_weekly", review.subtheme_weekly)
         con.execute(q("clear_weekly_tables"))
         con.execute(q("insert_theme_weekly"))
+        con.execute(q("clear_subtheme_weekly"))
+        con.execute(q("insert_subtheme_weekly"))
         con.execute(q("clear_channel_weekly"))
         con.execute(q("insert_channel_weekly"))
         con.execute(q("clear_chargeback"))
@@ -871,6 +985,9 @@ def write_review(
         con.execute(q("replace_service_recovery"))
         con.execute(q("insert_service_recovery"))
 
+        # issues speak of top-level themes: those opened on fine themes that now share a
+        # top-level theme fold into one on it (a no-op once done, and without a hierarchy)
+        summary.issues_folded.extend(fold_issues_to_top_themes(con, at))
         # issues: one open issue per theme, refreshed, never duplicated
         for row in review.issue_candidates.iter_rows(named=True):
             current = tracker.open_issue_for_theme(con, row["theme_id"])
@@ -904,9 +1021,11 @@ def write_review(
         for item in review.verifications:
             check = item["check"]
             current = tracker.get_issue(con, item["issue_id"])
-            # somebody changed it since we read it: their edit stands
+            # somebody changed it since we read it: their edit stands (and an issue that
+            # moved to its top-level theme is checked on that theme next week)
             if (
                 current is None
+                or current["theme_id"] != item["theme_id"]
                 or current["status"] != item["status"]
                 or current["resolved_at"] != item["resolved_at"]
             ):
@@ -956,10 +1075,60 @@ def write_review(
                 "issues_opened": summary.issues_opened,
                 "issues_verified": len(summary.issues_verified),
                 "issues_reopened": len(summary.issues_reopened),
-                "params": json.dumps({"week": summary.week}),
+                "params": json.dumps(
+                    {"week": summary.week, "issues_folded": len(summary.issues_folded)}
+                ),
             },
         )
     return summary
+
+
+def fold_issues_to_top_themes(con, at: datetime, actor: str = "weekly-review") -> list[str]:
+    """Apply ``models.issue_folding.plan_folds`` to the open issues, through the tracker,
+    inside the caller's transaction; returns a line per fold for the summary."""
+    from models.issue_folding import OpenIssue, plan_folds
+
+    open_issues = repo.fetch_frame(con, q("open_issues_with_top"))
+    rows = {r["issue_id"]: r for r in open_issues.iter_rows(named=True)}
+    plan = plan_folds(OpenIssue(r["issue_id"], r["theme_id"], r["top_id"]) for r in rows.values())
+    lines = []
+    for fold in plan:
+        top_label = rows[fold.survivor]["top_label"] or f"theme {fold.top_id}"
+        if fold.move_survivor:
+            sub_label = (
+                rows[fold.survivor]["theme_label"] or f"theme {rows[fold.survivor]['theme_id']}"
+            )
+            tracker.update_issue(
+                con,
+                fold.survivor,
+                tracker.IssueChange(
+                    theme_id=fold.top_id,
+                    title=top_label,
+                    note=f"“{sub_label}” is now a sub-theme of “{top_label}”: the issue speaks "
+                    "for the top-level theme",
+                ),
+                actor,
+                at,
+                system=True,
+            )
+        for folded in fold.folded:
+            sub_label = rows[folded]["theme_label"] or f"theme {rows[folded]['theme_id']}"
+            tracker.fold_issue(
+                con,
+                folded,
+                fold.survivor,
+                actor,
+                at,
+                note=f"#{folded} (“{sub_label}”) folded into #{fold.survivor} on “{top_label}”: "
+                "one issue per top-level theme",
+            )
+        folded = ", ".join(f"#{i}" for i in fold.folded)
+        where = "moved to" if fold.move_survivor else "on"
+        lines.append(
+            f"#{fold.survivor} {where} the top-level theme “{top_label}”"
+            + (f"; {folded} folded into it" if fold.folded else "")
+        )
+    return lines
 
 
 def _finite(value) -> float | None:

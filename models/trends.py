@@ -14,6 +14,11 @@ ratio's 95% CI is exact (Clopper-Pearson on x / (x + y)); the share's is Wilson'
 with no contacts in the trailing weeks is *new*: tested the same way (the test needs no
 trailing contacts), its rate ratio shown with half a contact in the trailing window.
 
+**Growing sub-themes.** Beneath a top-level theme, a sub-theme *grows* when the same test,
+run across the week's sub-themes, passes a lower bar (q ≤ 0.05, x ≥ 5 contacts, ratio ≥
+1.5): detail that says which part of a theme moves, not an alarm of its own (alarms,
+issues and emerging flags are for top-level themes).
+
 **Fix verification.** The same conditional test, one-sided the other way: did the
 theme's share fall after the fix (skipping the week the fix was marked, a grace week)
 compared with the weeks before? *verified* needs p < 0.05 and a rate ratio ≤ 0.7;
@@ -219,6 +224,26 @@ def emerging_themes(
     if not frames:
         return pl.DataFrame(schema=_emerging_schema())
     return pl.concat(frames).sort("week_start", "theme_id")
+
+
+# the bar a sub-theme passes to be shown as growing beneath its top-level theme
+GROWING = EmergingSettings(min_count=5, max_q=0.05)
+
+
+def growing_subthemes(
+    counts: pl.DataFrame,
+    totals: pl.DataFrame | None = None,
+    *,
+    settings: EmergingSettings = GROWING,
+) -> pl.DataFrame:
+    """``emerging_themes`` for sub-themes at the lower ``GROWING`` bar: ``is_growing`` and
+    ``growth_reason`` instead of ``is_emerging`` and ``reason`` (worded "growing")."""
+    tested = emerging_themes(counts, totals, settings=settings)
+    return tested.rename({"is_emerging": "is_growing", "reason": "growth_reason"}).with_columns(
+        pl.col("growth_reason")
+        .str.replace(r"^emerging: ", "growing: ")
+        .str.replace(r"^new but not emerging: ", "new but not growing: ")
+    )
 
 
 def _weekly_frame(frame: pl.DataFrame, value: str, theme: bool = True) -> pl.DataFrame:

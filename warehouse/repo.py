@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 import numpy as np
@@ -510,6 +510,42 @@ def set_theme_demand(
     record_theme_event(con, theme_id, actor, "demand_type", current["demand_type"], demand_type, at)
 
 
+def week_subthemes(
+    con: duckdb.DuckDBPyConnection,
+    week: date,
+    *,
+    growing_only: bool = False,
+    departments: list[str] | None = None,
+) -> pl.DataFrame:
+    """The sub-themes under each top-level theme in ``week`` (``subtheme_weekly``)."""
+    return fetch_frame(
+        con,
+        q("week_subthemes"),
+        {"week": week, "growing_only": growing_only, "departments": departments},
+    )
+
+
+def issue_subthemes(
+    con: duckdb.DuckDBPyConnection, issue_id: int, *, week: date | None = None, per_theme: int = 3
+) -> pl.DataFrame:
+    """An issue's evidence: the sub-themes of its theme, their volume and examples."""
+    return fetch_frame(
+        con, q("issue_subthemes"), {"issue_id": issue_id, "week": week, "per_theme": per_theme}
+    )
+
+
+def issue_folds(con: duckdb.DuckDBPyConnection, issue_id: int) -> pl.DataFrame:
+    """The issues folded into ``issue_id``."""
+    return fetch_frame(con, q("issue_folds"), {"issue_id": issue_id})
+
+
+def top_theme_counts_of_sources(
+    con: duckdb.DuckDBPyConnection, source_refs: list[str]
+) -> pl.DataFrame:
+    """How many of these records (by source ref) each top-level theme holds, most first."""
+    return fetch_frame(con, q("top_theme_counts_of_sources"), {"refs": source_refs})
+
+
 def majority_theme_of_sources(con: duckdb.DuckDBPyConnection, source_refs: list[str]) -> int | None:
     frame = fetch_frame(con, q("majority_theme_of_sources"), {"refs": source_refs})
     return int(frame["theme_id"][0]) if frame.height else None
@@ -517,7 +553,7 @@ def majority_theme_of_sources(con: duckdb.DuckDBPyConnection, source_refs: list[
 
 def export_frame(con: duckdb.DuckDBPyConnection, what: str) -> pl.DataFrame:
     """A whole table for ``voc export``; ``what`` picks one of the fixed export queries."""
-    names = {"issues", "themes", "weekly", "chargeback", "opportunities", "quarantine"}
+    names = {"issues", "themes", "weekly", "subthemes", "chargeback", "opportunities", "quarantine"}
     if what not in names:
         raise ValueError(f"nothing to export called {what!r}")
     return fetch_frame(con, q(f"export_{what}"))

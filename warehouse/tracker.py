@@ -52,6 +52,11 @@ class IssueChange:
     note: str | None = None
     # when the fix went live, if earlier than the moment it is marked fixed
     fixed_on: datetime | None = None
+    # the weekly review's own changes (``system`` only): the theme the issue is about and
+    # its title, when the issue moves to a top-level theme, and the issue it folded into
+    theme_id: int | None = None
+    title: str | None = None
+    folded_into: int | None = None
 
     def requested(self) -> dict[str, object]:
         return {
@@ -59,6 +64,23 @@ class IssueChange:
             for f in fields(self)
             if f.name not in ("note", "fixed_on") and getattr(self, f.name) is not None
         }
+
+
+# fields only the weekly review changes
+SYSTEM_FIELDS = ("theme_id", "title", "folded_into")
+# every field update_issue writes, in the order of its events
+_FIELDS = (
+    "status",
+    "owner",
+    "priority",
+    "due_date",
+    "root_cause",
+    "action",
+    "department",
+    "theme_id",
+    "title",
+    "folded_into",
+)
 
 
 def get_issue(con: duckdb.DuckDBPyConnection, issue_id: int) -> dict | None:
@@ -89,6 +111,16 @@ def update_issue(
             f"issue {issue_id} belongs to {current['department'] or 'no department'}, not {allowed_department}"
         )
     wanted = change.requested()
+    system_only = [name for name in SYSTEM_FIELDS if name in wanted]
+    if system_only and not system:
+        raise IssueError(f"only the weekly review changes {', '.join(system_only)}")
+    if "folded_into" in wanted and (
+        wanted.get("status") != "closed" or wanted["folded_into"] == issue_id
+    ):
+        raise IssueError("an issue folds into another one by closing")
+    if wanted.get("status") == "reopened" and current.get("folded_into") is not None:
+        # a folded issue reopened by hand stands on its own again (its events keep the link)
+        wanted["folded_into"] = None
     if "status" in wanted:
         status = str(wanted["status"])
         if status not in STATUSES:
@@ -103,12 +135,12 @@ def update_issue(
             )
     if "priority" in wanted and wanted["priority"] not in PRIORITIES:
         raise IssueError(f"priority must be one of {', '.join(PRIORITIES)}")
-    for name in ("owner", "root_cause", "action", "department"):
+    for name in ("owner", "root_cause", "action", "department", "title"):
         if name in wanted:
             wanted[name] = edit_rules.text(wanted[name], name)
     if "due_date" in wanted:
         wanted["due_date"] = edit_rules.due_date(wanted["due_date"])
-    changed = {k: v for k, v in wanted.items() if v != current[k]}
+    changed = {k: v for k, v in wanted.items() if v != current.get(k)}
     note = edit_rules.text(change.note, "note") if change.note else None
     if change.fixed_on is not None:
         live = f"fix live since {change.fixed_on:%Y-%m-%d %H:%M}"
@@ -120,7 +152,7 @@ def update_issue(
     if change.fixed_on is not None and change.fixed_on > at:
         raise IssueError("a fix cannot go live in the future")
     params: dict[str, object] = {"issue_id": issue_id, "at": at, "fixed_at": change.fixed_on or at}
-    for name in ("status", "owner", "priority", "due_date", "root_cause", "action", "department"):
+    for name in _FIELDS:
         params[f"set_{name}"] = name in changed
         params[name] = changed.get(name)
     con.execute(q("update_issue_fields"), params)
@@ -132,7 +164,7 @@ def update_issue(
                 "at": at,
                 "actor": actor,
                 "field": name,
-                "old_value": None if current[name] is None else str(current[name]),
+                "old_value": None if current.get(name) is None else str(current[name]),
                 "new_value": None if value is None else str(value),
                 "note": note,
             },
@@ -218,3 +250,32 @@ def create_issue(
         },
     )
     return issue_id
+
+
+def fold_issue(
+    con: duckdb.DuckDBPyConnection, issue_id: int, into: int, actor: str, at: datetime, note: str
+) -> None:
+    """Fold ``issue_id`` into ``into`` (the weekly review's call): the folded issue is
+    closed with ``folded_into`` set and its history kept; both issues log the fold."""
+    if get_issue(con, into) is None:
+        raise IssueError(f"no issue {into}")
+    update_issue(
+        con,
+        issue_id,
+        IssueChange(status="closed", folded_into=into, note=note),
+        actor,
+        at,
+        system=True,
+    )
+    con.execute(
+        q("record_issue_event"),
+        {
+            "issue_id": into,
+            "at": at,
+            "actor": actor,
+            "field": "folded_in",
+            "old_value": None,
+            "new_value": str(issue_id),
+            "note": note,
+        },
+    )

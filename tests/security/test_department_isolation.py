@@ -93,6 +93,7 @@ def _plan(data, sample, viewer, own: str) -> dict[str, list[tuple[str, str, Call
     own_theme = min(_own_theme_ids(own))
     other_theme = min(_own_theme_ids(other))
     other_item = "fb00120" if own == "Network" else "fb00001"  # theme 2's / theme 1's
+    _flag_a_contact_of_every_department(sample.path)
     return {
         "filter_options": [("filter", "filter options", lambda: data.filter_options(viewer))],
         "this_week": [
@@ -187,7 +188,47 @@ def _plan(data, sample, viewer, own: str) -> dict[str, list[tuple[str, str, Call
         "split_group": [
             ("refuse", "split group", lambda: data.split_group(viewer, other_theme, "mine"))
         ],
+        "urgent_queue": [
+            ("filter", "urgent queue", lambda: data.urgent_queue(viewer)),
+            (
+                "filter",
+                "urgent queue, all kinds and acknowledged",
+                lambda: data.urgent_queue(
+                    viewer, kinds=["safety", "regulator"], include_acknowledged=True
+                ),
+            ),
+        ],
+        "acknowledge_urgent": [
+            ("refuse", "acknowledge", lambda: data.acknowledge_urgent(viewer, other_item)),
+            ("refuse", "acknowledge unknown", lambda: data.acknowledge_urgent(viewer, "nope")),
+        ],
     }
+
+
+def _flag_a_contact_of_every_department(path) -> None:
+    """Urgent flags (#18) on the first contact routed to each department, its own text as
+    the evidence, so the urgent queue has another department's words to leak."""
+    import polars as pl
+
+    from warehouse import Warehouse, urgent
+    from warehouse.clock import utc_now
+
+    wh = Warehouse(path, lock_timeout=30)
+    with wh.read() as con:
+        rows = con.execute(
+            "SELECT min(fd.feedback_id), fd.department FROM feedback_departments fd "
+            "WHERE fd.department IS NOT NULL GROUP BY fd.department"
+        ).fetchall()
+        texts = dict(con.execute("SELECT feedback_id, text FROM feedback").fetchall())
+    flags = pl.DataFrame(
+        {
+            "feedback_id": [fid for fid, _ in rows],
+            "kind": ["safety"] * len(rows),
+            "evidence": [texts[fid] for fid, _ in rows],
+        }
+    )
+    with wh.write() as con:
+        urgent.store_flags(con, flags, checked=[], rule_version="isolation", at=utc_now())
 
 
 def _viewer_functions(data) -> set[str]:

@@ -649,14 +649,18 @@ def test_call_transcripts_in_four_formats(inbox):
 def test_every_file_is_accounted_for(inbox, manifest):
     on_disk = {p.relative_to(inbox).as_posix() for p in inbox.rglob("*") if p.is_file()}
     assert on_disk == set(manifest.files)
+    # the planted urgent contacts (#18) are contacts too, in files of their own
     per_file = Counter(c.file for c in manifest.contacts)
+    per_file.update(p.file for p in manifest.urgent_contacts)
     for rel, count in manifest.files.items():
         assert (
             count.records
             == count.contacts + count.duplicates + count.quarantined + count.not_feedback
         )
         assert count.contacts == per_file.get(rel, 0), rel
-    assert sum(f.contacts for f in manifest.files.values()) == len(manifest.contacts)
+    assert sum(f.contacts for f in manifest.files.values()) == len(manifest.contacts) + len(
+        manifest.urgent_contacts
+    )
     ids = Counter((c.channel, c.source_id) for c in manifest.contacts)
     assert max(ids.values()) == 1
     bad = Counter((b.file, b.expected) for b in manifest.bad_records)

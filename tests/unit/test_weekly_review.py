@@ -341,3 +341,113 @@ def test_a_total_with_some_costs_unknown_is_partial_and_says_so():
     assert summary.week_uncosted == 30 + 25 + 20 + 15 - (
         known["call"]["volume"] + known["email"]["volume"]
     )
+
+
+# ------------------------------------------------------------- through the hierarchy
+GROUP = 10  # a top-level theme over the fine themes 5 and 6
+
+
+def _grouped(volumes: dict[int, list[int]], parents: dict[int, int], seed: int = 0):
+    """Contact facts as the warehouse gives them once fine themes sit under groups:
+    ``theme_id`` the top-level theme, ``sub_theme_id`` the fine one."""
+    facts = facts_for(volumes, seed)
+    return facts.rename({"theme_id": "sub_theme_id"}).with_columns(
+        pl.col("sub_theme_id").replace(parents).alias("theme_id")
+    )
+
+
+def _routing_with_group() -> Routing:
+    base = routing()
+    group = pl.DataFrame(
+        {
+            "theme_id": [GROUP],
+            "department": ["Network"],
+            "confidence": [0.9],
+            "source": ["model"],
+            "best_guess": ["Network"],
+            "demand_type": ["failure"],
+            "demand_subtype": ["broken"],
+            "demand_reason": ["r"],
+            "demand_source": ["model"],
+        }
+    ).with_columns(pl.col("theme_id").cast(pl.Int32))
+    return Routing(pl.concat([base.themes, group]), pl.DataFrame())
+
+
+def test_without_a_hierarchy_the_review_is_the_same_with_or_without_sub_themes(book):
+    volumes = {1: [30] * 7 + [120], 2: [25] * 8, 3: [20] * 8, 4: [15] * 8}
+    facts = facts_for(volumes)
+    plain = build_review(facts, routing(), book, WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY)
+    levelled = build_review(
+        facts.with_columns(pl.col("theme_id").alias("sub_theme_id")),
+        routing(),
+        book,
+        WEEKS[-1],
+        LABELS,
+        NO_FIXED,
+        NO_RECOVERY,
+    )
+    for name in (
+        "theme_weekly",
+        "channel_weekly",
+        "chargeback",
+        "opportunities",
+        "issue_candidates",
+    ):
+        assert getattr(plain, name).equals(getattr(levelled, name)), name
+    assert plain.subtheme_weekly.height == 0 and levelled.subtheme_weekly.height == 0
+
+
+def test_a_spike_split_over_two_sub_themes_is_one_emerging_top_level_theme(book):
+    volumes = {
+        1: [30] * 8,
+        2: [25] * 8,
+        3: [20] * 8,
+        5: [6] * 7 + [16],  # one outage, two ways of saying it
+        6: [5] * 7 + [14],
+    }
+    facts = _grouped(volumes, {5: GROUP, 6: GROUP})
+    labels = {**LABELS, GROUP: "Broadband outages", 5: "light red", 6: "pppoe timeout"}
+    review = build_review(
+        facts, _routing_with_group(), book, WEEKS[-1], labels, NO_FIXED, NO_RECOVERY
+    )
+    weekly = review.theme_weekly
+    assert set(weekly["theme_id"].unique().to_list()) == {1, 2, 3, GROUP}
+    assert set(review.channel_weekly["theme_id"].unique().to_list()) == {1, 2, 3, GROUP}
+    assert weekly.filter(pl.col("is_emerging")).select("week_start", "theme_id").rows() == [
+        (WEEKS[-1], GROUP)
+    ]
+    assert len(review.summary.emerging) == 1 and "Broadband outages" in review.summary.emerging[0]
+    # one issue candidate for the outage, on the top-level theme, in its department
+    cands = review.issue_candidates.filter(pl.col("theme_id").is_in([GROUP, 5, 6]))
+    assert cands.select("theme_id", "department").rows() == [(GROUP, "Network")]
+    # the sub-themes keep their own figures beneath it, and both grow
+    subs = review.subtheme_weekly
+    assert set(subs["theme_id"].unique().to_list()) == {5, 6}
+    assert subs["parent_id"].unique().to_list() == [GROUP]
+    last = subs.filter(pl.col("week_start") == WEEKS[-1]).sort("theme_id")
+    top = weekly.filter((pl.col("week_start") == WEEKS[-1]) & (pl.col("theme_id") == GROUP))
+    assert last["volume"].to_list() == [16, 14] and last["volume"].sum() == top["volume"][0]
+    assert last["share_of_parent"].sum() == pytest.approx(1.0)
+    assert last["is_growing"].all(), last["growth_reason"].to_list()
+    assert all(r.startswith(("growing", "new")) for r in last["growth_reason"])
+    quiet = subs.filter(pl.col("week_start") == WEEKS[-2])
+    assert not quiet["is_growing"].any()
+
+
+def test_a_fixed_issue_on_a_sub_theme_is_checked_on_the_sub_themes_own_contacts(book):
+    volumes = {1: [30] * 8, 2: [25] * 8, 5: [20] * 4 + [4] * 4, 6: [20] * 8}
+    facts = _grouped(volumes, {5: GROUP, 6: GROUP})
+    fixed = pl.DataFrame(
+        {
+            "issue_id": [1],
+            "theme_id": [5],
+            "department": ["Network"],
+            "status": ["fixed"],
+            "resolved_at": [datetime.combine(WEEKS[4], datetime.min.time())],
+        },
+        schema=NO_FIXED.schema,
+    )
+    review = build_review(facts, _routing_with_group(), book, WEEKS[-1], LABELS, fixed, NO_RECOVERY)
+    (check,) = review.verifications
+    assert check["check"].status == "verified", check["check"].evidence

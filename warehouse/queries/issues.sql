@@ -14,6 +14,9 @@ UPDATE issues SET
     root_cause  = CASE WHEN $set_root_cause  THEN $root_cause  ELSE root_cause  END,
     action      = CASE WHEN $set_action      THEN $action      ELSE action      END,
     department  = CASE WHEN $set_department  THEN $department  ELSE department  END,
+    theme_id    = CASE WHEN $set_theme_id    THEN $theme_id    ELSE theme_id    END,
+    title       = CASE WHEN $set_title       THEN $title       ELSE title       END,
+    folded_into = CASE WHEN $set_folded_into THEN $folded_into ELSE folded_into END,
     resolved_at = CASE WHEN $set_status AND $status = 'fixed' THEN $fixed_at
                        WHEN $set_status AND $status IN ('reopened', 'in_progress', 'acknowledged', 'new') THEN NULL
                        ELSE resolved_at END,
@@ -38,7 +41,7 @@ FROM issue_events WHERE issue_id = $issue_id ORDER BY "at", field;
 SELECT i.issue_id, i.theme_id, i.title, i.department, i.owner, i.status, i.priority, i.due_date,
        i.root_cause, i.action, i.opened_reason, i.created_at, i.updated_at, i.resolved_at,
        i.verified_at, i.weekly_volume, i.weekly_cost, i.baseline_rate, i.after_rate,
-       i.verification, i.version, t.label AS theme_label
+       i.verification, i.version, i.folded_into, t.label AS theme_label
 FROM issues AS i LEFT JOIN themes AS t USING (theme_id)
 WHERE ($department IS NULL OR i.department = $department)
   AND ($status IS NULL OR i.status = $status)
@@ -66,3 +69,14 @@ WHERE issue_id = $issue_id;
 UPDATE issues SET baseline_rate = $baseline_rate, after_rate = $after_rate,
        verification = $verification, verification_p = $p_value, updated_at = $at
 WHERE issue_id = $issue_id;
+
+-- name: open_issues_with_top
+-- grain: one row per open issue, with the top-level theme its theme reads under now
+SELECT i.issue_id, i.theme_id, coalesce(tt.top_id, i.theme_id) AS top_id, i.status,
+       i.created_at, t.label AS theme_label, p.label AS top_label
+FROM issues AS i
+LEFT JOIN theme_top AS tt ON tt.theme_id = i.theme_id
+LEFT JOIN themes AS t ON t.theme_id = i.theme_id
+LEFT JOIN themes AS p ON p.theme_id = coalesce(tt.top_id, i.theme_id)
+WHERE i.status IN ('new', 'acknowledged', 'in_progress', 'fixed', 'reopened')
+ORDER BY i.issue_id;

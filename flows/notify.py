@@ -1,0 +1,312 @@
+"""`voc notify`: weekly digests for department heads, and alerts (a theme turns emerging,
+urgent contacts arrive), by e-mail (SMTP with STARTTLS and auth) and a JSON webhook.
+
+1. read what each message needs (one short read);
+2. compose the messages (``models.notify``, pure);
+3. for every (message, transport, recipient) not sent yet: send, trying up to
+   ``notify_attempts`` times, and record it as sent or failed with the reason. A failure
+   never fails the flow; a failed message is tried again by the next run, a sent one is
+   never sent again.
+
+The settings (``VOC_SMTP_URL``, ``VOC_SMTP_FROM``, ``VOC_SMTP_CA_FILE``,
+``VOC_WEBHOOK_URL``) come from ``flows.config.Settings``; with neither transport set the
+flow composes nothing and says so.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import ssl
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from prefect import flow
+
+from flows.config import Settings, load_settings
+from flows.runtime import prefect_server_ready, run_logger
+from models.notify import (
+    Digest,
+    Message,
+    SmtpTarget,
+    digest_message,
+    emerging_alert,
+    parse_smtp_url,
+    urgent_alert,
+    webhook_label,
+)
+from warehouse import Warehouse
+from warehouse import notify as store
+from warehouse.clock import utc_now
+
+
+class DeliveryError(RuntimeError):
+    """A message could not be delivered; the message says why (never a password)."""
+
+
+@dataclass
+class NotifySummary:
+    week: str
+    composed: int = 0
+    sent: int = 0
+    already_sent: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+    failed_keys: set[str] = field(default_factory=set)
+    transports: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------- transports
+def send_email(
+    target: SmtpTarget,
+    sender: str,
+    to: str,
+    message: Message,
+    *,
+    timeout: float,
+    ca_file: Path | None = None,
+) -> None:
+    """One message with a plain-text and an HTML part. STARTTLS when the server offers it
+    (or demanded); credentials only ever go over TLS unless ``starttls=off`` says the
+    relay is local."""
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = to
+    mail["Subject"] = message.subject
+    mail["Date"] = formatdate(localtime=False)
+    mail["Message-ID"] = make_msgid(domain="voc.local")
+    mail["X-Voc-Key"] = message.key
+    mail.set_content(message.text)
+    mail.add_alternative(message.html, subtype="html")
+    try:
+        with smtplib.SMTP(target.host, target.port, timeout=timeout) as smtp:
+            smtp.ehlo()
+            secure = False
+            if target.starttls != "off":
+                if smtp.has_extn("starttls"):
+                    context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+                    smtp.starttls(context=context)
+                    smtp.ehlo()
+                    secure = True
+                elif target.starttls == "required":
+                    raise DeliveryError(f"{target.host} does not offer STARTTLS")
+            if target.username:
+                if not secure and target.starttls != "off":
+                    raise DeliveryError(
+                        f"{target.host} offers no STARTTLS: refusing to send the password in "
+                        "clear (add ?starttls=off for a trusted local relay)"
+                    )
+                smtp.login(target.username, target.password or "")
+            smtp.send_message(mail)
+    except DeliveryError:
+        raise
+    except smtplib.SMTPAuthenticationError as exc:
+        raise DeliveryError(f"{target.host} refused the login ({exc.smtp_code})") from None
+    except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+        raise DeliveryError(f"{target.host}:{target.port}: {type(exc).__name__}: {exc}") from None
+
+
+def post_webhook(url: str, message: Message, *, timeout: float) -> None:
+    body = json.dumps(message.webhook_payload()).encode("utf-8")
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the configured URL
+            if response.status >= 300:
+                raise DeliveryError(f"{webhook_label(url)} answered {response.status}")
+    except DeliveryError:
+        raise
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"{webhook_label(url)} answered {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DeliveryError(f"{webhook_label(url)}: {reason}") from None
+
+
+# --------------------------------------------------------------------------- compose
+def week_bounds(week: str) -> tuple[date, date]:
+    year, number = week.upper().split("-W")
+    start = date.fromisocalendar(int(year), int(number), 1)
+    return start, start + timedelta(days=7)
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def compose(
+    warehouse: Warehouse, week: str, *, digests: bool, emerging: bool, since: datetime | None
+) -> tuple[list[tuple[Message, list[str]]], list[tuple[Message, list[str]]]]:
+    """(message, e-mail recipients) for the digests and the alerts, and the urgent contacts
+    each alert covers (so they are marked alerted)."""
+    start, end = week_bounds(week)
+    today = utc_now().date()
+    out: list[tuple[Message, list[str]]] = []
+    covered: list[tuple[Message, list[str]]] = []  # urgent alert → the contacts it covers
+    with warehouse.read() as con:
+        heads = store.recipients(con)
+        team = store.insight_team(con)
+        if digests:
+            for department, head in store.departments(con).items():
+                rows = store.issues(con, department, start, end, today)
+                urgent = store.urgent_of_week(con, department, start, end)
+                digest = Digest(
+                    department=department,
+                    head=head,
+                    week=week,
+                    week_start=start,
+                    open_issues=rows.filter(rows["is_open"]).to_dicts(),
+                    overdue=rows.filter(rows["is_overdue"].fill_null(False)).to_dicts(),
+                    opened=rows.filter(rows["opened_this_week"].fill_null(False)).to_dicts(),
+                    verified=rows.filter(rows["verified_this_week"].fill_null(False)).to_dicts(),
+                    urgent=urgent.to_dicts(),
+                )
+                out.append((digest_message(digest), heads.get(department, [])))
+        if emerging:
+            for theme in store.emerging(con, start).to_dicts():
+                message = emerging_alert(week, theme)
+                out.append((message, sorted(set(team) | set(heads.get(theme["department"], [])))))
+        if since is not None:
+            new = store.new_urgent(con, since)
+            for department in dict.fromkeys(new["department"].to_list()):
+                part = new.filter(
+                    new["department"].is_null()
+                    if department is None
+                    else new["department"] == department
+                ).to_dicts()
+                message = urgent_alert(department, part, utc_now())
+                who = heads.get(department, []) if department else team
+                out.append((message, who))
+                covered.append((message, [c["feedback_id"] for c in part]))
+    return out, covered
+
+
+# ------------------------------------------------------------------------------ send
+def deliver(
+    warehouse: Warehouse,
+    settings: Settings,
+    messages: list[tuple[Message, list[str]]],
+    summary: NotifySummary,
+    *,
+    sleep=time.sleep,
+) -> None:
+    smtp = parse_smtp_url(settings.smtp_url.get_secret_value()) if settings.smtp_url else None
+    webhook = settings.webhook_url.get_secret_value() if settings.webhook_url else None
+    attempts = max(1, settings.notify_attempts)
+    for message, emails in messages:
+        jobs: list[tuple[str, str]] = []
+        if smtp is not None:
+            jobs += [("email", address) for address in emails]
+        if webhook:
+            jobs.append(("webhook", webhook_label(webhook)))
+        for transport, recipient in jobs:
+            with warehouse.read() as con:
+                if store.status(con, message.key, transport, recipient) == "sent":
+                    summary.already_sent += 1
+                    continue
+            error = None
+            tries = 0
+            for tries in range(1, attempts + 1):
+                try:
+                    if transport == "email":
+                        assert smtp is not None
+                        send_email(
+                            smtp,
+                            settings.smtp_from,
+                            recipient,
+                            message,
+                            timeout=settings.notify_timeout,
+                            ca_file=settings.smtp_ca_file,
+                        )
+                    else:
+                        assert webhook is not None
+                        post_webhook(webhook, message, timeout=settings.notify_timeout)
+                    error = None
+                    break
+                except DeliveryError as exc:
+                    error = str(exc)
+                    if tries < attempts:
+                        sleep(min(0.5 * tries, 5.0))
+            with warehouse.write() as con:
+                store.record(
+                    con,
+                    message_key=message.key,
+                    kind=message.kind,
+                    department=message.department,
+                    transport=transport,
+                    recipient=recipient,
+                    subject=message.subject,
+                    status="failed" if error else "sent",
+                    attempts=tries,
+                    error=error,
+                    at=utc_now(),
+                )
+            if error:
+                summary.failed += 1
+                summary.failures.append(f"{message.key} → {recipient}: {error}")
+                summary.failed_keys.add(message.key)
+            else:
+                summary.sent += 1
+
+
+@flow(name="voc-notify", log_prints=False, validate_parameters=False)
+def notify_flow(
+    db: str,
+    week: str | None = None,
+    digests: bool = True,
+    emerging: bool = True,
+    urgent_since: str | None = None,
+) -> NotifySummary:
+    """Digests and emerging-theme alerts of ``week`` (default: the last reviewed week),
+    and alerts for urgent contacts flagged since ``urgent_since`` (ISO; default: a day ago)."""
+    logger = run_logger()
+    settings = load_settings(db=Path(db))
+    warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
+    if week is None:
+        with warehouse.read() as con:
+            latest = store.latest_week(con)
+        week = iso_week(latest) if latest else iso_week(utc_now().date() - timedelta(days=7))
+    summary = NotifySummary(week=week)
+    summary.transports = [
+        name
+        for name, value in (("email", settings.smtp_url), ("webhook", settings.webhook_url))
+        if value
+    ]
+    if not summary.transports:
+        logger.info("notify: no VOC_SMTP_URL or VOC_WEBHOOK_URL set; nothing to send")
+        return summary
+    since = datetime.fromisoformat(urgent_since) if urgent_since else utc_now() - timedelta(days=1)
+    messages, covered = compose(warehouse, week, digests=digests, emerging=emerging, since=since)
+    summary.composed = len(messages)
+    deliver(warehouse, settings, messages, summary)
+    if covered:
+        with warehouse.write() as con:
+            for message, ids in covered:
+                if message.key not in summary.failed_keys:  # a failed alert is composed again
+                    store.mark_alerted(con, ids, message.key, utc_now())
+    logger.info(
+        "notify %s: %d message(s), %d sent, %d already sent, %d failed",
+        week,
+        summary.composed,
+        summary.sent,
+        summary.already_sent,
+        summary.failed,
+    )
+    for failure in summary.failures:
+        logger.warning("notify: %s", failure)
+    return summary
+
+
+def run_notify(settings: Settings, *, week: str | None = None) -> NotifySummary:
+    prefect_server_ready()
+    return notify_flow(db=str(settings.db), week=week)
+
+
+__all__ = ["NotifySummary", "notify_flow", "post_webhook", "run_notify", "send_email"]
