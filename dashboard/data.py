@@ -232,6 +232,9 @@ class ThisWeek:
     emerging: pl.DataFrame  # emerging or new themes with their evidence
     examples: pl.DataFrame  # up to 3 verbatims per emerging theme
     trend: pl.DataFrame  # (week, theme) volume and cost for every theme in ``themes``
+    # the sub-themes beneath each top-level theme this week (growing ones first), for
+    # "what is growing inside it"; not split by channel (subtheme_weekly is per week)
+    sub_themes: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def figures(self, week: date) -> dict | None:
         """The headline figures of one week, or None when it has no contacts."""
@@ -273,6 +276,7 @@ def _this_week(
             theme_ids=emerging["theme_id"].to_list() or [-1],
             per_theme=3,
         )
+        sub_themes = repo.week_subthemes(con, week, departments=departments)
     headline = headline.with_columns(
         failure_share=pl.when(pl.col("contacts") > 0).then(
             pl.col("failure_contacts") / pl.col("contacts")
@@ -289,7 +293,7 @@ def _this_week(
         ),
         cost_change=pl.col("est_cost") - pl.col("previous_cost"),
     )
-    return ThisWeek(week, previous, headline, themes, emerging, examples, trend)
+    return ThisWeek(week, previous, headline, themes, emerging, examples, trend, sub_themes)
 
 
 # --------------------------------------------------------------------- theme explorer
@@ -474,6 +478,10 @@ class IssueDetail:
     issue: dict
     history: pl.DataFrame  # issue_events, newest first
     theme_share: pl.DataFrame  # the theme's weekly contacts per 1,000, for verification
+    # the evidence: the sub-themes of the issue's (top-level) theme, with their volume and
+    # examples; and the issues folded into this one (their history under their own ids)
+    evidence: pl.DataFrame = field(default_factory=pl.DataFrame)
+    folded: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def issue_detail(viewer: Viewer, issue_id: int) -> IssueDetail:
@@ -493,7 +501,9 @@ def _issue_detail(wh: Warehouse, issue_id: int, today: date) -> IssueDetail | No
             return None
         history = _frame(con, "dash_issue_history", issue_id=issue_id)
         share = _frame(con, "dash_issue_theme_share", theme_id=issue["theme_id"])
-    return IssueDetail(issue, history, share)
+        evidence = repo.issue_subthemes(con, issue_id)
+        folded = repo.issue_folds(con, issue_id)
+    return IssueDetail(issue, history, share, evidence, folded)
 
 
 def department_owners(viewer: Viewer, department: str) -> list[str]:

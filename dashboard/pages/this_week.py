@@ -1,5 +1,6 @@
-"""This week: headline figures against last week, emerging themes with their evidence,
-the top themes by volume and by cost, and each theme's trend over the weeks."""
+"""This week: headline figures against last week, emerging top-level themes with their
+evidence and the sub-themes growing inside them, the top themes by volume and by cost,
+and each theme's trend over the weeks."""
 
 from __future__ import annotations
 
@@ -152,6 +153,18 @@ for row in emerging.iter_rows(named=True):
                 f"{example['channel']}, {when(example['received_at'])[:10]}",
                 limit=400,
             )
+        growing = view.sub_themes.filter(
+            (pl.col("parent_id") == row["theme_id"]) & pl.col("is_growing")
+        )
+        if growing.height:
+            st.markdown(
+                "**Growing inside it:**  \n"
+                + "  \n".join(
+                    f"{md(g['label'])}: {g['volume']:,} contacts"
+                    + (f", {md(g['growth_reason'])}" if g["growth_reason"] else "")
+                    for g in growing.iter_rows(named=True)
+                )
+            )
         if action.button(
             "Open theme", key=f"week-open-{row['theme_id']}", icon=":material/arrow_forward:"
         ):
@@ -222,6 +235,43 @@ with st.expander(f"All {themes.height} themes this week", expanded=False):
             "repeat_rate": st.column_config.NumberColumn("repeat rate", format="percent"),
             "nps_effect": st.column_config.NumberColumn("NPS effect", format="%.1f"),
             "is_emerging": st.column_config.CheckboxColumn("emerging"),
+        },
+    )
+
+# ------------------------------------------------------------- growing sub-themes
+growing = (
+    view.sub_themes.filter(pl.col("is_growing")) if view.sub_themes.height else view.sub_themes
+)
+if growing.height:
+    st.subheader("Growing sub-themes")
+    st.caption(
+        "Sub-themes growing against their own usual share, under their top-level theme "
+        "(all channels)."
+    )
+    table(
+        growing,
+        key="week-growing-subs",
+        file_name=f"growing-sub-themes-{data.week_label(week)}.csv",
+        columns=[
+            "parent_id",
+            "parent_label",
+            "theme_id",
+            "label",
+            "department",
+            "volume",
+            "share_of_parent",
+            "rate_ratio",
+            "growth_reason",
+        ],
+        column_config={
+            "parent_id": st.column_config.NumberColumn("top-level id", format="%d"),
+            "parent_label": st.column_config.TextColumn("top-level theme"),
+            "theme_id": st.column_config.NumberColumn("id", format="%d"),
+            "label": st.column_config.TextColumn("sub-theme"),
+            "share_of_parent": st.column_config.NumberColumn(
+                "share of its theme", format="percent"
+            ),
+            "rate_ratio": st.column_config.NumberColumn("× usual", format="%.2f"),
         },
     )
 

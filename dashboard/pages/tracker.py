@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import charts, data
 from dashboard.auth import current_viewer
-from dashboard.components import download_button, empty, flash, md, save, table, when
+from dashboard.components import download_button, empty, flash, md, quote, save, table, when
 
 viewer = current_viewer()
 EDITABLE = ["status", "priority", "owner", "due_date", "root_cause", "action"]
@@ -262,6 +262,27 @@ with right:
             charts.verification(detail.theme_share, issue["resolved_at"]),
             key=f"tracker-verification-{issue_id}",
         )
+
+if detail.evidence.height:
+    st.markdown("**Evidence: the sub-themes of this issue's theme**")
+    for row in detail.evidence.iter_rows(named=True):
+        grew = " · growing" if row["is_growing"] else ""
+        with st.expander(
+            f"{md(row['label'])} · #{row['theme_id']} · {row['week_volume']:,} contacts{grew}"
+        ):
+            if row["growth_reason"]:
+                st.caption(md(row["growth_reason"]))
+            for text in row["examples"] or []:
+                quote(text, f"sub-theme #{row['theme_id']}", limit=400)
+if detail.folded.height:
+    st.markdown("**Issues folded into this one**")
+    st.caption("Their history stays under their own ids.")
+    table(
+        detail.folded,
+        key="tracker-folded",
+        file_name=f"issue-{issue_id}-folded.csv",
+        columns=["issue_id", "theme_id", "theme_label", "title", "department", "created_at"],
+    )
 
 st.markdown("**History**")
 if detail.history.height:
