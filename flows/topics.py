@@ -27,6 +27,7 @@ from warehouse import Warehouse, repo
 from warehouse.clock import utc_now
 
 EMBED_CHUNK = 2048
+EDIT_RETRIES = 3  # topic runs computed again when an analyst edits the themes meanwhile
 
 
 def make_embedder(kind: str, settings: Settings):
@@ -422,7 +423,10 @@ def find_themes(
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def write_themes(
     db: str, result: ThemeResult, embedder_name: str, started_at: datetime, embedded: int
-) -> None:
+) -> bool:
+    """Write what ``find_themes`` decided from the warehouse as it was at ``started_at``,
+    unless an analyst edited the themes since (a rename, merge, move or split): then
+    nothing is written and the caller computes again, so the edit is never undone."""
     settings = load_settings(db=Path(db))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     run = {
@@ -440,6 +444,9 @@ def write_themes(
         "status": "ok",
     }
     with warehouse.write() as con:
+        edited = repo.last_theme_edit(con)
+        if edited is not None and edited >= started_at:
+            return False
         repo.write_topic_run(
             con,
             run=run,
@@ -451,6 +458,7 @@ def write_themes(
             model=embedder_name,
         )
         crash_point("topics.writing-themes")  # all written, not yet committed
+    return True
 
 
 @flow(name="voc-topics", log_prints=False, validate_parameters=False)
@@ -499,11 +507,25 @@ def topics_flow(
     ):
         logger.info("themes: nothing new since run %s; themes unchanged", last["run_id"])
         return TopicSummary(None, 0, total, skipped=True, network=network)
-    run_id = str(uuid.uuid4())
-    result = find_themes(str(settings.db), embedder, name, max_fit, seed, run_id, refit)
-    if result is None:
-        return TopicSummary(None, embedded, total, skipped=True, network=network)
-    write_themes(str(settings.db), result, name, started, embedded)
+    for attempt in range(1, EDIT_RETRIES + 1):
+        read_at = utc_now()
+        run_id = str(uuid.uuid4())
+        result = find_themes(str(settings.db), embedder, name, max_fit, seed, run_id, refit)
+        if result is None:
+            return TopicSummary(None, embedded, total, skipped=True, network=network)
+        if write_themes(str(settings.db), result, name, read_at, embedded):
+            break
+        logger.warning(
+            "themes: an analyst edited the themes while this run computed; computing again "
+            "from the edited map (%d of %d)",
+            attempt,
+            EDIT_RETRIES,
+        )
+    else:
+        raise RuntimeError(
+            f"the themes were edited during each of {EDIT_RETRIES} topic runs in a row; "
+            "nothing was written (every edit is kept): run voc topics again"
+        )
     share = result.unclassified / max(1, result.items)
     logger.info(
         "themes: %d theme(s) under %d top-level theme(s), %d new, %d matched, %.1f%% unclassified",
