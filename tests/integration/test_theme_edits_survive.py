@@ -250,12 +250,6 @@ def test_every_edit_survives_a_refit(after_refit, kind):
     assert not broken, "\n".join(broken)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="waits on the lead's topics flow (#14): write_themes writes the snapshot "
-    "find_themes read (assignments cleared and re-inserted, new ids from next_theme_id "
-    "read before the edit), so an edit made while a run computes is undone",
-)
 def test_a_split_made_while_a_topic_run_computes_is_not_lost(edited_template, tmp_path):
     """DESIGN.md §4: a dashboard edit made while a flow runs is never lost."""
     import uuid
