@@ -19,14 +19,8 @@ from datetime import date, datetime
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
-KIND_NAMES = {
-    "legal_threat": "Legal threat",
-    "regulator": "Regulator / ombudsman",
-    "vulnerability": "Vulnerable customer",
-    "safety": "Safety",
-    "repeat_failure": "Repeat failure",
-    "churn_risk": "Churn risk",
-}
+from models.urgent import KIND_NAMES
+
 MAX_ROWS = 25  # per digest section; the rest is counted, not listed
 MAX_QUOTE = 240
 

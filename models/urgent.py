@@ -32,6 +32,17 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+# how people read the built-in kinds (the dashboard, the digests); a kind a team adds to
+# the cue file reads as its own name
+KIND_NAMES = {
+    "legal_threat": "Legal threat",
+    "regulator": "Regulator / ombudsman",
+    "vulnerability": "Vulnerable customer",
+    "safety": "Safety",
+    "repeat_failure": "Repeat failure",
+    "churn_risk": "Churn risk",
+}
+
 DEFAULT_CUE_FILE = Path(__file__).resolve().parents[1] / "flows" / "urgent.yaml"
 # the kinds the contract names (DESIGN.md: contact_flags); a team may add more
 CONTRACT_KINDS = (

@@ -10,15 +10,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.auth import current_viewer
 from dashboard.components import download_button, empty, flash, md, quote, save, when
-
-KIND_NAMES = {
-    "legal_threat": "Legal threat",
-    "regulator": "Regulator / ombudsman",
-    "vulnerability": "Vulnerable customer",
-    "safety": "Safety",
-    "repeat_failure": "Repeat failure",
-    "churn_risk": "Churn risk",
-}
+from models.urgent import KIND_NAMES
 
 
 def kind_name(kind: str) -> str:
