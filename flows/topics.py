@@ -279,9 +279,9 @@ def find_themes(
         rows = top == g
         group_sim[rows] = embeddings[rows] @ centre
 
-    keywords, names = describe_themes(texts, theme_of, similarity, cents)
+    keywords, names = describe_themes(texts, theme_of, similarity)
     group_keywords, group_names = describe_themes(
-        texts, np.where(np.isin(top, list(theme_map.groups)), top, 0), group_sim, group_cents
+        texts, np.where(np.isin(top, list(theme_map.groups)), top, 0), group_sim
     )
     # a theme keeps its name from run to run; only new themes (or a refit) are named afresh
     stored = {int(r["theme_id"]): r["label"] for r in known.iter_rows(named=True)}

@@ -278,6 +278,7 @@ def map_from_rows(
 
     ids, counts = np.unique(theme_of[theme_of > 0], return_counts=True)
     size = dict(zip(ids.tolist(), counts.tolist(), strict=True))
+    created = set(new_ids)
     fine = []
     for t in sorted(centroids):
         if t == UNCLASSIFIED:
@@ -291,7 +292,7 @@ def map_from_rows(
                 int(size.get(t, 0)),
                 alive_parent(int(parent)) if parent is not None else None,
                 row.get("parent_source") or "model",
-                new=t in set(new_ids) or t not in by_id,
+                new=t in created or t not in by_id,
             )
         )
     groups = [

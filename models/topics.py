@@ -5,7 +5,8 @@
   boundaries with KMeans on the same space, so every item lands in a theme and nobody
   tells voc the number;
 * a CountVectorizer that keeps negations ("not", "never", "can't") and n-grams feeds
-  BERTopic's class-based TF-IDF; ``readable_label`` picks a phrase a person would write.
+  BERTopic's class-based TF-IDF for keywords; ``sentence_labels`` names a theme with the
+  clause its customers use (``readable_label``, a key phrase, where they share none).
 
 Large corpora are fitted on a seeded sample; the remaining items join the theme whose
 centre (in embedding space) is nearest. Items unlike every theme stay unclassified.
@@ -415,9 +416,7 @@ def describe_themes(
     texts: list[str],
     theme_of: np.ndarray,
     similarity: np.ndarray,
-    centroids: dict[int, np.ndarray],
     *,
-    embed_phrases=None,
     per_theme: int = 400,
 ) -> tuple[dict[int, list[str]], dict[int, str]]:
     """Keywords (class-based TF-IDF over each theme's most typical texts, computed by
@@ -456,18 +455,10 @@ def describe_themes(
         for t in np.unique(y)
     }
     keywords = {t: [w for w, _ in ts][:10] for t, ts in terms.items()}
-    phrase_vectors = None
-    if embed_phrases is not None:
-        candidates = sorted({p for ts in terms.values() for p, _ in ts[:15]})
-        if candidates:
-            vectors = normalise(np.asarray(embed_phrases(candidates), dtype=np.float32))
-            phrase_vectors = dict(zip(candidates, vectors, strict=True))
     names = {}
     for t, ts in terms.items():
         members = np.flatnonzero(y == t)
-        names[t] = readable_label(
-            ts, [docs[i] for i in members[:300]], centroids.get(t), phrase_vectors
-        )
+        names[t] = readable_label(ts, [docs[i] for i in members[:300]])
     return keywords, disambiguate(names, keywords)
 
 
@@ -587,14 +578,13 @@ def _words(phrase: str) -> list[str]:
 def readable_label(
     terms: list[tuple[str, float]],
     texts: list[str],
-    centroid: np.ndarray | None = None,
-    phrase_vectors: dict[str, np.ndarray] | None = None,
 ) -> str:
-    """A short phrase a person would write, chosen among the theme's c-TF-IDF terms.
+    """A key phrase among the theme's c-TF-IDF terms, for a theme whose customers share no
+    clause (``sentence_labels`` names the others).
 
-    A candidate scores by how much of the theme's text contains it (coverage), how close
-    its meaning is to the theme's centre (when phrase vectors are given), and its length
-    (2-3 words say more than one); repeats ("card card") and lone negations are out."""
+    A candidate scores by its c-TF-IDF weight, how much of the theme's text contains it
+    (coverage) and its length (2-3 words say more than one); repeats ("card card") and
+    lone negations are out."""
     if not terms:
         return "misc"
     lowered = [t.lower() for t in texts[:300]] or [""]
@@ -615,11 +605,7 @@ def readable_label(
         if coverage < 0.03:
             continue
         length = {1: 0.75, 2: 1.3, 3: 1.35}.get(len(words), 1.0)
-        if phrase_vectors is not None and centroid is not None and phrase in phrase_vectors:
-            meaning = max(0.0, float(phrase_vectors[phrase] @ centroid))
-            value = meaning * (coverage**0.35) * length * (0.5 + 0.5 * score / top)
-        else:
-            value = (score / top) * (coverage**0.5) * length
+        value = (score / top) * (coverage**0.5) * length
         if value > best_score:
             best, best_score = phrase, value
     if len(_words(best)) == 1:
