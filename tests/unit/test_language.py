@@ -60,6 +60,39 @@ def test_each_language_of_the_demo_is_detected(language):
     assert detect_language(pl.Series([DEMO_LANGUAGES[language]]))[0] == language
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # a Spanish message under an English subject and over an English request
+        (
+            "Price increase\n\nNo entiendo mi factura. Pago £24.99 al mes.\n"
+            "Un saludo Please ring me on <PHONE> after 5pm.",
+            "es",
+        ),
+        (
+            "Internet down\n\nLeider muss ich mich beschweren. Die Verbindung bricht jeden "
+            "Abend ab. Please reply to <EMAIL>.",
+            "de",
+        ),
+        # English with a Polish name in the signature stays English
+        (
+            "Hello, my complaint from Thursday still hasn't been answered. Your phone line "
+            "kept me waiting an hour.\nIt's Michał Wiśniewska",
+            "en",
+        ),
+        # without any word only English uses, the model decides
+        ("Me han cobrado dos veces la factura este mes (£72.10).", "es"),
+        ("Sehr guter Service, vielen Dank für die schnelle Hilfe.", "de"),
+        ("Instalację odwołano bez uprzedzenia, nikt nie zadzwonił.", "pl"),
+        # two words fit several languages: undetermined, not a guess
+        ("constant dropouts", None),
+        ("Excellent", None),
+    ],
+)
+def test_mixed_and_short_texts(text, language):
+    assert detect_language(pl.Series([text]))[0] == language
+
+
 def test_a_source_tag_wins_the_text_decides_without_one_and_too_little_text_is_und():
     tags = pl.Series(["en-GB", None, "und", None, "fr"])
     texts = pl.Series(
