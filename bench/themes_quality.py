@@ -5,7 +5,9 @@
 Demo: the sample company's inbox against its answer key (issue #14): the top-level themes'
 count, NMI against the 15 problems, the problems with ≥ 70 % of their contacts in one
 top-level theme, the W47 outage's share in one theme, and label fidelity (each top-level
-label, embedded, is nearest to its own problem's description).
+label, embedded, is nearest to its own problem's description). Issue #16: the share of
+contacts in other languages that sit in the top-level theme holding most of their
+problem's English contacts, per language, and the themes mostly in other languages.
 
 For each data set: `voc ingest` (as complaints) into a fresh warehouse, `voc topics`, then
 the themes are scored against the data set's labels: ACC (Hungarian), NMI, ARI, the
@@ -157,7 +159,7 @@ def run_demo(embedder: str, env: dict, work: Path) -> dict:
     the W47 outage, and whether each top-level label names its own problem."""
     from flows.sample import generate_sample
     from models.embeddings import get_embedder
-    from models.quality import label_fidelity, map_scores
+    from models.quality import label_fidelity, language_scores, map_scores
     from models.registry import normalise
 
     manifest = generate_sample(work / "demo" / "inbox")
@@ -176,6 +178,7 @@ def run_demo(embedder: str, env: dict, work: Path) -> dict:
             ],
             "problem": [c.theme for c in manifest.contacts],
             "week": [c.week for c in manifest.contacts],
+            "written_in": [c.language for c in manifest.contacts],
         }
     ).unique(["source_file", "source_ref"], keep="first")
     got = got.join(key, on=["source_file", "source_ref"], how="inner")
@@ -184,6 +187,7 @@ def run_demo(embedder: str, env: dict, work: Path) -> dict:
         (got["problem"] == manifest.spike["theme"]) & (got["week"] == manifest.spike["week"])
     ).to_numpy()
     top = map_scores(truth, got["top_id"].to_numpy(), spike)
+    languages = language_scores(truth, got["top_id"].to_numpy(), got["written_in"].to_numpy())
     fine = map_scores(truth, got["theme_id"].to_numpy(), spike)
     majority = (
         got.filter(pl.col("top_id") > 0)
@@ -205,6 +209,7 @@ def run_demo(embedder: str, env: dict, work: Path) -> dict:
         "top": top.__dict__,
         "fine": fine.__dict__,
         "label_fidelity": fidelity,
+        "languages": {**languages.__dict__, "share": languages.share},
         "labels": dict(zip(majority["top_label"], majority["problem"], strict=True)),
         "seconds": seconds,
     }
@@ -238,6 +243,14 @@ def main() -> None:
                 f"{d['fine']['concentrated']}/{d['fine']['problems']} problems ≥ 70 % in one theme\n"
                 f"           labels naming their own problem: {d['label_fidelity']:.0%} (bar ≥ 80 %): "
                 + "; ".join(f"{label!r} ({p})" for label, p in d["labels"].items()),
+                flush=True,
+            )
+            lang = d["languages"]
+            print(
+                f"           other languages: {lang['placed_right']}/{lang['others']} = "
+                f"{lang['share']:.1%} in their problem's English top-level theme (bar ≥ 85 %): "
+                + ", ".join(f"{k} {r}/{n}" for k, (r, n) in lang["by_language"].items())
+                + f"; themes mostly in other languages: {lang['mostly_other']} (bar 0)",
                 flush=True,
             )
         for name in [n for n in ("banking77", "twcs", "bitext") if n in wanted]:

@@ -312,6 +312,9 @@ def _theme_options(
         )
 
 
+OTHER_LANGUAGES_SHOWN = 20  # contacts in other languages the explorer lists per theme
+
+
 @dataclass(frozen=True)
 class ThemePage:
     detail: dict
@@ -322,6 +325,8 @@ class ThemePage:
     issues: pl.DataFrame  # every issue opened for it, open first
     history: pl.DataFrame  # analyst edits, newest first
     latest: dict | None = field(default=None)  # the latest weekly row, if any
+    # its contacts in other languages than the team's, placed in it by meaning
+    other_languages: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def theme_page(viewer: Viewer, theme_id: int) -> ThemePage:
@@ -367,6 +372,13 @@ def _theme_page(wh: Warehouse, theme_id: int) -> ThemePage | None:
         )
         issues_ = _frame(con, "dash_theme_issues", theme_id=theme_id)
         history = _frame(con, "dash_theme_history", theme_id=theme_id)
+        other_languages = _frame(
+            con,
+            "dash_theme_other_languages",
+            theme_ids=[theme_id, *members["theme_id"].to_list()],
+            team=load_settings().team_language,
+            limit=OTHER_LANGUAGES_SHOWN,
+        )
     mix = mix.with_columns(
         share=pl.col("volume") / pl.col("volume").sum(),
         nps=pl.when(pl.col("nps_responses") > 0).then(
@@ -374,7 +386,9 @@ def _theme_page(wh: Warehouse, theme_id: int) -> ThemePage | None:
         ),
     )
     latest = weekly.tail(1).to_dicts()[0] if weekly.height else None
-    return ThemePage(detail, weekly, trend, mix, examples, issues_, history, latest)
+    return ThemePage(
+        detail, weekly, trend, mix, examples, issues_, history, latest, other_languages
+    )
 
 
 # ------------------------------------------------------------------------ theme map

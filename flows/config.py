@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     xdg_cache_home: str | None = Field(default=None, validation_alias="XDG_CACHE_HOME")
     # the Prefect API to run flows against; unset, each flow command starts its own
     prefect_api_url: str | None = Field(default=None, validation_alias="PREFECT_API_URL")
+    # the language the team reads: themes are found on it, and contacts in other
+    # languages are placed in them by meaning (models/crosslingual.py)
+    team_language: str = Field(default="en", pattern="^[a-z]{2}$")
+    # how many team-language contacts those are compared with (their vectors are cached)
+    crosslingual_sample: int = Field(default=2_000, ge=50)
     # fault injection for the crash tests (flows/runtime.py crash_point); never set otherwise
     crash_at: str | None = None
 

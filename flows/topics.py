@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -25,6 +26,9 @@ from flows.config import Settings, load_settings
 from flows.runtime import crash_point, prefect_server_ready, progress, run_logger
 from warehouse import Warehouse, repo
 from warehouse.clock import utc_now
+
+if TYPE_CHECKING:
+    from models.theme_run import ThemeResult
 
 EMBED_CHUNK = 2048
 EDIT_RETRIES = 3  # topic runs computed again when an analyst edits the themes meanwhile
@@ -126,21 +130,42 @@ def embed_new(db: str, embedder_kind: str) -> int:
     return done
 
 
-@dataclass
-class ThemeResult:
-    run_id: str
-    themes: pl.DataFrame
-    assignments: pl.DataFrame
-    examples: pl.DataFrame
-    lineage: pl.DataFrame
-    unclassified: int
-    items: int
-    new_themes: int
-    matched_themes: int
-    params: dict
-    events: list[str]
-    fine_themes: int = 0
-    top_level: int = 0
+@task(retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def embed_crosslingual(db: str) -> int:
+    """Multilingual vectors for placing contacts in other languages by meaning: those
+    contacts and a fixed sample of the team's (models/crosslingual.py). Nothing runs
+    where every contact is in the team's language; cached like every vector."""
+    from models.crosslingual import MODEL_NAME, MultilingualEncoder
+
+    logger = run_logger()
+    settings = load_settings(db=Path(db))
+    warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
+    with warehouse.read() as con:
+        todo = repo.crosslingual_needed(
+            con, MODEL_NAME, settings.team_language, settings.crosslingual_sample, missing=True
+        )
+    if todo.height == 0:
+        return 0
+    logger.info(
+        "embeddings: %d item(s) for placing other languages by meaning, model %s",
+        todo.height,
+        MODEL_NAME,
+    )
+    encoder = MultilingualEncoder()
+    progress.start("multilingual embedding", todo.height)
+    for start in range(0, todo.height, EMBED_CHUNK):
+        part = todo.slice(start, EMBED_CHUNK)
+        vectors = encoder.encode(
+            part["text"].to_list(),
+            progress=lambda n: progress.advance("multilingual embedding", n),
+        )
+        with warehouse.write() as con:
+            repo.store_embeddings(
+                con, MODEL_NAME, part["feedback_id"].to_list(), list(vectors), utc_now()
+            )
+        logger.info("embeddings: %d/%d", min(start + EMBED_CHUNK, todo.height), todo.height)
+    progress.done("multilingual embedding")
+    return todo.height
 
 
 @task(cache_policy=NO_CACHE)
@@ -153,271 +178,52 @@ def find_themes(
     run_id: str,
     refit: bool = False,
 ) -> ThemeResult | None:
-    """Themes for every item (no writes). With known themes, items keep theirs, new items
-    join the theme they clearly belong to and only the rest is clustered into new themes;
-    with none (or ``refit``), BERTopic fits from scratch and the registry matches its
-    clusters to the known themes, recording splits and merges."""
-    from models.hierarchy import map_from_rows, top_level_of
-    from models.registry import UNCLASSIFIED, KnownTheme, LineageEvent, match_clusters, resolve
-    from models.topics import (
-        assign_incrementally,
-        centroids_of,
-        describe_themes,
-        disambiguate,
-        fit_themes,
-        representative,
-        sentence_labels,
-    )
+    """Read what a topic run needs, decide the themes (models/theme_run.py), no writes."""
+    from models.crosslingual import MODEL_NAME
+    from models.theme_run import ThemeInputs, compute_themes
 
     logger = run_logger()
     settings = load_settings(db=Path(db))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     with warehouse.read() as con:
         corpus = repo.corpus_for_topics(con, embedder_name)
-        embeddings = repo.corpus_vectors(con, embedder_name, corpus.height)
-        previous = repo.current_assignments(con)
-        known = repo.known_themes(con)
-        next_id = repo.next_theme_id(con)
-        last_run = repo.last_topic_run(con)
-    last_params = json.loads(last_run["params"]) if last_run and last_run["params"] else None
+        inputs = ThemeInputs(
+            corpus=corpus,
+            embeddings=repo.corpus_vectors(con, embedder_name, corpus.height),
+            previous=repo.current_assignments(con),
+            known=repo.known_themes(con),
+            next_id=repo.next_theme_id(con),
+            embedder_name=embedder_name,
+            had_map="map" in _last_params(repo.last_topic_run(con)),
+            crosslingual={
+                row["feedback_id"]: np.asarray(row["vector"], dtype=np.float32)
+                for row in repo.crosslingual_needed(
+                    con,
+                    MODEL_NAME,
+                    settings.team_language,
+                    settings.crosslingual_sample,
+                    missing=False,
+                ).iter_rows(named=True)
+                if row["vector"] is not None
+            },
+        )
     if corpus.height < 10:
         logger.warning("only %d item(s) with vectors: too few to find themes", corpus.height)
         return None
-    texts = corpus["text"].to_list()
-    embedder = make_embedder(embedder_kind, settings)
-
-    registry = {}
-    for row in known.iter_rows(named=True):
-        if row["theme_id"] == UNCLASSIFIED or row["kind"] == "group":
-            continue  # the registry keeps fine themes; the map keeps the groups over them
-        usable = row["centroid"] is not None and row["centroid_model"] == embedder_name
-        centroid = (
-            np.asarray(row["centroid"], dtype=np.float32)
-            if usable
-            else np.zeros(embeddings.shape[1], dtype=np.float32)
-        )
-        registry[int(row["theme_id"])] = KnownTheme(
-            int(row["theme_id"]),
-            centroid,
-            int(row["size"] or 0),
-            row["merged_into"] if row["status"] == "merged" else None,
-        )
-    prev_raw = (
-        corpus.select("feedback_id")
-        .join(previous, on="feedback_id", how="left", maintain_order="left")["theme_id"]
-        .fill_null(-1)
-        .to_numpy()
-    )
-    prev = np.array([resolve(int(t), registry) if t > 0 else int(t) for t in prev_raw])
-    live = {
-        t: k.centroid
-        for t, k in registry.items()
-        if k.merged_into is None and np.any(k.centroid) and (prev == t).any()
-    }
-    events: list[LineageEvent] = []
-
-    if live and not refit:
-        logger.info(
-            "themes: %d known theme(s); placing %d item(s) without a theme",
-            len(live),
-            int((~np.isin(prev, list(live))).sum()),
-        )
-        inc = assign_incrementally(texts, embeddings, prev, live, next_id, seed=seed)
-        theme_of, similarity, params = inc.theme_of, inc.similarity, inc.params
-        events += [
-            LineageEvent("created", t, None, None, "new cluster among items no theme fitted")
-            for t in inc.new_themes
-        ]
-        new_ids = inc.new_themes
-    else:
-        logger.info("themes: fitting on %d item(s) (sample of at most %d)", len(texts), max_fit)
-        fit = fit_themes(texts, embeddings, seed=seed, max_fit=max_fit)
-        match = match_clusters(fit.labels, embeddings, prev, list(registry.values()), next_id)
-        theme_of = np.array(
-            [
-                match.cluster_to_theme.get(int(c), UNCLASSIFIED) if c >= 0 else UNCLASSIFIED
-                for c in fit.labels
-            ]
-        )
-        similarity, params = fit.similarity, fit.params
-        events += match.events
-        new_ids = match.new_theme_ids
-    theme_of = theme_of.astype(np.int64)
-    if refit:  # the contacts of themes an analyst made by hand stay in them
-        by_hand = [int(t) for t in known.filter(pl.col("origin") == "analyst")["theme_id"]]
-        keep = np.isin(prev, by_hand)
-        theme_of[keep] = prev[keep]
-    cents = centroids_of(embeddings, np.where(theme_of > 0, theme_of, -1))
-    # a theme's score for an item is its similarity to the theme's centre as it is now
-    for t, centre in cents.items():
-        members = theme_of == t
-        similarity[members] = embeddings[members] @ centre
-
-    # the theme map: each fine theme under a top-level theme (built on a warehouse's first
-    # map and on a refit; kept, with new themes placed, otherwise)
-    had_map = last_params is not None and "map" in last_params
-    theme_map = map_from_rows(
-        known.to_dicts(),
-        theme_of,
-        embeddings,
-        cents,
-        new_ids,
-        max([next_id, *[t + 1 for t in new_ids]]),
-        rebuild=refit or not had_map,
+    return compute_themes(
+        inputs,
+        make_embedder(embedder_kind, settings).encode,
+        run_id=run_id,
         seed=seed,
+        max_fit=max_fit,
+        refit=refit,
+        team_language=settings.team_language,
+        log=logger.info,
     )
-    params["map"] = theme_map.params
-    events += theme_map.events
-    top = top_level_of(theme_of, theme_map)
-    group_cents = {
-        g: c
-        for g, c in centroids_of(embeddings, np.where(top > 0, top, -1)).items()
-        if g in theme_map.groups
-    }
-    group_sim = np.zeros(len(texts), dtype=np.float32)
-    for g, centre in group_cents.items():
-        rows = top == g
-        group_sim[rows] = embeddings[rows] @ centre
 
-    keywords, names = describe_themes(texts, theme_of, similarity)
-    group_keywords, group_names = describe_themes(
-        texts, np.where(np.isin(top, list(theme_map.groups)), top, 0), group_sim
-    )
-    # a theme keeps its name from run to run; only new themes (or a refit) are named afresh
-    stored = {int(r["theme_id"]): r["label"] for r in known.iter_rows(named=True)}
-    analyst = {
-        int(r["theme_id"]) for r in known.iter_rows(named=True) if r["label_source"] == "analyst"
-    }
-    new_groups = set(theme_map.new_groups)
-    alive = set(cents) | set(group_cents)
-    kept = {
-        t: stored[t]
-        for t in alive
-        if t in stored
-        and (t in analyst or (not refit and t not in new_ids and t not in new_groups))
-    }
-    to_name = sorted(t for t in alive if t not in kept)
-    members_of = {}
-    for t in to_name:
-        level, score, centre = (
-            (top, group_sim, group_cents) if t in group_cents else (theme_of, similarity, cents)
-        )
-        rows = np.flatnonzero(level == t)
-        members_of[t] = rows[np.argsort(-score[rows])]
-    sentences = sentence_labels(texts, members_of, {**cents, **group_cents}, embedder.encode)
-    # a fresh name never repeats a label another theme keeps (this run's or a dormant one's);
-    # top-level themes are named first, so they keep the plain phrase
-    taken = [label for t, label in stored.items() if t in kept or t not in alive]
-    fresh = disambiguate(
-        {
-            g: sentences.get(g, group_names.get(g, f"theme {g}"))
-            for g in to_name
-            if g in group_cents
-        },
-        group_keywords,
-        taken=taken,
-    )
-    fresh |= disambiguate(
-        {t: sentences.get(t, names.get(t, f"theme {t}")) for t in to_name if t in cents},
-        keywords,
-        taken=taken + list(fresh.values()),
-    )
-    received = corpus["received_at"]
-    theme_rows, example_rows = [], []
-    levels = [(t, theme_of, cents, keywords) for t in sorted(cents)] + [
-        (g, top, group_cents, group_keywords) for g in sorted(group_cents)
-    ]
-    for theme_id, level, centres, words in levels:
-        members = np.flatnonzero(level == theme_id)
-        dates = received.gather(members)
-        theme_rows.append(
-            {
-                "theme_id": theme_id,
-                "label": kept[theme_id] if theme_id in kept else fresh[theme_id],
-                "keywords": words.get(theme_id, []),
-                "centroid": centres[theme_id].tolist(),
-                "size": len(members),
-                "first_seen": dates.min(),
-                "last_seen": dates.max(),
-                "parent_id": None if level is top else theme_map.parent_of.get(theme_id),
-                "kind": "group" if level is top else "fine",
-            }
-        )
-        for rank, local in enumerate(
-            representative(embeddings[members], centres[theme_id], k=3), start=1
-        ):
-            example_rows.append(
-                {
-                    "theme_id": theme_id,
-                    "rank": rank,
-                    "feedback_id": corpus["feedback_id"][int(members[local])],
-                }
-            )
-    themes = pl.DataFrame(
-        theme_rows,
-        schema={
-            "theme_id": pl.Int32,
-            "label": pl.String,
-            "keywords": pl.List(pl.String),
-            "centroid": pl.List(pl.Float32),
-            "size": pl.Int64,
-            "first_seen": pl.Datetime("us"),
-            "last_seen": pl.Datetime("us"),
-            "parent_id": pl.Int32,
-            "kind": pl.String,
-        },
-    )
-    assignments = pl.DataFrame(
-        {
-            "feedback_id": corpus["feedback_id"],
-            "theme_id": theme_of.astype(np.int32),
-            "score": similarity.astype(np.float64),
-        }
-    )
-    examples = pl.DataFrame(
-        example_rows, schema={"theme_id": pl.Int32, "rank": pl.Int32, "feedback_id": pl.String}
-    )
-    lineage = pl.DataFrame(
-        [
-            {
-                "event": e.event,
-                "theme_id": e.theme_id,
-                "related_theme_id": e.related_theme_id,
-                "similarity": e.similarity,
-                "detail": e.detail,
-            }
-            for e in events
-        ],
-        schema={
-            "event": pl.String,
-            "theme_id": pl.Int32,
-            "related_theme_id": pl.Int32,
-            "similarity": pl.Float64,
-            "detail": pl.String,
-        },
-    )
-    unclassified = int((theme_of == UNCLASSIFIED).sum())
-    kept_ids = len(set(cents) - set(new_ids))
-    notes = [
-        f"{e.event} theme {e.theme_id}" + (f" ({e.detail})" if e.detail else "")
-        for e in events
-        if e.event in ("split", "merged")
-    ]
-    return ThemeResult(
-        run_id,
-        themes,
-        assignments,
-        examples,
-        lineage,
-        unclassified,
-        len(texts),
-        len(new_ids),
-        kept_ids,
-        params,
-        notes,
-        fine_themes=len(cents),
-        top_level=len({int(t) for t in top if t > 0}),
-    )
+
+def _last_params(run: dict | None) -> dict:
+    return json.loads(run["params"]) if run and run["params"] else {}
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -494,6 +300,7 @@ def topics_flow(
     if network:
         logger.info("embeddings: %s", network)
     embedded = embed_new(str(settings.db), embedder)
+    embed_crosslingual(str(settings.db))
     name = make_embedder(embedder, settings).name  # a TF-IDF model is named once fitted
     with warehouse.read() as con:
         total = repo.embedded_count(con, name)

@@ -92,3 +92,40 @@ def label_fidelity(label_vectors: np.ndarray, description_vectors: np.ndarray, o
         return 0.0
     nearest = (np.asarray(label_vectors) @ np.asarray(description_vectors).T).argmax(axis=1)
     return float(np.mean(nearest == np.asarray(own)))
+
+
+@dataclass(frozen=True)
+class LanguageScores:
+    """How contacts in other languages sit in the theme map (issue #16)."""
+
+    placed_right: int  # other-language contacts in their problem's team-language home
+    others: int  # other-language contacts
+    by_language: dict[str, tuple[int, int]]  # language → (right, of)
+    mostly_other: int  # themes of ≥ 10 contacts more than half in other languages
+
+    @property
+    def share(self) -> float:
+        return self.placed_right / self.others if self.others else float("nan")
+
+
+def language_scores(truth, top, language, team: str = "en", min_size: int = 10) -> LanguageScores:
+    """``truth``: each contact's problem; ``top``: its top-level theme; ``language``: the
+    language it is written in (the answer key's). A problem's home is the top-level theme
+    that holds most of its contacts in ``team``; an other-language contact is right when
+    it sits in its problem's home."""
+    truth, top, language = np.asarray(truth), np.asarray(top), np.asarray(language)
+    own = language == team
+    home = {}
+    for problem in np.unique(truth[own]):
+        themes, counts = np.unique(top[own & (truth == problem)], return_counts=True)
+        home[problem] = themes[np.argmax(counts)]
+    right = np.array([home.get(p) == t for p, t in zip(truth, top, strict=True)])
+    by_language = {
+        str(lang): (int(right[language == lang].sum()), int((language == lang).sum()))
+        for lang in np.unique(language[~own])
+    }
+    mostly = 0
+    for theme in np.unique(top):
+        members = top == theme
+        mostly += int(members.sum() >= min_size and (~own[members]).mean() > 0.5)
+    return LanguageScores(int(right[~own].sum()), int((~own).sum()), by_language, mostly)

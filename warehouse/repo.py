@@ -216,6 +216,19 @@ def corpus_for_topics(con: duckdb.DuckDBPyConnection, model: str) -> pl.DataFram
     return fetch_frame(con, q("corpus_for_topics"), {"model": model})
 
 
+def crosslingual_needed(
+    con: duckdb.DuckDBPyConnection, model: str, team: str, sample: int, *, missing: bool
+) -> pl.DataFrame:
+    """feedback_id, text and ``model`` vector (null where none yet) of the items that
+    placement by meaning needs (the ``crosslingual_needed`` query); only those without a
+    vector when ``missing``."""
+    return fetch_frame(
+        con,
+        q("crosslingual_needed"),
+        {"model": model, "team": team, "sample": sample, "missing": missing},
+    )
+
+
 VECTOR_BATCH = 65_536
 
 

@@ -259,6 +259,29 @@ with verbatims:
             columns=["rank", "channel", "received_at", "score", "text"],
             height=200,
         )
+    if page.other_languages.height:
+        st.markdown("**In other languages**")
+        st.caption(
+            "Contacts written in another language than the team's, placed in this theme by "
+            "what they say (their nearest contacts in the team's language, compared by a "
+            "multilingual model). Shown as written: voc has no translator that runs "
+            "offline. Most clearly placed first."
+        )
+        for row in page.other_languages.iter_rows(named=True):
+            st.badge(row["language"].upper(), icon=":material/translate:", color="blue")
+            quote(
+                row["text"],
+                f"{row['channel']}, {when(row['received_at'])[:10]}"
+                f" · placed with similarity {row['placed_with']:.2f}",
+                limit=600,
+            )
+        table(
+            page.other_languages,
+            key="explorer-other-languages",
+            file_name=f"theme-{theme_id}-other-languages.csv",
+            columns=["language", "channel", "received_at", "placed_with", "text"],
+            height=200,
+        )
 
 with issue_tab:
     if not page.issues.height:

@@ -158,6 +158,18 @@ JOIN feedback AS f ON f.feedback_id = x.feedback_id
 WHERE list_contains($theme_ids, x.theme_id) AND x.rank <= $per_theme
 ORDER BY x.theme_id, x.rank;
 
+-- name: dash_theme_other_languages
+-- grain: one row per contact of a theme in $theme_ids written in another language than
+-- $team (placed in the theme by meaning), most clearly placed first, at most $limit
+SELECT ft.theme_id, f.feedback_id, f.language, f.channel, f.received_at, f.score,
+       f.score_kind, ft.score AS placed_with, f.text
+FROM feedback_themes AS ft
+JOIN feedback AS f ON f.feedback_id = ft.feedback_id
+WHERE list_contains($theme_ids, ft.theme_id)
+  AND f.language IS NOT NULL AND f.language NOT IN ($team, 'und')
+ORDER BY ft.score DESC, f.feedback_id
+LIMIT $limit;
+
 -- -------------------------------------------------------------------- theme explorer
 
 -- name: dash_theme_options

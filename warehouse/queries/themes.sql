@@ -15,10 +15,38 @@ ON CONFLICT DO NOTHING;
 
 -- name: corpus_for_topics
 -- grain: one row per feedback item that has a vector for $model (the vectors: corpus_vectors)
-SELECT f.feedback_id, f.text, f.received_at
+SELECT f.feedback_id, f.text, f.received_at, f.language
 FROM feedback AS f
 JOIN embeddings AS e ON e.feedback_id = f.feedback_id AND e.model = $model
 ORDER BY f.feedback_id;
+
+-- name: crosslingual_needed
+-- grain: one row per feedback item that placement by meaning needs a $model vector for:
+-- every item in another language than $team (not 'und'), and, when there is one, the
+-- first $sample items in $team by feedback_id (a fixed sample, its vectors cached);
+-- only those without a $model vector yet when $missing
+WITH others AS (
+    SELECT feedback_id, text
+    FROM feedback
+    WHERE language IS NOT NULL AND language NOT IN ($team, 'und')
+),
+sample AS (
+    SELECT feedback_id, text
+    FROM feedback
+    WHERE language = $team AND EXISTS (SELECT 1 FROM others)
+    ORDER BY feedback_id
+    LIMIT $sample
+),
+needed AS (
+    SELECT * FROM others
+    UNION
+    SELECT * FROM sample
+)
+SELECT n.feedback_id, n.text, e.vector
+FROM needed AS n
+LEFT JOIN embeddings AS e ON e.feedback_id = n.feedback_id AND e.model = $model
+WHERE NOT $missing OR e.vector IS NULL
+ORDER BY n.feedback_id;
 
 -- name: corpus_vectors
 -- grain: one row per row of corpus_for_topics, with its position there (pos, from 0);

