@@ -114,6 +114,14 @@ def test_negation_only_reaches_back_within_the_clause(book):
     assert kinds("I don't want to complain, but I'm leaving.", book) == {"churn_risk"}
 
 
+def test_a_cue_that_does_not_count_does_not_hide_one_that_does(book):
+    # the denied "chase" match runs on to "four times"; the cue after it still counts
+    text = "Sorted it without me having to chase - I had to ring four times."
+    (flag,) = detect(text, book)
+    assert (flag.kind, flag.cue) == ("repeat_failure", "ring four times")
+    assert kinds("Sorted it without me having to chase it.", book) == set()
+
+
 def test_evidence_is_the_sentence_holding_the_cue_and_typographic_apostrophes_match(book):
     text = "Hello. I can’t afford the new price since I lost my job. Please help."
     (flag,) = detect(text, book)
