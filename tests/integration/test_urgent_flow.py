@@ -156,7 +156,34 @@ def test_flags_with_evidence_idempotent_and_acknowledged_from_the_cli(tmp_path):
     assert voc("urgent", "list", "--kind", "nonsense", "--db", db, code=2)
 
 
-def test_the_hourly_sweep_flags_new_contacts_as_they_arrive(tmp_path):
+def test_the_hourly_sweep_flags_new_contacts_as_they_arrive(tmp_path, monkeypatch):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    posted: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            posted.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("VOC_WEBHOOK_URL", f"http://127.0.0.1:{server.server_address[1]}/t")
+    monkeypatch.delenv("VOC_SMTP_URL", raising=False)
+    try:
+        _sweep_flags_and_alerts(tmp_path, posted)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _sweep_flags_and_alerts(tmp_path, posted: list[dict]) -> None:
     inbox = tmp_path / "inbox"
     db = str(tmp_path / "voc.duckdb")
     write_complaints(inbox / "complaints", COMPLAINTS[5:6])  # "no safety issue"
@@ -175,6 +202,11 @@ def test_the_hourly_sweep_flags_new_contacts_as_they_arrive(tmp_path):
     )
     assert inbox_sweep_flow(inbox=str(inbox), db=db) == 1
     assert flags(db) == {("C9", "legal_threat", None)}
+    # the same sweep alerted: nobody owns the contact yet (no weekly review has routed
+    # it), so the insight team's channel gets it for triage, once
+    (alert,) = posted
+    assert alert["subject"] == "voc alert: 1 urgent contact for Needs triage"
+    assert "solicitor" in alert["text"]
 
 
 def test_a_call_known_by_a_phone_is_the_same_customer_as_their_e_mails(tmp_path):
