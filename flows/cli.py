@@ -1584,14 +1584,17 @@ def notify(
         str | None,
         typer.Option(help="ISO week of the digests, e.g. 2026-W47 (default: the last reviewed)"),
     ] = None,
+    departments: DepartmentsOption = None,
     db: DbOption = None,
 ) -> None:
     """Send each department head their weekly digest, and alerts (emerging themes, urgent
-    contacts), by e-mail (VOC_SMTP_URL) and webhook (VOC_WEBHOOK_URL). Every message is
-    recorded: a re-run sends nothing twice; one that failed is tried again."""
+    contacts), by e-mail (VOC_SMTP_URL), to each department's own webhook (`webhook:` in
+    the departments file) and to the team's webhook (VOC_WEBHOOK_URL: counts and emerging
+    themes only, never a department's digest). Every message is recorded: a re-run sends
+    nothing twice; one that failed is tried again."""
     from flows.notify import run_notify
 
-    settings = _settings(db)
+    settings = _settings(db, departments=departments)
     _usable_warehouse(settings)
     if week:
         from flows.weekly import parse_week
@@ -1602,10 +1605,12 @@ def notify(
             raise typer.BadParameter(str(exc), param_hint="--week") from None
     with _friendly_errors():
         summary = run_notify(settings, week=week)
+    for problem in summary.problems:
+        err.print(f"[yellow]warning:[/yellow] {esc(problem)}")
     if not summary.transports:
         console.print(
-            "Nothing sent: set VOC_SMTP_URL (smtp://user:password@host:port) and/or "
-            "VOC_WEBHOOK_URL.",
+            "Nothing sent: set VOC_SMTP_URL (smtp://user:password@host:port), "
+            "VOC_WEBHOOK_URL and/or a department's `webhook:` in the departments file.",
             markup=False,
         )
         return

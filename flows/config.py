@@ -132,6 +132,12 @@ def _checked_key(text: str, where: str) -> bytes:
     return key
 
 
+def environment_value(name: str) -> str | None:
+    """A variable a configuration file names (``webhook: ${SLACK_BILLING}`` in the
+    departments file), read here like every other: None when unset or empty."""
+    return os.environ.get(name) or None
+
+
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit (non-None) CLI values on top."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -109,6 +109,7 @@ def write_parsed(
                 rows_read=batch.rows_read,
                 duplicates_in_file=batch.duplicates_in_file,
                 finished_at=utc_now(),
+                links=batch.links,
             )
             crash_point("ingest.writing")  # a file recorded, its transaction not committed
             status = (

@@ -9,8 +9,16 @@ urgent contacts arrive), by e-mail (SMTP with STARTTLS and auth) and a JSON webh
    never sent again.
 
 The settings (``VOC_SMTP_URL``, ``VOC_SMTP_FROM``, ``VOC_SMTP_CA_FILE``,
-``VOC_WEBHOOK_URL``) come from ``flows.config.Settings``; with neither transport set the
-flow composes nothing and says so.
+``VOC_WEBHOOK_URL``) come from ``flows.config.Settings``, the departments' own webhooks
+from the departments file (``webhook:``); with no transport set the flow composes nothing
+and says so.
+
+Who gets what (nothing of a department's reaches another department or the team's
+channel): a department's digest and urgent alerts → its head(s) by e-mail and its own
+webhook; emerging themes → the insight team's e-mail, the team's webhook, and the theme's
+department; urgent contacts nobody owns yet → the insight team and the team's webhook; the
+team's webhook also gets a weekly overview and a notice when urgent contacts arrive, both
+counts only.
 """
 
 from __future__ import annotations
@@ -28,8 +36,9 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.config import Settings, load_settings
+from flows.config import Settings, environment_value, load_settings
 from flows.runtime import prefect_server_ready, run_logger
+from models.departments import DepartmentsFileError, load_departments
 from models.notify import (
     Digest,
     Message,
@@ -37,7 +46,9 @@ from models.notify import (
     digest_message,
     emerging_alert,
     parse_smtp_url,
+    team_overview_message,
     urgent_alert,
+    urgent_notice,
     webhook_label,
 )
 from warehouse import Warehouse
@@ -59,6 +70,7 @@ class NotifySummary:
     failures: list[str] = field(default_factory=list)
     failed_keys: set[str] = field(default_factory=set)
     transports: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # configuration that could not be used
 
 
 # ------------------------------------------------------------------------- transports
@@ -141,19 +153,80 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+@dataclass
+class Outgoing:
+    """One message and who gets it: e-mail addresses, and webhooks as (label, URL)."""
+
+    message: Message
+    emails: list[str] = field(default_factory=list)
+    webhooks: list[tuple[str, str]] = field(default_factory=list)
+    covers: list[str] = field(default_factory=list)  # urgent contacts it alerts about
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """The team's webhook (VOC_WEBHOOK_URL) and each department's own (its ``webhook:`` in
+    the departments file), as (label for the record, URL)."""
+
+    team: tuple[str, str] | None = None
+    departments: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def of(self, department: str | None) -> list[tuple[str, str]]:
+        hook = self.departments.get(department) if department else None
+        return [hook] if hook else []
+
+    def team_and(self, department: str | None) -> list[tuple[str, str]]:
+        hooks = ([self.team] if self.team else []) + self.of(department)
+        return list({url: (label, url) for label, url in hooks}.values())  # one post per URL
+
+
+def webhooks_of(settings: Settings, departments: Path | None, problems: list[str]) -> Webhooks:
+    """The team's webhook and the departments' own. A department whose ``${VARIABLE}`` is
+    not set gets no webhook message (and the run says so); its head's e-mail still goes."""
+    team_url = settings.webhook_url.get_secret_value() if settings.webhook_url else None
+    team = (webhook_label(team_url), team_url) if team_url else None
+    own: dict[str, tuple[str, str]] = {}
+    path = departments or settings.departments
+    try:
+        book = load_departments(path)
+    except DepartmentsFileError as exc:
+        problems.append(f"departments file: {exc}; no department webhooks this run")
+        return Webhooks(team, own)
+    for department in book:
+        if not department.webhook:
+            continue
+        variable = department.webhook_variable
+        url = environment_value(variable) if variable else department.webhook
+        if not url:
+            problems.append(
+                f"{department.name}: its webhook ${{{variable}}} is not set; only its head's "
+                "e-mail gets its messages"
+            )
+            continue
+        own[department.name] = (webhook_label(url, department.name), url)
+    return Webhooks(team, own)
+
+
 def compose(
-    warehouse: Warehouse, week: str, *, digests: bool, emerging: bool, since: datetime | None
-) -> tuple[list[tuple[Message, list[str]]], list[tuple[Message, list[str]]]]:
-    """(message, e-mail recipients) for the digests and the alerts, and the urgent contacts
-    each alert covers (so they are marked alerted)."""
+    warehouse: Warehouse,
+    week: str,
+    *,
+    digests: bool,
+    emerging: bool,
+    since: datetime | None,
+    hooks: Webhooks = Webhooks(),
+) -> list[Outgoing]:
+    """Every message of the run and who gets it. A department's digest and its urgent
+    alerts go to its head(s) and its own webhook; the team's webhook gets only what holds no
+    department's content (see ``models.notify``)."""
     start, end = week_bounds(week)
     today = utc_now().date()
-    out: list[tuple[Message, list[str]]] = []
-    covered: list[tuple[Message, list[str]]] = []  # urgent alert → the contacts it covers
+    out: list[Outgoing] = []
     with warehouse.read() as con:
         heads = store.recipients(con)
         team = store.insight_team(con)
         if digests:
+            overview = []
             for department, head in store.departments(con).items():
                 rows = store.issues(con, department, start, end, today)
                 urgent = store.urgent_of_week(con, department, start, end)
@@ -168,45 +241,74 @@ def compose(
                     verified=rows.filter(rows["verified_this_week"].fill_null(False)).to_dicts(),
                     urgent=urgent.to_dicts(),
                 )
-                out.append((digest_message(digest), heads.get(department, [])))
+                out.append(
+                    Outgoing(
+                        digest_message(digest), heads.get(department, []), hooks.of(department)
+                    )
+                )
+                overview.append(
+                    {
+                        "department": department,
+                        "urgent": len(digest.urgent),
+                        "overdue": len(digest.overdue),
+                        "opened": len(digest.opened),
+                        "verified": len(digest.verified),
+                        "open": len(digest.open_issues),
+                    }
+                )
+            if hooks.team:
+                out.append(Outgoing(team_overview_message(week, start, overview), [], [hooks.team]))
         if emerging:
             for theme in store.emerging(con, start).to_dicts():
                 message = emerging_alert(week, theme)
-                out.append((message, sorted(set(team) | set(heads.get(theme["department"], [])))))
+                out.append(
+                    Outgoing(
+                        message,
+                        sorted(set(team) | set(heads.get(theme["department"], []))),
+                        hooks.team_and(theme["department"]),
+                    )
+                )
         if since is not None:
             new = store.new_urgent(con, since)
+            owned = new.filter(new["department"].is_not_null())
             for department in dict.fromkeys(new["department"].to_list()):
                 part = new.filter(
                     new["department"].is_null()
                     if department is None
                     else new["department"] == department
                 ).to_dicts()
+                ids = [c["feedback_id"] for c in part]
                 message = urgent_alert(department, part, utc_now())
-                who = heads.get(department, []) if department else team
-                out.append((message, who))
-                covered.append((message, [c["feedback_id"] for c in part]))
-    return out, covered
+                if department is None:  # nobody owns them yet: the team triages them
+                    out.append(Outgoing(message, team, [hooks.team] if hooks.team else [], ids))
+                else:
+                    out.append(
+                        Outgoing(message, heads.get(department, []), hooks.of(department), ids)
+                    )
+            if hooks.team and owned.height:
+                notice = urgent_notice(owned.to_dicts())
+                out.append(Outgoing(notice, [], [hooks.team], owned["feedback_id"].to_list()))
+    return out
 
 
 # ------------------------------------------------------------------------------ send
 def deliver(
     warehouse: Warehouse,
     settings: Settings,
-    messages: list[tuple[Message, list[str]]],
+    messages: list[Outgoing],
     summary: NotifySummary,
     *,
     sleep=time.sleep,
 ) -> None:
     smtp = parse_smtp_url(settings.smtp_url.get_secret_value()) if settings.smtp_url else None
-    webhook = settings.webhook_url.get_secret_value() if settings.webhook_url else None
     attempts = max(1, settings.notify_attempts)
-    for message, emails in messages:
-        jobs: list[tuple[str, str]] = []
+    for item in messages:
+        message = item.message
+        jobs: list[tuple[str, str, str | None]] = []  # (transport, recipient, webhook URL)
         if smtp is not None:
-            jobs += [("email", address) for address in emails]
-        if webhook:
-            jobs.append(("webhook", webhook_label(webhook)))
-        for transport, recipient in jobs:
+            jobs += [("email", address, None) for address in item.emails]
+        jobs += [("webhook", label, url) for label, url in item.webhooks]
+        for transport, recipient, url in jobs:
             with warehouse.read() as con:
                 if store.status(con, message.key, transport, recipient) == "sent":
                     summary.already_sent += 1
@@ -226,8 +328,8 @@ def deliver(
                             ca_file=settings.smtp_ca_file,
                         )
                     else:
-                        assert webhook is not None
-                        post_webhook(webhook, message, timeout=settings.notify_timeout)
+                        assert url is not None
+                        post_webhook(url, message, timeout=settings.notify_timeout)
                     error = None
                     break
                 except DeliveryError as exc:
@@ -263,9 +365,12 @@ def notify_flow(
     digests: bool = True,
     emerging: bool = True,
     urgent_since: str | None = None,
+    departments: str | None = None,
 ) -> NotifySummary:
     """Digests and emerging-theme alerts of ``week`` (default: the last reviewed week),
-    and alerts for urgent contacts flagged since ``urgent_since`` (ISO; default: a day ago)."""
+    and alerts for urgent contacts flagged since ``urgent_since`` (ISO; default: a day ago).
+    ``departments`` is the departments file the departments' own webhooks are read from
+    (default: VOC_DEPARTMENTS)."""
     logger = run_logger()
     settings = load_settings(db=Path(db))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
@@ -274,23 +379,40 @@ def notify_flow(
             latest = store.latest_week(con)
         week = iso_week(latest) if latest else iso_week(utc_now().date() - timedelta(days=7))
     summary = NotifySummary(week=week)
+    hooks = webhooks_of(settings, Path(departments) if departments else None, summary.problems)
     summary.transports = [
         name
-        for name, value in (("email", settings.smtp_url), ("webhook", settings.webhook_url))
-        if value
+        for name, on in (
+            ("email", settings.smtp_url is not None),
+            ("webhook", hooks.team is not None or bool(hooks.departments)),
+        )
+        if on
     ]
+    for problem in summary.problems:
+        logger.warning("notify: %s", problem)
     if not summary.transports:
-        logger.info("notify: no VOC_SMTP_URL or VOC_WEBHOOK_URL set; nothing to send")
+        logger.info(
+            "notify: no VOC_SMTP_URL, VOC_WEBHOOK_URL or department webhook set; nothing to send"
+        )
         return summary
     since = datetime.fromisoformat(urgent_since) if urgent_since else utc_now() - timedelta(days=1)
-    messages, covered = compose(warehouse, week, digests=digests, emerging=emerging, since=since)
+    messages = compose(
+        warehouse, week, digests=digests, emerging=emerging, since=since, hooks=hooks
+    )
     summary.composed = len(messages)
     deliver(warehouse, settings, messages, summary)
-    if covered:
+    # a contact is alerted once every message about it went; after a failure the alerts
+    # are composed again, and the ones that did go are not sent twice (same keys)
+    blocked = {
+        fid for item in messages if item.message.key in summary.failed_keys for fid in item.covers
+    }
+    alerted = [item for item in messages if item.covers]
+    if alerted:
         with warehouse.write() as con:
-            for message, ids in covered:
-                if message.key not in summary.failed_keys:  # a failed alert is composed again
-                    store.mark_alerted(con, ids, message.key, utc_now())
+            for item in alerted:
+                ids = [fid for fid in item.covers if fid not in blocked]
+                if ids:
+                    store.mark_alerted(con, ids, item.message.key, utc_now())
     logger.info(
         "notify %s: %d message(s), %d sent, %d already sent, %d failed",
         week,
@@ -306,7 +428,16 @@ def notify_flow(
 
 def run_notify(settings: Settings, *, week: str | None = None) -> NotifySummary:
     prefect_server_ready()
-    return notify_flow(db=str(settings.db), week=week)
+    return notify_flow(db=str(settings.db), week=week, departments=str(settings.departments))
 
 
-__all__ = ["NotifySummary", "notify_flow", "post_webhook", "run_notify", "send_email"]
+__all__ = [
+    "NotifySummary",
+    "Outgoing",
+    "Webhooks",
+    "compose",
+    "notify_flow",
+    "post_webhook",
+    "run_notify",
+    "send_email",
+]

@@ -271,6 +271,18 @@ def normalise_customer(ids: pl.Series) -> pl.Series:
     return s.set(s == "", None)
 
 
+def identifiers_in(text: str) -> list[str]:
+    """The e-mail addresses and phone numbers in ``text``, in the order they come: what
+    redaction replaces by ``<EMAIL>`` and ``<PHONE>``, read before it does (a caller who
+    gives their e-mail address when the agent asks for it has said who they are)."""
+    found = [(m.start(), m.group(0)) for m in re.finditer(_EMAIL, text)]
+    for m in re.finditer(_DIGIT_RUN, text):
+        for literal, placeholder in _digits_placeholder(m.group(0)):
+            if placeholder == "<PHONE>":
+                found.append((m.start() + m.group(0).find(literal), literal))
+    return list(dict.fromkeys(value for _, value in sorted(found)))
+
+
 def customer_refs(ids: pl.Series, key: bytes) -> pl.Series:
     """Keyed BLAKE2b of each normalised identifier: repeat contacts link, nobody is named."""
     keyed = hashlib.blake2b(key=key[:64], digest_size=12)

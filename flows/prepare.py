@@ -42,6 +42,7 @@ FEEDBACK_COLUMNS = [
     "context",
     "attributes",
 ]
+LINK_SCHEMA = {"ref_a": pl.String(), "ref_b": pl.String()}
 NOTE_SCHEMA = {
     "feedback_id": pl.String(),
     "source_ref": pl.String(),
@@ -78,6 +79,8 @@ class PreparedBatch:
     rows_read: int
     duplicates_in_file: int
     messages: list[str] = field(default_factory=list)
+    # LINK_SCHEMA: pairs of customer_refs one record gave for its customer
+    links: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=LINK_SCHEMA))
 
     def check(self) -> None:
         total = self.feedback.height + self.duplicates_in_file + self.quarantine.height
@@ -298,11 +301,49 @@ def prepare(
             if refs is not None
             else _customer_lookup(batch.feedback["customer"], customer_key)
         )
-    batch.feedback = batch.feedback.join(
-        lookup, on="customer", how="left", maintain_order="left"
-    ).select(FEEDBACK_COLUMNS)
+    joined = batch.feedback.join(lookup, on="customer", how="left", maintain_order="left")
+    batch.links = identity_links(joined, customer_key)
+    batch.feedback = joined.select(FEEDBACK_COLUMNS)
     batch.check()
     return batch
+
+
+def identity_links(frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
+    """``ref_a < ref_b`` for every other identifier a record gives its customer
+    (``customer_also``) beside its ``customer_ref``. Only identifiers that can name one
+    person link: an e-mail address, or a value with at least four digits (a phone, an
+    account number); "n/a" or a bare name links nobody."""
+    if "customer_also" not in frame.columns:
+        return pl.DataFrame(schema=LINK_SCHEMA)
+    pairs = (
+        frame.select("customer_ref", "customer_also")
+        .filter(pl.col("customer_ref").is_not_null() & pl.col("customer_also").is_not_null())
+        .explode("customer_also")
+        .drop_nulls()
+    )
+    if pairs.height == 0:
+        return pl.DataFrame(schema=LINK_SCHEMA)
+    norm = normalise_customer(pairs["customer_also"])
+    usable = norm.str.contains("@").fill_null(False) | (
+        norm.str.count_matches(r"\d").fill_null(0) >= 4
+    )
+    pairs = pairs.filter(usable)
+    if pairs.height == 0:
+        return pl.DataFrame(schema=LINK_SCHEMA)
+    lookup = _customer_lookup(pairs["customer_also"], key).rename(
+        {"customer": "customer_also", "customer_ref": "linked_ref"}
+    )
+    pairs = pairs.join(lookup, on="customer_also", how="left").filter(
+        pl.col("linked_ref").is_not_null() & (pl.col("linked_ref") != pl.col("customer_ref"))
+    )
+    return (
+        pairs.select(
+            pl.min_horizontal("customer_ref", "linked_ref").alias("ref_a"),
+            pl.max_horizontal("customer_ref", "linked_ref").alias("ref_b"),
+        )
+        .unique(maintain_order=True)
+        .cast(LINK_SCHEMA)
+    )
 
 
 def _prepare(
@@ -350,7 +391,9 @@ def _prepare(
     return PreparedBatch(
         channel=parsed.channel,
         source_file=source_file,
-        feedback=frame.select([c for c in FEEDBACK_COLUMNS if c != "customer_ref"] + ["customer"]),
+        feedback=frame.select(
+            [c for c in FEEDBACK_COLUMNS if c != "customer_ref"] + ["customer", "customer_also"]
+        ),
         quarantine=q,
         notes=notes.cast(NOTE_SCHEMA) if notes.height else pl.DataFrame(schema=NOTE_SCHEMA),
         rows_read=parsed.rows_read,

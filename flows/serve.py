@@ -32,7 +32,7 @@ WEEKLY_DEPLOYMENT = "weekly-review"
 
 
 @flow(name="voc-inbox-sweep", log_prints=False, validate_parameters=False)
-def inbox_sweep_flow(inbox: str, db: str) -> int:
+def inbox_sweep_flow(inbox: str, db: str, departments: str | None = None) -> int:
     """Ingest the inbox's new files; returns how many records were loaded."""
     logger = run_logger()
     if not os.path.isdir(inbox):
@@ -42,7 +42,8 @@ def inbox_sweep_flow(inbox: str, db: str) -> int:
     loaded = sum(r.rows_loaded for r in results)
     if loaded:  # urgent contacts the same day, not at the weekly review
         urgent_flow(db=db)
-        notify_flow(db=db, digests=False, emerging=False)  # alert who must act
+        # alert who must act (departments' own webhooks from the review's file)
+        notify_flow(db=db, digests=False, emerging=False, departments=departments)
     logger.info("sweep: %d new file(s), %d record(s) loaded", len(results), loaded)
     return loaded
 
@@ -66,7 +67,8 @@ def scheduled_review_flow(
     topics_flow(db=db, embedder=embedder)
     summary = weekly_flow(db=db, week=week, departments=departments)
     urgent_flow(db=db)  # new themes can make new repeat failures
-    notify_flow(db=db, week=summary.week)  # the digests, and emerging-theme alerts
+    # the digests, and emerging-theme alerts (departments' webhooks from the same file)
+    notify_flow(db=db, week=summary.week, departments=departments)
     return summary.week
 
 
@@ -138,7 +140,7 @@ def deployments(
     sweep = inbox_sweep_flow.to_deployment(
         name=SWEEP_DEPLOYMENT,
         schedules=[Cron(sweep_cron, timezone=timezone)],
-        parameters={"inbox": inbox, "db": db},
+        parameters={"inbox": inbox, "db": db, "departments": departments},
         tags=["voc"],
         description="Ingest new files from the inbox (files are never modified).",
     )

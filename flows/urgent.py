@@ -6,7 +6,8 @@ pipeline run this flow.
    reads only what came in since;
 2. repeat failures are counted over every contact with a customer and a theme (the nth
    contact on one top-level theme within the window), so a contact becomes a repeat
-   failure once its themes are found;
+   failure once its themes are found; a customer known by several identifiers (an
+   e-mail address, a phone; ``customer_links``) is one customer;
 3. new flags are written in one transaction; a flag already stored keeps its evidence and
    its acknowledgement, so a re-run changes nothing.
 """
@@ -24,6 +25,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.config import Settings, load_settings
 from flows.runtime import prefect_server_ready, run_logger
+from models.identity import canonical, customer_groups
 from models.urgent import Contact, CueBook, detect, load_cue_book, repeat_contacts
 from warehouse import Warehouse, urgent
 from warehouse.clock import utc_now
@@ -54,9 +56,12 @@ def text_flags(frame: pl.DataFrame, book: CueBook) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=_FLAG_SCHEMA, orient="row")
 
 
-def repeat_flags(frame: pl.DataFrame, book: CueBook) -> pl.DataFrame:
+def repeat_flags(
+    frame: pl.DataFrame, book: CueBook, links: list[tuple[str, str]] | None = None
+) -> pl.DataFrame:
+    groups = customer_groups(links or [])
     contacts = [
-        Contact(fid, ref, top, at, channel, label)
+        Contact(fid, canonical(ref, groups), top, at, channel, label)
         for fid, ref, top, at, channel, label in frame.select(
             "feedback_id", "customer_ref", "top_id", "received_at", "channel", "top_label"
         ).iter_rows()
@@ -78,8 +83,9 @@ def flag_contacts(db: str, cue_file: str) -> UrgentSummary:
     with warehouse.read() as con:
         unchecked = urgent.feedback_to_check(con, version)
         candidates = urgent.repeat_candidates(con)
+        links = urgent.customer_links(con)
     # the work happens with no connection held
-    found = pl.concat([text_flags(unchecked, book), repeat_flags(candidates, book)])
+    found = pl.concat([text_flags(unchecked, book), repeat_flags(candidates, book, links)])
     now = utc_now()
     with warehouse.write() as con:
         before = urgent.counts(con)

@@ -36,6 +36,11 @@ CHANNELS: tuple[str, ...] = ("survey", "complaint", "email", "call")
 # an e-mail address (a local part, an @ and a dotted domain) is kept in lower case
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _TOP_LEVEL = {"departments", "default"}
+# ${NAME} (or $NAME): the environment variable a secret is read from
+_ENV_REFERENCE = re.compile(
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
+)
+_WEBHOOK_URL = re.compile(r"https?://[^\s/?#]+(?:[/?#]\S*)?")
 
 
 class DepartmentsFileError(ValueError):
@@ -81,6 +86,10 @@ class Department(BaseModel):
     keywords: tuple[str, ...] = Field(default=(), max_length=200)
     examples: tuple[str, ...] = Field(default=(), max_length=200)
     head: str | None = Field(default=None, max_length=200)
+    # where this department's digests and alerts are posted besides its head's e-mail: an
+    # incoming-webhook URL, or ${NAME} for the environment variable holding it (a webhook
+    # URL is a secret: keep it out of a committed file)
+    webhook: str | None = Field(default=None, max_length=2_000)
     cost_per_contact: ChannelCosts = ChannelCosts()
 
     @field_validator("cost_per_contact", mode="before")
@@ -120,6 +129,28 @@ class Department(BaseModel):
     @classmethod
     def _examples(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_clean_text(str(e), f"example {i + 1}") for i, e in enumerate(value))
+
+    @field_validator("webhook", mode="before")
+    @classmethod
+    def _webhook(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("should be a webhook URL (https://...) or ${ENV_VAR}")
+        value = value.strip()
+        if not value:
+            return None
+        if _ENV_REFERENCE.fullmatch(value) or _WEBHOOK_URL.fullmatch(value):
+            return value
+        raise ValueError(
+            "should be a webhook URL (https://...) or ${ENV_VAR} naming the variable that holds it"
+        )
+
+    @property
+    def webhook_variable(self) -> str | None:
+        """The environment variable the webhook is read from, when it is written ${NAME}."""
+        found = _ENV_REFERENCE.fullmatch(self.webhook or "")
+        return (found["braced"] or found["bare"]) if found else None
 
     @field_validator("head", mode="before")
     @classmethod
@@ -167,7 +198,9 @@ class DepartmentBook(BaseModel):
     @property
     def fingerprint(self) -> str:
         """Changes whenever anything routing or costing depends on changes."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        # where messages go is not routing: a webhook added changes nothing here
+        dumped = self.model_dump(mode="json", exclude={"departments": {"__all__": {"webhook"}}})
+        canonical = json.dumps(dumped, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
     def __len__(self) -> int:

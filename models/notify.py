@@ -6,6 +6,12 @@ so the notify flow can record it and never send the same message twice, a subjec
 plain-text part and an HTML part (every value escaped), and the JSON a webhook gets
 (``{"text": ...}``, which Slack and Teams incoming webhooks accept).
 
+Who may read what: a department's digest and its urgent alerts quote its issues and its
+customers' words, so they go to its head and its own webhook only. The team's webhook (one
+channel, whoever is in it) gets what holds no department's content: the weekly overview
+(counts per department), a notice that urgent contacts arrived (counts and kinds, no
+words), emerging themes, and the contacts nobody owns yet (for triage).
+
     target = parse_smtp_url("smtp://voc:secret@mail.example.com:587")
     message = digest_message(digest)
 """
@@ -68,10 +74,12 @@ def parse_smtp_url(url: str) -> SmtpTarget:
     )
 
 
-def webhook_label(url: str) -> str:
-    """Where a webhook goes, for the record, without its secret path."""
+def webhook_label(url: str, department: str | None = None) -> str:
+    """Where a webhook goes, for the record, without its secret path: the team's
+    (``webhook:hooks.slack.com``) or a department's (``webhook:hooks.slack.com (Billing)``)."""
     parts = urlsplit(url)
-    return f"webhook:{parts.hostname or '?'}"
+    where = f"webhook:{parts.hostname or '?'}"
+    return f"{where} ({department})" if department else where
 
 
 @dataclass(frozen=True)
@@ -221,6 +229,74 @@ def urgent_alert(department: str | None, contacts: list[dict], at: datetime) -> 
         key=f"alert:urgent:{who}:{batch}",
         kind="alert",
         department=department,
+        subject=subject,
+        text=text,
+        html=f"<!doctype html><html><body><h2>{html.escape(subject)}</h2>{body}</body></html>",
+    )
+
+
+# ------------------------------------------------------------------------ for the team
+def team_overview_message(week: str, week_start: date, rows: list[dict]) -> Message:
+    """The week across departments, for the team's channel: counts only (``department,
+    urgent, overdue, opened, verified, open``), never an issue's title or a customer's
+    words, which stay in each department's own digest."""
+    subject = f"voc weekly overview {week}: {sum(int(r['urgent']) for r in rows)} urgent contacts"
+    header = ("department", "urgent", "overdue", "opened", "verified", "open")
+    lines = [
+        f"{r['department']}: {r['urgent']} urgent, {r['overdue']} overdue, "
+        f"{r['opened']} opened, {r['verified']} verified, {r['open']} open"
+        for r in rows
+    ]
+    text = (
+        f"Week {week} (from {week_start:%d %b %Y}), per department. Each head has their "
+        "own digest; the details are on the dashboard.\n"
+        + "".join(f"- {line}\n" for line in lines or ["no departments"])
+    )
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(r[h]))}</td>" for h in header) + "</tr>"
+        for r in rows
+    )
+    body = (
+        f"<h2>{html.escape(subject)}</h2><table><tr>"
+        + "".join(f"<th>{h}</th>" for h in header)
+        + f"</tr>{cells}</table>"
+    )
+    return Message(
+        key=f"digest:{week}:team-overview",
+        kind="digest",
+        department=None,
+        subject=subject,
+        text=text,
+        html=f"<!doctype html><html><body>{body}</body></html>",
+    )
+
+
+def urgent_notice(contacts: list[dict]) -> Message:
+    """Urgent contacts arrived for departments, for the team's channel: how many, of which
+    kinds, for which department; their words go only to each department."""
+    ids = sorted(str(c["feedback_id"]) for c in contacts)
+    per: dict[str, dict[str, int]] = {}
+    for c in contacts:
+        kinds = per.setdefault(str(c["department"]), {})
+        for kind in str(c["kinds"]).split(", "):
+            kinds[kind] = kinds.get(kind, 0) + 1
+    lines = [
+        f"{department}: {sum(1 for c in contacts if str(c['department']) == department)} "
+        f"({', '.join(f'{KIND_NAMES.get(k, k)} {n}' for k, n in sorted(kinds.items()))})"
+        for department, kinds in sorted(per.items())
+    ]
+    n = len(contacts)
+    subject = f"voc alert: {n} urgent contact{'s' if n != 1 else ''} arrived"
+    text = (
+        "\n".join(f"- {line}" for line in lines)
+        + "\nEach department's head has been told; open the Urgent page for the contacts.\n"
+    )
+    body = "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
+    batch = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
+    return Message(
+        key=f"alert:urgent-notice:{batch}",
+        kind="alert",
+        department=None,
         subject=subject,
         text=text,
         html=f"<!doctype html><html><body><h2>{html.escape(subject)}</h2>{body}</body></html>",

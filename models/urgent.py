@@ -317,8 +317,13 @@ def detect(text: str | None, book: CueBook) -> list[Flag]:
         excluded = (
             [(m.start(), m.end()) for m in kind.not_cues.finditer(text)] if kind.not_cues else []
         )
-        for m in kind.cues.finditer(text):
+        # a cue that does not count is passed by one character, not by its whole match:
+        # in "without me having to chase - I had to ring four times" the denied "chase"
+        # match must not swallow "ring four times"
+        pos = 0
+        while (m := kind.cues.search(text, pos)) is not None:
             s, e = m.start(), m.end()
+            pos = s + 1
             if any(s < xe and xs < e for xs, xe in excluded):
                 continue
             if any(qs <= s and e <= qe for qs, qe in quoted):

@@ -78,9 +78,11 @@ def record_file(
     rows_read: int,
     duplicates_in_file: int,
     finished_at: datetime,
+    links: pl.DataFrame | None = None,
 ) -> LoadCounts:
-    """Write one file's outcome: new feedback, notes, quarantine, the run row and the
-    file's fingerprint. Must run inside one transaction (``Warehouse.write()``)."""
+    """Write one file's outcome: new feedback, notes, quarantine, customer identity links
+    (``ref_a, ref_b``), the run row and the file's fingerprint. Must run inside one
+    transaction (``Warehouse.write()``)."""
     con.register("staged_feedback", feedback)
     try:
         inserted = con.execute(
@@ -101,6 +103,14 @@ def record_file(
             )
         finally:
             con.unregister("staged_notes")
+
+    if links is not None and links.height:
+        staged_links = links.select("ref_a", "ref_b")  # noqa: F841 - registered below
+        con.register("staged_links", staged_links)
+        try:
+            con.execute(q("insert_customer_links"), {"seen_at": finished_at, "run_id": run.run_id})
+        finally:
+            con.unregister("staged_links")
 
     if quarantine.height:
         staged_quarantine = quarantine.with_columns(quarantine_ids(run.file_sha256, quarantine))

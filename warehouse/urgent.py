@@ -36,6 +36,11 @@ def repeat_candidates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return fetch_frame(con, q("urgent_repeat_candidates"))
 
 
+def customer_links(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """Pairs of ``customer_ref`` values one record gave for the same customer."""
+    return [(a, b) for a, b in con.execute(q("urgent_customer_links")).fetchall()]
+
+
 def store_flags(
     con: duckdb.DuckDBPyConnection,
     flags: pl.DataFrame,

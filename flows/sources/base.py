@@ -20,7 +20,9 @@ Channel = Literal["survey", "complaint", "email", "call"]
 # The shape every parser produces. ``source_ref`` is what a person looks the record up by
 # (its id, Message-ID, transcript file, else row number); ``record_key`` is what makes it
 # the same record next time (the source's id, a Message-ID, a hash of a transcript), or
-# null when only its content can tell; ``customer`` is the raw identifier (hashed later).
+# null when only its content can tell; ``customer`` is the raw identifier (hashed later),
+# ``customer_also`` the record's other identifiers of the same customer (a phone beside an
+# e-mail address, an account number): hashed too, and kept only as links between them.
 RECORD_SCHEMA: dict[str, pl.DataType] = {
     "source_ref": pl.String(),
     "record_key": pl.String(),
@@ -29,6 +31,7 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "score": pl.Float64(),
     "score_kind": pl.String(),
     "customer": pl.String(),
+    "customer_also": pl.List(pl.String()),
     "language": pl.String(),
     "context": pl.String(),
     "attributes": pl.String(),

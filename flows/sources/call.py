@@ -9,7 +9,9 @@ its call id, else by a hash of its words, so a renamed or moved file is not a ne
 Metadata (call id, start time, customer, queue, agent, language, CSAT) comes from the
 file: WebVTT NOTE blocks and header lines, JSON keys (matched case-insensitively, Amazon
 Connect Contact Lens included), a leading "Key: value" block or ``# key=value`` lines of
-a .txt; the start time else from a date in the file name.
+a .txt; the start time else from a date in the file name. A call whose file names no
+customer is known by what the caller answers when the agent asks for the e-mail address or
+phone number on the account (identification, before redaction takes it out of the text).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
+from flows.pii import identifiers_in
 from flows.sources.base import (
     ParsedSource,
     ParseOptions,
@@ -300,7 +303,10 @@ def _record(
     agent_turns = [t.text for t in turns if roles[t.speaker] == "agent"]
 
     call_id = _scalar(_first(meta, _ID_KEYS))
-    customer = _customer(meta)
+    customer = _customer(meta)  # the file's own; the record key depends on it alone
+    spoken = _spoken_identifiers(turns, roles)
+    known = _customer_values(meta) + spoken
+    who = customer or next((v for v in spoken if "@" in v), spoken[0] if spoken else None)
     score, score_kind, score_raw = _score(meta)
     duration = call.duration
     if duration is None:
@@ -340,7 +346,8 @@ def _record(
         "text": "\n".join(customer_turns),
         "score": score,
         "score_kind": score_kind,
-        "customer": customer,
+        "customer": who,
+        "customer_also": [v for v in dict.fromkeys(known) if v != who] or None,
         "language": language,
         "context": "\n".join(agent_turns) or None,
         "attributes": json.dumps(
@@ -844,8 +851,7 @@ def _number(value: object) -> float | None:
         return seconds
 
 
-def _customer(meta: dict[str, object]) -> str | None:
-    """The customer's e-mail address if the call names one, else a phone, else an id."""
+def _customer_candidates(meta: dict[str, object]) -> list[str]:
     values: list[str] = []
     for key in _CUSTOMER_KEYS:
         value = meta.get(key)
@@ -856,6 +862,40 @@ def _customer(meta: dict[str, object]) -> str | None:
                     values.append(str(_scalar(low.get(sub))))
         elif _scalar(value):
             values.append(str(_scalar(value)))
+    return values
+
+
+def _customer_values(meta: dict[str, object]) -> list[str]:
+    """Every identifier the file gives the customer (an e-mail address, a phone, an id with
+    digits), for linking them as one customer; a bare name links nobody."""
+    return [v for v in _customer_candidates(meta) if "@" in v or sum(ch.isdigit() for ch in v) >= 4]
+
+
+# an agent asking who the caller is; the caller's next words answer it
+_ID_QUESTION = re.compile(
+    r"\b(e-?mail|phone|mobile|number (on|for) the account|registered|"
+    r"number\b.{0,25}\b(reach|call|contact) you)\b",
+    re.IGNORECASE,
+)
+
+
+def _spoken_identifiers(turns: list[Turn], roles: dict[str | None, str]) -> list[str]:
+    """The e-mail addresses and phone numbers the caller gives in answer to the agent's
+    identification question ("What's the email address on the account?"), in order. Only
+    answers count: a number read out elsewhere in the call may be anybody's."""
+    found: list[str] = []
+    asked = False
+    for turn in turns:
+        if roles[turn.speaker] == "agent":
+            asked = bool(_ID_QUESTION.search(turn.text))
+        elif asked:
+            found += identifiers_in(turn.text)
+    return list(dict.fromkeys(found))
+
+
+def _customer(meta: dict[str, object]) -> str | None:
+    """The customer's e-mail address if the call names one, else a phone, else an id."""
+    values = _customer_candidates(meta)
     for value in values:
         if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
             return value.lower()

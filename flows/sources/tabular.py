@@ -202,6 +202,20 @@ _CUSTOMER_WORDS = [
     "user name",
     "handle",
 ]
+# identifiers a record may carry beside the customer column, that name the same customer
+_CUSTOMER_ALSO_WORDS = [
+    "email",
+    "e mail",
+    "phone",
+    "mobile",
+    "msisdn",
+    "telephone",
+    "account no",
+    "account number",
+    "account id",
+    "customer id",
+    "customer number",
+]
 _CUSTOMER_EXCLUDE = {
     "agent",
     "assignee",
@@ -271,6 +285,9 @@ class Table:
 class ColumnRoles:
     columns: dict[str, int]  # role -> column index
     score_kind: str | None = None
+    # other columns naming the same customer (a phone beside the e-mail, an account
+    # number): hashed as identity links, and otherwise treated as before
+    also: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -784,6 +801,8 @@ def find_columns(labels: list[str], body: pl.DataFrame, mapping: dict[str, str])
         if found:
             roles.columns["customer"] = found[0]
             used.add(found[0])
+    if "customer" in roles.columns:
+        roles.also = candidates(_CUSTOMER_ALSO_WORDS, _CUSTOMER_EXCLUDE)[:4]
 
     if "language" not in roles.columns:
         found = candidates(_LANGUAGE_WORDS, set())
@@ -925,6 +944,13 @@ def _build_records(
         column("date").alias("__date"),
         column("score").alias("__score"),
         column("customer").str.strip_chars().alias("customer"),
+        (
+            pl.concat_list([pl.col(f"c{i}").str.strip_chars() for i in roles.also])
+            .list.drop_nulls()
+            .list.filter(pl.element() != "")
+            if roles.also
+            else pl.lit(None, dtype=pl.List(pl.String))
+        ).alias("customer_also"),
         column("language").str.strip_chars().str.to_lowercase().alias("language"),
         pl.concat_str(raw_cols, separator=" | ").str.slice(0, 600).alias("raw_excerpt"),
         pl.col("__row"),

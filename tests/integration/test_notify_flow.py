@@ -92,11 +92,13 @@ def smtp_server(tls_files):
 
 class Receiver(BaseHTTPRequestHandler):
     received: list[dict] = []
+    paths: list[str] = []
     status = 200
 
     def do_POST(self):  # noqa: N802 - http.server's name
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append(json.loads(body))
+        type(self).paths.append(self.path)
         self.send_response(type(self).status)
         self.end_headers()
 
@@ -106,7 +108,7 @@ class Receiver(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def webhook():
-    handler = type("Hook", (Receiver,), {"received": [], "status": 200})
+    handler = type("Hook", (Receiver,), {"received": [], "paths": [], "status": 200})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -177,6 +179,16 @@ def test_digests_and_alerts_by_email_and_webhook_once(
     assert any("urgent contact" in s for s in by_subject)  # the flags just made
 
     assert hook.received and all("text" in body for body in hook.received)
+    # the team's channel gets no department's digest, issue or customer's words: the
+    # overview and the urgent notice are counts; emerging themes are the team's own
+    posted = {b["subject"]: b["text"] for b in hook.received}
+    assert not any("weekly digest" in subject for subject in posted)
+    assert not any("personal alarm" in t or "Ombudsman" in t for t in posted.values())
+    overview = next(t for s, t in posted.items() if s.startswith("voc weekly overview"))
+    assert "- Network: 1 urgent" in overview and "- Billing: 1 urgent" in overview
+    notice = next(t for s, t in posted.items() if s == "voc alert: 2 urgent contacts arrived")
+    assert "Billing: 1 (Regulator / ombudsman 1)" in notice
+    assert any("is emerging" in subject for subject in posted)
     with Warehouse(reviewed).read() as con:
         log = con.execute(
             "SELECT transport, status, count(*) FROM notifications GROUP BY ALL ORDER BY ALL"
@@ -194,8 +206,8 @@ def test_digests_and_alerts_by_email_and_webhook_once(
         == summary.sent
         - (
             # the urgent alerts were for contacts now alerted: not composed again
-            sum(1 for k in by_subject if "urgent contact" in k)
-            + sum(1 for b in hook.received if "urgent contact" in b["subject"])
+            sum(1 for m in inbox.messages if m["X-Voc-Key"].startswith("alert:urgent"))
+            + sum(1 for b in hook.received if b["key"].startswith("alert:urgent"))
         )
     )
     assert len(inbox.messages) == mails and len(hook.received) == posts
@@ -222,3 +234,95 @@ def test_unreachable_transports_are_retried_then_recorded_as_failed(reviewed, we
     assert errors["webhook"] == "webhook:127.0.0.1 answered 500"
     assert len(hook.received) == 2 * sum(1 for t, *_ in rows if t == "webhook")
     assert alerted == 0  # a failed alert is composed again next time
+
+
+def test_each_department_hears_on_its_own_webhook_and_the_team_channel_gets_no_digest(
+    reviewed, webhook, tmp_path, monkeypatch
+):
+    """Departments with a `webhook:` get their digest and urgent alerts there (a URL, or
+    ${VARIABLE} for a secret kept out of the file); the team's VOC_WEBHOOK_URL gets counts
+    and emerging themes; a department whose variable is unset is named, not posted to."""
+    url, hook = webhook
+    base = url.rsplit("/", 1)[0]
+    departments = tmp_path / "departments.yaml"
+    departments.write_text(
+        "departments:\n"
+        f"  - {{name: Network, description: Outages and speeds., webhook: '{base}/network-token'}}\n"
+        "  - {name: Billing, description: Bills and refunds., webhook: '${VOC_TEST_BILLING_HOOK}'}\n"
+        "  - {name: Digital, description: The app., webhook: '${VOC_TEST_UNSET_HOOK}'}\n"
+        "  - {name: Field Operations, description: Engineer visits.}\n"
+        "  - {name: Customer Service, description: Phone lines and chat.}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("VOC_WEBHOOK_URL", f"{base}/team-token")
+    monkeypatch.setenv("VOC_TEST_BILLING_HOOK", f"{base}/billing-token")
+    monkeypatch.delenv("VOC_TEST_UNSET_HOOK", raising=False)
+    monkeypatch.delenv("VOC_SMTP_URL", raising=False)
+
+    summary = notify_flow(db=str(reviewed), departments=str(departments))
+    assert summary.failed == 0, summary.failures
+    assert summary.transports == ["webhook"]
+    assert any("Digital" in p and "VOC_TEST_UNSET_HOOK" in p for p in summary.problems)
+
+    by_path: dict[str, list[dict]] = {}
+    for path, body in zip(hook.paths, hook.received, strict=True):
+        by_path.setdefault(path.rsplit("/", 1)[1], []).append(body)
+    assert set(by_path) == {"team-token", "network-token", "billing-token"}
+    network = " ".join(b["subject"] + b["text"] for b in by_path["network-token"])
+    billing = " ".join(b["subject"] + b["text"] for b in by_path["billing-token"])
+    team = " ".join(b["subject"] + b["text"] for b in by_path["team-token"])
+    assert "weekly digest 2026" in network and "— Network:" in network
+    assert "relies on a personal alarm" in network and "Ombudsman" not in network
+    assert "— Billing:" in billing and "Ombudsman" in billing and "personal alarm" not in billing
+    assert "1 urgent contact for Network" in network and "1 urgent contact for Billing" in billing
+    assert "weekly digest" not in team and "personal alarm" not in team
+    assert "Ombudsman" not in team and "voc weekly overview" in team
+    # one digest per department that has a webhook; nothing for the others
+    subjects = [b["subject"] for bodies in by_path.values() for b in bodies]
+    assert sum("weekly digest" in s for s in subjects) == 2
+
+    with Warehouse(reviewed).read() as con:
+        recipients = {r[0] for r in con.execute("SELECT recipient FROM notifications").fetchall()}
+    assert recipients == {
+        "webhook:127.0.0.1",
+        "webhook:127.0.0.1 (Network)",
+        "webhook:127.0.0.1 (Billing)",
+    }  # no token of any URL is recorded
+
+    posts = len(hook.received)
+    again = notify_flow(db=str(reviewed), departments=str(departments))
+    assert again.sent == 0 and again.failed == 0 and len(hook.received) == posts
+
+
+def test_voc_notify_from_the_cli_names_what_it_sent_and_what_it_could_not_use(
+    reviewed, webhook, tmp_path, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    url, hook = webhook
+    departments = tmp_path / "departments.yaml"
+    departments.write_text(
+        "- {name: Network, description: Outages and speeds., webhook: '${VOC_TEST_NET_HOOK}'}\n"
+        "- {name: Billing, description: Bills and refunds.}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.delenv("VOC_SMTP_URL", raising=False)
+    monkeypatch.delenv("VOC_WEBHOOK_URL", raising=False)
+    monkeypatch.delenv("VOC_TEST_NET_HOOK", raising=False)
+    runner = CliRunner(env={"COLUMNS": "250"})
+    args = ["notify", "--departments", str(departments), "--db", str(reviewed)]
+    out = runner.invoke(app, args)
+    assert out.exit_code == 0, out.output
+    assert "Network: its webhook ${VOC_TEST_NET_HOOK} is not set" in out.output
+    assert "Nothing sent" in out.output and not hook.received
+
+    monkeypatch.setenv("VOC_TEST_NET_HOOK", url)
+    out = runner.invoke(app, args)
+    assert out.exit_code == 0, out.output
+    assert "by webhook" in out.output and "0 failed" in out.output
+    subjects = [b["subject"] for b in hook.received]
+    assert any("— Network:" in s for s in subjects)
+    assert not any("— Billing:" in s for s in subjects)  # Billing has no channel of its own
+    assert "secret-token" not in out.output

@@ -727,3 +727,59 @@ def test_times_without_offset_are_in_the_source_timezone():
 def test_unknown_source_timezone_falls_back_to_utc():
     options = ParseOptions(source_timezone="Mars/Olympus_Mons")
     assert call_parser.parse_when("2026-11-03T10:15:00", options) == datetime(2026, 11, 3, 10, 15)
+
+
+# --------------------------------------------------------------------------------------
+# who the caller is, when the file does not say
+# --------------------------------------------------------------------------------------
+ID_CHECK_SRT = (
+    "1\n00:00:01,000 --> 00:00:03,000\nAgent: Okay, can I take the number the account's registered to?\n\n"
+    "2\n00:00:03,500 --> 00:00:05,000\nCaller: +44 161 496 0033, that's the one.\n\n"
+    "3\n00:00:05,500 --> 00:00:08,000\nCaller: The internet has been down since Monday.\n"
+)
+
+
+def test_a_caller_the_file_does_not_name_is_known_by_their_answer_to_the_id_check():
+    row = only_record(parse("C-1.srt", ID_CHECK_SRT))
+    assert row["customer"] == "+44 161 496 0033"
+    # the record key is what it was before callers were identified this way, so a call
+    # loaded by an earlier version is the same record (no duplicate on re-ingest)
+    assert (
+        row["record_key"]
+        == "sha256:f8512acd5b230eadeef24b38560eb80ce7a01312a75d6b70e5976e163c1bd976"
+    )
+    txt = (
+        "Agent: Let me pull up the account. What's the email address you use with us?\n"
+        "Customer: It's Graham.Ellis50@example.net.\n"
+        "Agent: And a number we can reach you on?\n"
+        "Customer: My mobile's 07700 900873.\n"
+        "Customer: The hub light is red again.\n"
+    )
+    row = only_record(parse("call.txt", txt))
+    assert row["customer"] == "Graham.Ellis50@example.net"  # an e-mail address first
+    assert row["customer_also"] == ["07700 900873"]
+
+
+def test_numbers_said_outside_the_id_check_name_nobody():
+    txt = (
+        "Agent: Thanks for calling, how can I help?\n"
+        "Customer: I rang 0161 496 0000 twice and wrote to billing@lumen.example, nothing.\n"
+        "Agent: What's the postcode on the account?\n"
+        "Customer: LS6 2AB.\n"
+    )
+    row = only_record(parse("call.txt", txt))
+    assert row["customer"] is None and row["customer_also"] is None
+
+
+def test_a_call_naming_its_customer_two_ways_links_them_and_keeps_the_e_mail_first():
+    data = {
+        "call_id": "C-7",
+        "customer": {"email": "chris@example.org", "phone": "+447700900740", "name": "Chris"},
+        "turns": [
+            {"speaker": "agent", "text": "What's the phone number on the account?"},
+            {"speaker": "customer", "text": "It's 07700 900741, the other one's my old one."},
+        ],
+    }
+    row = only_record(parse("c.json", json.dumps(data)))
+    assert row["customer"] == "chris@example.org"
+    assert row["customer_also"] == ["+447700900740", "07700 900741"]  # a bare name links nobody

@@ -265,3 +265,22 @@ def test_a_top_level_mapping_that_is_not_departments_is_explained():
         parse_departments({"department": [{"name": "Billing"}]}, "d.yaml")
     with pytest.raises(DepartmentsFileError, match=r"departments\[0\]: should be a department's"):
         parse_departments({"departments": ["Billing"]}, "d.yaml")
+
+
+def test_a_department_may_have_its_own_webhook_written_as_a_url_or_a_variable(raw):
+    changed = copy.deepcopy(raw)
+    first, second, third = changed["departments"][:3]
+    first["webhook"] = "https://hooks.slack.com/services/T0/B0/SECRET"
+    second["webhook"] = "${VOC_HOOK_BILLING}"
+    third["webhook"] = "  "
+    book = parse_departments(changed)
+    one, two, three = list(book)[:3]
+    assert one.webhook.endswith("/SECRET") and one.webhook_variable is None
+    assert two.webhook_variable == "VOC_HOOK_BILLING"
+    assert three.webhook is None
+    # where messages go is not routing: adding a webhook keeps the routing fingerprint
+    assert book.fingerprint == parse_departments(copy.deepcopy(raw)).fingerprint
+    for bad in ("hooks.slack.com/x", "ftp://x/y", "${1BAD}", 42):
+        changed["departments"][0]["webhook"] = bad
+        with pytest.raises(DepartmentsFileError, match=r"webhook: .*webhook URL"):
+            parse_departments(changed, "d.yaml")

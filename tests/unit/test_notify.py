@@ -104,3 +104,45 @@ def test_alert_keys_are_stable_and_say_what_they_are_about():
     other = urgent_alert("Billing", list(reversed(contacts)), datetime(2026, 11, 21))
     assert one.key == other.key and one.key.startswith("alert:urgent:Billing:")
     assert "2 urgent contacts for Billing" in one.subject
+
+
+def test_what_the_team_channel_gets_holds_counts_and_kinds_never_a_departments_words():
+    from models.notify import team_overview_message, urgent_notice
+
+    rows = [
+        {"department": "Network", "urgent": 2, "overdue": 1, "opened": 0, "verified": 1, "open": 4},
+        {
+            "department": "Billing <b>",
+            "urgent": 0,
+            "overdue": 0,
+            "opened": 1,
+            "verified": 0,
+            "open": 1,
+        },
+    ]
+    overview = team_overview_message("2026-W47", date(2026, 11, 16), rows)
+    assert overview.key == "digest:2026-W47:team-overview" and overview.department is None
+    assert "2 urgent contacts" in overview.subject
+    assert "- Network: 2 urgent, 1 overdue, 0 opened, 1 verified, 4 open" in overview.text
+    assert "<b>" not in overview.html and "Billing &lt;b&gt;" in overview.html
+    contacts = [
+        {
+            "feedback_id": f,
+            "department": d,
+            "kinds": k,
+            "evidence": "my dad relies on a personal alarm",
+            "channel": "call",
+            "received_at": datetime(2026, 11, 20, 10),
+        }
+        for f, d, k in [("a", "Network", "vulnerability"), ("b", "Network", "regulator, safety"),
+                        ("c", "Billing", "regulator")]
+    ]  # fmt: skip
+    notice = urgent_notice(contacts)
+    assert notice.subject == "voc alert: 3 urgent contacts arrived"
+    assert "- Network: 2 (Regulator / ombudsman 1, Safety 1, Vulnerable customer 1)" in notice.text
+    assert "- Billing: 1 (Regulator / ombudsman 1)" in notice.text
+    assert "personal alarm" not in notice.text + notice.html
+    assert notice.key == urgent_notice(list(reversed(contacts))).key
+    assert webhook_label("https://hooks.slack.com/services/T/B/S", "Billing") == (
+        "webhook:hooks.slack.com (Billing)"
+    )

@@ -113,3 +113,13 @@ def test_same_customer_written_two_ways_gets_one_ref():
 def test_ref_depends_on_the_key():
     ids = pl.Series(["jane@example.com"])
     assert customer_refs(ids, b"a" * 32)[0] != customer_refs(ids, b"b" * 32)[0]
+
+
+def test_identifiers_in_a_text_are_the_e_mails_and_phones_redaction_would_replace():
+    from flows.pii import identifiers_in
+
+    said = "Should be 07700 900873, or a.b@example.co.uk if that's easier"
+    assert identifiers_in(said) == ["07700 900873", "a.b@example.co.uk"]
+    assert identifiers_in("+44 161 496 0033, that's the one.") == ["+44 161 496 0033"]
+    # a date, an amount, a short reference and a card number are nobody's identity
+    assert identifiers_in("On 12/10/2026 I paid £52.40, ref 12345, card 4111 1111 1111 1111") == []

@@ -226,3 +226,30 @@ def test_a_long_file_prepared_in_parts_on_threads_equals_one_pass(monkeypatch):
     assert not whole.feedback["text"].str.contains("4111|a@b.co").any()
     assert not whole.feedback["context"].drop_nulls().str.contains("07700").any()
     assert "de" in whole.feedback["language"].to_list()
+
+
+def test_a_record_naming_its_customer_two_ways_links_the_two_keyed_hashes():
+    from flows.pii import customer_refs
+
+    rows = [
+        {
+            "source_ref": "1",
+            "text": "No internet again",
+            "customer": "Ann@Example.com",
+            "customer_also": ["+44 7700 900123", "n/a", "Ann"],
+            "received_at": datetime(2026, 11, 2),
+        },
+        {
+            "source_ref": "2",
+            "text": "Still no internet",
+            "customer": "07700900123",  # the same phone written another way: no new link
+            "customer_also": ["07700 900123"],
+            "received_at": datetime(2026, 11, 3),
+        },
+        {"source_ref": "3", "text": "Slow", "customer": None, "customer_also": ["07700 900999"]},
+    ]
+    batch = run(parsed_of(rows, channel="complaint"))
+    email, phone = customer_refs(pl.Series(["ann@example.com", "07700 900123"]), KEY).to_list()
+    assert batch.links.to_dicts() == [{"ref_a": min(email, phone), "ref_b": max(email, phone)}]
+    assert "customer_also" not in batch.feedback.columns
+    assert not any("@" in v or "7700" in v for v in batch.links.to_series().to_list())

@@ -408,3 +408,17 @@ def test_local_timestamps_are_stored_as_utc():
         datetime(2026, 10, 1, 8, 0),
         datetime(2026, 11, 2, 9, 0),
     ]
+
+
+def test_other_columns_naming_the_customer_are_kept_as_identity_links_only():
+    data = (
+        b"Case Number,Date Opened,Contact Email,Contact Phone,Account No,Agent Phone,Description\n"
+        b"00418230,02/11/2026 09:15,ann@example.com,07700 900123,47162377,0113 496 0000,No internet\n"
+        b"00418231,03/11/2026 10:00,bob@example.com,,,0113 496 0000,Bill wrong\n"
+    )
+    p = complaint.parse("crm.csv", data)
+    ann, bob = rec(p, 0), rec(p, 1)
+    assert ann["customer"] == "ann@example.com"
+    assert ann["customer_also"] == ["07700 900123", "47162377"]  # never the agent's phone
+    assert bob["customer_also"] == []
+    assert "07700" not in (ann["attributes"] or "")  # a phone is still not stored as data

@@ -114,6 +114,14 @@ def test_negation_only_reaches_back_within_the_clause(book):
     assert kinds("I don't want to complain, but I'm leaving.", book) == {"churn_risk"}
 
 
+def test_a_cue_that_does_not_count_does_not_hide_one_that_does(book):
+    # the denied "chase" match runs on to "four times"; the cue after it still counts
+    text = "Sorted it without me having to chase - I had to ring four times."
+    (flag,) = detect(text, book)
+    assert (flag.kind, flag.cue) == ("repeat_failure", "ring four times")
+    assert kinds("Sorted it without me having to chase it.", book) == set()
+
+
 def test_evidence_is_the_sentence_holding_the_cue_and_typographic_apostrophes_match(book):
     text = "Hello. I can’t afford the new price since I lost my job. Please help."
     (flag,) = detect(text, book)
@@ -224,3 +232,25 @@ def test_repeat_counting_does_not_depend_on_input_order_and_respects_the_rule():
     assert forward == backward
     assert [f.feedback_id for f in forward] == ["f1", "f2", "f3", "f4"]
     assert max(f.nth for f in forward) == 3  # at most three contacts fit in a 2-day window
+
+
+def test_a_customer_known_by_an_e_mail_and_a_phone_is_one_customer_for_repeats():
+    import polars as pl
+
+    from flows.urgent import repeat_flags
+
+    frame = pl.DataFrame(
+        {
+            "feedback_id": ["e1", "c2", "x3"],
+            "customer_ref": ["ref-email", "ref-phone", "ref-email"],
+            "top_id": [5, 5, 5],
+            "received_at": [T0, T0 + timedelta(days=3), T0 + timedelta(days=6)],
+            "channel": ["email", "call", "complaint"],
+            "top_label": ["Broadband outages"] * 3,
+        }
+    )
+    book = load_cue_book(DEFAULT_URGENT_CUES)
+    assert repeat_flags(frame, book).height == 0  # an e-mail and a phone: two strangers
+    linked = repeat_flags(frame, book, links=[("ref-email", "ref-phone")])
+    assert linked["feedback_id"].to_list() == ["x3"]
+    assert "2026-11-04 call" in linked["evidence"][0]

@@ -15,6 +15,14 @@ SELECT n.feedback_id, $run_id AS run_id, $source_file AS source_file, n.source_r
 FROM staged_notes AS n
 ON CONFLICT DO NOTHING;
 
+-- name: insert_customer_links
+-- grain: one row per pair of identifiers of one customer (staged_links: ref_a < ref_b);
+-- a pair already known keeps when it was first seen
+INSERT INTO customer_links (ref_a, ref_b, first_seen, run_id)
+SELECT DISTINCT l.ref_a, l.ref_b, $seen_at, $run_id
+FROM staged_links AS l
+ON CONFLICT DO NOTHING;
+
 -- name: insert_quarantine
 -- grain: one row per (file content, record, reason): the same bad record is kept once
 INSERT INTO quarantine BY NAME

@@ -40,6 +40,11 @@ LEFT JOIN themes AS t ON t.theme_id = tt.top_id
 WHERE f.customer_ref IS NOT NULL
 ORDER BY f.customer_ref, tt.top_id, f.received_at;
 
+-- name: urgent_customer_links
+-- grain: one row per pair of identifiers seen naming one customer (repeat contacts are
+-- counted per customer, whichever identifier each contact came with)
+SELECT ref_a, ref_b FROM customer_links ORDER BY ref_a, ref_b;
+
 -- name: urgent_queue
 -- grain: one row per flagged contact, newest first: its kinds and evidence, where it
 -- is routed, and whether (and by whom) it was acknowledged
