@@ -200,10 +200,16 @@ FROM theme_examples AS x JOIN feedback AS f USING (feedback_id)
 WHERE x.theme_id = $theme_id;
 
 -- name: route_theme_items_to
--- items that follow their theme move with it; items routed on their own stay
+-- items that follow their theme move with it (a top-level theme's: every sub-theme's
+-- items too, as they follow their top-level theme); items routed on their own stay
 UPDATE feedback_departments SET department = $department, confidence = 1.0, source = 'analyst'
 WHERE source IN ('theme', 'triage')
-  AND feedback_id IN (SELECT feedback_id FROM feedback_themes WHERE theme_id = $theme_id);
+  AND feedback_id IN (
+      SELECT ft.feedback_id
+      FROM feedback_themes AS ft
+      JOIN theme_top AS tt ON tt.theme_id = ft.theme_id
+      WHERE ft.theme_id = $theme_id OR tt.top_id = $theme_id
+  );
 
 -- name: department_names
 -- grain: one row per department (from the departments file), plus any name a theme or
