@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.crosslingual import SAMPLE as CROSSLINGUAL_SAMPLE
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_DEPARTMENTS = PACKAGE_DIR / "departments.yaml"
 DEFAULT_URGENT_CUES = PACKAGE_DIR / "urgent.yaml"
@@ -73,7 +75,7 @@ class Settings(BaseSettings):
     # languages are placed in them by meaning (models/crosslingual.py)
     team_language: str = Field(default="en", pattern="^[a-z]{2}$")
     # how many team-language contacts those are compared with (their vectors are cached)
-    crosslingual_sample: int = Field(default=2_000, ge=50)
+    crosslingual_sample: int = Field(default=CROSSLINGUAL_SAMPLE, ge=50)
     # fault injection for the crash tests (flows/runtime.py crash_point); never set otherwise
     crash_at: str | None = None
 

@@ -33,7 +33,7 @@ import numpy as np
 MODEL_NAME = "multilingual-e5-small-q4"
 DIM = 384
 K = 25  # neighbours that vote
-SAMPLE = 2_000  # team-language items the others are compared with
+SAMPLE = 2_000  # team-language items the others are compared with (at most; see themes.sql)
 MAX_CHARS = 1_000  # e5 reads 512 tokens at most; the start of a text says what it is about
 BATCH = 256
 UNDETERMINED = "und"

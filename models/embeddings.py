@@ -559,12 +559,13 @@ class TfidfSvdEmbedder:
             sublinear_tf=True,
             stop_words="english",
         )
-        n_features = min(self.dim, max(2, len(texts) - 1))
-        svd = TruncatedSVD(n_components=n_features, random_state=self.seed)
         matrix = vectorizer.fit_transform(list(texts))
-        if matrix.shape[0] >= matrix.shape[1]:
+        # a small corpus has fewer texts or fewer terms than ``dim``: fewer components
+        components = min(self.dim, max(2, min(matrix.shape) - 1))
+        svd = TruncatedSVD(n_components=components, random_state=self.seed)
+        if matrix.shape[0] >= matrix.shape[1] > components + svd.n_oversamples:
             fit_svd_by_blocks(svd, matrix)
-        else:  # wide (small corpora): scikit-learn's own path, which transposes
+        else:  # wide or few terms (small corpora): scikit-learn's own path
             svd.fit(matrix)
         del matrix
         pipeline = make_pipeline(vectorizer, svd)
@@ -624,8 +625,11 @@ def fit_svd_by_blocks(svd, matrix, block: int = SVD_BLOCK):
     n_samples, n_features = a.shape
     if svd.algorithm != "randomized" or n_samples < n_features:
         raise ValueError("fit_svd_by_blocks is for the randomized algorithm on a tall matrix")
-    if svd.n_components > n_features:
-        raise ValueError(f"n_components({svd.n_components}) must be <= n_features({n_features}).")
+    if svd.n_components + svd.n_oversamples > n_features:
+        raise ValueError(
+            f"n_components + n_oversamples ({svd.n_components} + {svd.n_oversamples})"
+            f" must be <= n_features ({n_features}); use TruncatedSVD.fit"
+        )
     n_iter = svd.n_iter
     if n_iter == "auto":
         n_iter = 7 if svd.n_components < 0.1 * min(a.shape) else 4

@@ -401,3 +401,13 @@ def test_the_default_threshold_sends_the_uncertain_to_triage(router):
     scores = router.score_texts(["refund please", "hello there", "engineer", "slow speed"])
     routed = scores.department
     assert all((d is None) == (c < 0.6) for d, c in zip(routed, scores.confidence, strict=True))
+
+
+def test_tfidf_fits_a_corpus_with_fewer_terms_than_dimensions():
+    """Many texts over a small vocabulary (fewer terms than ``dim``) used to fail in
+    the SVD (n_components > n_features); the embedder takes fewer components."""
+    words = ["card", "late", "pin", "blocked", "rate", "exchange", "stolen", "lost", "new"]
+    texts = [f"{words[i % 9]} {words[(i * 7) % 9]} {words[(i * 5) % 9]}" for i in range(400)]
+    vectors = TfidfSvdEmbedder(dim=64).fit(texts).encode(texts)
+    assert vectors.shape == (400, 64)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)

@@ -23,7 +23,8 @@ ORDER BY f.feedback_id;
 -- name: crosslingual_needed
 -- grain: one row per feedback item that placement by meaning needs a $model vector for:
 -- every item in another language than $team (not 'und'), and, when there is one, the
--- first $sample items in $team by feedback_id (a fixed sample, its vectors cached);
+-- first items in $team by feedback_id (a fixed sample, its vectors cached): 20 per item
+-- to place, at least 500 and at most $sample, so one stray item costs little;
 -- only those without a $model vector yet when $missing
 WITH others AS (
     SELECT feedback_id, text
@@ -35,7 +36,7 @@ sample AS (
     FROM feedback
     WHERE language = $team AND EXISTS (SELECT 1 FROM others)
     ORDER BY feedback_id
-    LIMIT $sample
+    LIMIT least($sample, greatest(500, 20 * (SELECT count(*) FROM others)))
 ),
 needed AS (
     SELECT * FROM others
