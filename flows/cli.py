@@ -124,7 +124,7 @@ def _ingest_arguments(
     channel: str | None, map_: list[str] | None, received_at: str | None
 ) -> dict[str, str]:
     """Refuse bad ingest options before anything starts; returns the column mapping."""
-    from flows.sources.base import CHANNELS
+    from warehouse.contract import CHANNELS
 
     if channel and channel not in CHANNELS:
         raise typer.BadParameter(
@@ -1008,7 +1008,7 @@ def issues_list(
         overdue = (
             r["due_date"] is not None
             and r["due_date"] < today
-            and r["status"] not in ("verified", "closed")
+            and r["status"] in tracker.OPEN_STATUSES
         )
         due = f"[red]{r['due_date']} overdue[/red]" if overdue else str(r["due_date"] or "")
         table.add_row(

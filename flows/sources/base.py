@@ -14,24 +14,24 @@ from typing import Literal
 
 import polars as pl
 
-CHANNELS = ("survey", "complaint", "email", "call")
-Channel = Literal["survey", "complaint", "email", "call"]
+from warehouse.contract import FEEDBACK
 
 # The shape every parser produces. ``source_ref`` is what a person looks the record up by
 # (its id, Message-ID, transcript file, else row number); ``record_key`` is what makes it
 # the same record next time (the source's id, a Message-ID, a hash of a transcript), or
 # null when only its content can tell; ``customer`` is the raw identifier (hashed later).
+# The columns the feedback row has too take their type from it (warehouse/contract.py).
 RECORD_SCHEMA: dict[str, pl.DataType] = {
-    "source_ref": pl.String(),
+    "source_ref": FEEDBACK["source_ref"],
     "record_key": pl.String(),
-    "received_at": pl.Datetime("us"),
-    "text": pl.String(),
-    "score": pl.Float64(),
-    "score_kind": pl.String(),
+    "received_at": FEEDBACK["received_at"],
+    "text": FEEDBACK["text"],
+    "score": FEEDBACK["score"],
+    "score_kind": FEEDBACK["score_kind"],
     "customer": pl.String(),
-    "language": pl.String(),
-    "context": pl.String(),
-    "attributes": pl.String(),
+    "language": FEEDBACK["language"],
+    "context": FEEDBACK["context"],
+    "attributes": FEEDBACK["attributes"],
     "raw_excerpt": pl.String(),
 }
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
