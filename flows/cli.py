@@ -1594,7 +1594,7 @@ def notify(
     settings = _settings(db)
     _usable_warehouse(settings)
     if week:
-        from flows.weekly import parse_week
+        from models.review import parse_week
 
         try:
             parse_week(week, None)
