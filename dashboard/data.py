@@ -35,6 +35,7 @@ from warehouse import (
     Warehouse,
     WarehouseBusy,
     WarehouseError,
+    contract,
     edit_rules,
     repo,
     theme_edits,
@@ -103,6 +104,8 @@ def quiet_bare_mode() -> None:
 quiet_bare_mode()
 
 STATUSES = tracker.STATUSES
+# how a page names the contacts and themes no department owns yet (the weekly tables' name)
+TRIAGE = contract.TRIAGE
 OPEN_STATUSES = tracker.OPEN_STATUSES
 TRANSITIONS = tracker.TRANSITIONS
 PRIORITIES = tracker.PRIORITIES

@@ -124,7 +124,7 @@ def _ingest_arguments(
     channel: str | None, map_: list[str] | None, received_at: str | None
 ) -> dict[str, str]:
     """Refuse bad ingest options before anything starts; returns the column mapping."""
-    from flows.sources.base import CHANNELS
+    from warehouse.contract import CHANNELS
 
     if channel and channel not in CHANNELS:
         raise typer.BadParameter(
@@ -373,65 +373,77 @@ def status(db: DbOption = None) -> None:
             )
         )
     if per_week.height:
-        pivot = (
-            per_week.pivot(on="channel", index="week", values="contacts", aggregate_function="sum")
-            .sort("week")
-            .fill_null(0)
-        )
-        channels = [c for c in pivot.columns if c != "week"]
-        table = Table(title="Contacts per ISO week and channel")
-        table.add_column("week")
-        for c in channels:
-            table.add_column(c, justify="right")
-        table.add_column("total", justify="right")
-        for row in pivot.iter_rows(named=True):
-            table.add_row(
-                row["week"],
-                *[f"{row[c]:,}" for c in channels],
-                f"{sum(row[c] for c in channels):,}",
-            )
-        console.print(table)
+        console.print(_channel_week_table(per_week))
     if runs.height:
-        table = Table(title="Last ingest runs")
-        for col in [
-            "run_id",
-            "started_at",
-            "files",
-            "rows_read",
-            "rows_loaded",
-            "rows_duplicate",
-            "rows_quarantined",
-            "status",
-        ]:
-            table.add_column(
-                col, justify="right" if col.startswith("rows") or col == "files" else "left"
-            )
-        for row in runs.iter_rows(named=True):
-            table.add_row(
-                row["run_id"][:8],
-                str(row["started_at"])[:19],
-                str(row["files"]),
-                f"{row['rows_read']:,}",
-                f"{row['rows_loaded']:,}",
-                f"{row['rows_duplicate']:,}",
-                f"{row['rows_quarantined']:,}",
-                row["status"],
-            )
-        console.print(table)
+        console.print(_runs_table(runs))
     if reasons.height:
-        table = Table(title="Quarantine by reason")
-        for col in ["reason_code", "records", "files", "example"]:
-            table.add_column(
-                col, justify="right" if col in ("records", "files") else "left", overflow="fold"
-            )
-        for row in reasons.iter_rows(named=True):
-            table.add_row(
-                esc(row["reason_code"]),
-                f"{row['records']:,}",
-                str(row["files"]),
-                esc((row["example"] or "")[:100]),
-            )
-        console.print(table)
+        console.print(_quarantine_table(reasons))
+
+
+def _channel_week_table(per_week) -> Table:
+    pivot = (
+        per_week.pivot(on="channel", index="week", values="contacts", aggregate_function="sum")
+        .sort("week")
+        .fill_null(0)
+    )
+    channels = [c for c in pivot.columns if c != "week"]
+    table = Table(title="Contacts per ISO week and channel")
+    table.add_column("week")
+    for c in channels:
+        table.add_column(c, justify="right")
+    table.add_column("total", justify="right")
+    for row in pivot.iter_rows(named=True):
+        table.add_row(
+            row["week"],
+            *[f"{row[c]:,}" for c in channels],
+            f"{sum(row[c] for c in channels):,}",
+        )
+    return table
+
+
+def _runs_table(runs) -> Table:
+    table = Table(title="Last ingest runs")
+    for col in [
+        "run_id",
+        "started_at",
+        "files",
+        "rows_read",
+        "rows_loaded",
+        "rows_duplicate",
+        "rows_quarantined",
+        "status",
+    ]:
+        table.add_column(
+            col, justify="right" if col.startswith("rows") or col == "files" else "left"
+        )
+    for row in runs.iter_rows(named=True):
+        table.add_row(
+            row["run_id"][:8],
+            str(row["started_at"])[:19],
+            str(row["files"]),
+            f"{row['rows_read']:,}",
+            f"{row['rows_loaded']:,}",
+            f"{row['rows_duplicate']:,}",
+            f"{row['rows_quarantined']:,}",
+            row["status"],
+        )
+    return table
+
+
+def _quarantine_table(reasons) -> Table:
+    table = Table(title="Quarantine by reason")
+    for col in ["reason_code", "records", "files", "example"]:
+        table.add_column(
+            col, justify="right" if col in ("records", "files") else "left", overflow="fold"
+        )
+    for row in reasons.iter_rows(named=True):
+        table.add_row(
+            esc(row["reason_code"]),
+            f"{row['records']:,}",
+            str(row["files"]),
+            esc((row["example"] or "")[:100]),
+        )
+    return table
 
 
 def _print_network(settings, themed_with: str | None) -> None:
@@ -1008,7 +1020,7 @@ def issues_list(
         overdue = (
             r["due_date"] is not None
             and r["due_date"] < today
-            and r["status"] not in ("verified", "closed")
+            and r["status"] in tracker.OPEN_STATUSES
         )
         due = f"[red]{r['due_date']} overdue[/red]" if overdue else str(r["due_date"] or "")
         table.add_row(
@@ -1597,7 +1609,7 @@ def notify(
     settings = _settings(db, departments=departments)
     _usable_warehouse(settings)
     if week:
-        from flows.weekly import parse_week
+        from models.review import parse_week
 
         try:
             parse_week(week, None)

@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.sources.base import CHANNELS
 from flows.sources.tabular import TABULAR_SUFFIXES
+from warehouse.contract import CHANNELS
 
 FOLDER_CHANNELS = {
     "survey": "survey",

@@ -15,14 +15,8 @@ from flows.ingest import FileResult, ingest_flow
 from flows.runtime import make_task_runner, prefect_server_ready, run_logger
 from flows.topics import TopicSummary, topics_flow
 from flows.urgent import urgent_flow
-from flows.weekly import (
-    WeeklySummary,
-    compute_review,
-    iso_week,
-    route_and_classify,
-    weekly_flow,
-    write_review,
-)
+from flows.weekly import compute_review, route_and_classify, weekly_flow, write_review
+from models.review import WeeklySummary, iso_week
 from warehouse import Warehouse, repo, tracker
 
 

@@ -18,30 +18,11 @@ from flows.language import settle_languages
 from flows.pii import clean_text, customer_refs, normalise_customer, redact
 from flows.sources.base import QUARANTINE_SCHEMA, ParsedSource
 from warehouse.clock import utc_now
+from warehouse.contract import FEEDBACK, FEEDBACK_LOAD_COLUMNS, SCORE_RANGES, WHOLE_NUMBER_SCORES
 from warehouse.db import sha256_hex
 
-# the range each kind of score lives in; anything outside it is a broken record
-SCORE_RANGES: dict[str, tuple[float, float]] = {
-    "nps": (0, 10),
-    "csat": (1, 5),
-    "rating": (1, 5),
-    "ces": (1, 7),
-    "csat_binary": (0, 1),
-}
-FEEDBACK_COLUMNS = [
-    "feedback_id",
-    "channel",
-    "source_file",
-    "source_ref",
-    "customer_ref",
-    "received_at",
-    "text",
-    "score",
-    "score_kind",
-    "language",
-    "context",
-    "attributes",
-]
+# the feedback row as prepared: all of it but what the load itself stamps (run, time)
+FEEDBACK_COLUMNS = [c for c in FEEDBACK if c not in FEEDBACK_LOAD_COLUMNS]
 LINK_SCHEMA = {"ref_a": pl.String(), "ref_b": pl.String()}
 NOTE_SCHEMA = {
     "feedback_id": pl.String(),
@@ -165,7 +146,7 @@ def _validation(now: datetime) -> tuple[pl.Expr, pl.Expr]:
         outside = (kind == name) & (
             (score < low)
             | (score > high)
-            | ((score != score.round(0)) if name == "nps" else pl.lit(False))
+            | ((score != score.round(0)) if name in WHOLE_NUMBER_SCORES else pl.lit(False))
         )
         code = code.when(outside).then(pl.lit("bad_score"))
         reason = reason.when(outside).then(
@@ -174,7 +155,7 @@ def _validation(now: datetime) -> tuple[pl.Expr, pl.Expr]:
                 score.cast(pl.String),
                 pl.lit(
                     f" is outside the {name.upper()} range {low:g}-{high:g}"
-                    + (" (whole numbers)" if name == "nps" else "")
+                    + (" (whole numbers)" if name in WHOLE_NUMBER_SCORES else "")
                 ),
             )
         )

@@ -25,7 +25,8 @@ from flows.notify import notify_flow
 from flows.runtime import run_logger
 from flows.topics import topics_flow
 from flows.urgent import urgent_flow
-from flows.weekly import iso_week, weekly_flow
+from flows.weekly import weekly_flow
+from models.review import iso_week
 
 SWEEP_DEPLOYMENT = "inbox-sweep"
 WEEKLY_DEPLOYMENT = "weekly-review"

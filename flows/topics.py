@@ -35,12 +35,13 @@ EDIT_RETRIES = 3  # topic runs computed again when an analyst edits the themes m
 
 
 def make_embedder(kind: str, settings: Settings):
-    from models.embeddings import get_embedder
+    from models.embedder_choice import make_embedder as embedder_at
 
-    if kind == "tfidf":  # fitted on this warehouse's texts: kept beside it
-        return get_embedder(kind, model_dir=settings.db.parent / "models")
-    return get_embedder(
-        kind, model_dir=settings.resolved_model_cache, backend=settings.embed_backend
+    return embedder_at(
+        kind,
+        db=settings.db,
+        model_cache=settings.resolved_model_cache,
+        backend=settings.embed_backend,
     )
 
 

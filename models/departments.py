@@ -26,13 +26,13 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-Channel = Literal["survey", "complaint", "email", "call"]
-CHANNELS: tuple[str, ...] = ("survey", "complaint", "email", "call")
+from warehouse.contract import CHANNELS
+
 # an e-mail address (a local part, an @ and a dotted domain) is kept in lower case
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _TOP_LEVEL = {"departments", "default"}
@@ -55,7 +55,8 @@ def _clean_text(value: str, what: str) -> str:
 
 
 class ChannelCosts(BaseModel):
-    """GBP per handled contact; a channel left out falls back to the default, else is unknown."""
+    """GBP per handled contact; a channel left out falls back to the default, else is unknown.
+    One field per channel of ``CHANNELS`` (tests/unit/test_contract.py holds them equal)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -26,6 +26,7 @@ from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from models.urgent import KIND_NAMES
+from warehouse.contract import TRIAGE
 
 MAX_ROWS = 25  # per digest section; the rest is counted, not listed
 MAX_QUOTE = 240
@@ -216,7 +217,7 @@ def urgent_alert(department: str | None, contacts: list[dict], at: datetime) -> 
     ids = sorted(str(c["feedback_id"]) for c in contacts)
     lines = [_urgent_line(c) for c in contacts[:MAX_ROWS]]
     more = len(contacts) - len(lines)
-    who = department or "Needs triage"
+    who = department or TRIAGE
     subject = (
         f"voc alert: {len(contacts)} urgent contact{'s' if len(contacts) != 1 else ''} for {who}"
     )

@@ -44,8 +44,10 @@ import numpy as np
 
 from models.departments import DepartmentBook
 from models.embeddings import Embedder
+from warehouse.contract import TRIAGE_SOURCE
 
-TRIAGE = None  # the department of a route nobody is confident about
+# a route nobody is confident about has no department (None), and the source
+# TRIAGE_SOURCE where a source is recorded (warehouse/contract.py)
 # the default triage threshold: see RouterSettings.min_confidence
 TRIAGE_BELOW = 0.6
 
@@ -263,7 +265,7 @@ class RouteScores:
                 + f"; {why}"
             )
         return Route(
-            department=name if routed else TRIAGE,
+            department=name if routed else None,
             confidence=round(confidence, 4),
             runner_up=runner,
             reason=reason,
@@ -634,7 +636,7 @@ def item_departments(
     departments[clearly_elsewhere | own_fallback] = own[clearly_elsewhere | own_fallback]
     sources = np.full(theme.shape, "theme", dtype=object)
     sources[clearly_elsewhere | own_fallback] = "item"
-    sources[theme_missing & ~own_fallback] = "triage"
+    sources[theme_missing & ~own_fallback] = TRIAGE_SOURCE
     departments[theme_missing & ~own_fallback] = None
     return departments, sources
 

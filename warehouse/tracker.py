@@ -11,13 +11,13 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
-from warehouse import edit_rules
+from warehouse import contract, edit_rules
 from warehouse.repo import fetch_frame
 from warehouse.sql import q
 
-STATUSES = ("new", "acknowledged", "in_progress", "fixed", "verified", "reopened", "closed")
-OPEN_STATUSES = ("new", "acknowledged", "in_progress", "fixed", "reopened")
-PRIORITIES = ("P1", "P2", "P3", "P4")
+STATUSES = contract.ISSUE_STATUSES
+OPEN_STATUSES = contract.OPEN_ISSUE_STATUSES
+PRIORITIES = contract.ISSUE_PRIORITIES
 # where an issue may go from each status; "verified" is normally the weekly review's call
 TRANSITIONS: dict[str, set[str]] = {
     "new": {"acknowledged", "in_progress", "fixed", "closed"},

@@ -43,7 +43,7 @@ with right:
     else:
         departments = st.multiselect(
             "Departments",
-            [*options.departments, "Needs triage"],
+            [*options.departments, data.TRIAGE],
             key="cost-departments",
             placeholder="All departments",
         )

@@ -131,7 +131,7 @@ for row in emerging.iter_rows(named=True):
         badge = "New" if row["is_new"] else "Growing"
         head.markdown(f"**{md(row['label'])}**  \n:orange-badge[{badge}]")
         head.caption(
-            f"{md(row['department'] or 'Needs triage')} · {md(row['demand_type'] or 'demand not set')} demand"
+            f"{md(row['department'] or data.TRIAGE)} · {md(row['demand_type'] or 'demand not set')} demand"
         )
         ratio = row["rate_ratio"]
         interval = (

@@ -34,7 +34,7 @@ if not issues.height:
     )
     st.stop()
 
-open_issues = issues.filter(~pl.col("status").is_in(["verified", "closed"]))
+open_issues = issues.filter(pl.col("status").is_in(data.OPEN_STATUSES))
 m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("Open", open_issues.height, border=True)
 m2.metric(

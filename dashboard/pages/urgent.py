@@ -69,7 +69,7 @@ for row in contacts.head(SHOWN).iter_rows(named=True):
         head.markdown(badges)
         head.caption(
             f"{when(row['received_at'])} · {md(row['channel'])} · "
-            f"{md(row['department'] or 'Needs triage')} · {md(row['theme'] or 'no theme yet')} · "
+            f"{md(row['department'] or data.TRIAGE)} · {md(row['theme'] or 'no theme yet')} · "
             f"{md(row['source_file'])} {md(row['source_ref'])}"
         )
         for part in row["evidence"].split(" | "):

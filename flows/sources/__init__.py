@@ -6,7 +6,8 @@ import importlib
 import traceback
 from pathlib import PurePath
 
-from flows.sources.base import CHANNELS, ParsedSource, ParseOptions, whole_file_rejected
+from flows.sources.base import ParsedSource, ParseOptions, whole_file_rejected
+from warehouse.contract import CHANNELS
 
 _MODULES = {
     "survey": "flows.sources.survey",

@@ -14,8 +14,7 @@ from typing import Literal
 
 import polars as pl
 
-CHANNELS = ("survey", "complaint", "email", "call")
-Channel = Literal["survey", "complaint", "email", "call"]
+from warehouse.contract import FEEDBACK
 
 # The shape every parser produces. ``source_ref`` is what a person looks the record up by
 # (its id, Message-ID, transcript file, else row number); ``record_key`` is what makes it
@@ -23,18 +22,19 @@ Channel = Literal["survey", "complaint", "email", "call"]
 # null when only its content can tell; ``customer`` is the raw identifier (hashed later),
 # ``customer_also`` the record's other identifiers of the same customer (a phone beside an
 # e-mail address, an account number): hashed too, and kept only as links between them.
+# The columns the feedback row has too take their type from it (warehouse/contract.py).
 RECORD_SCHEMA: dict[str, pl.DataType] = {
-    "source_ref": pl.String(),
+    "source_ref": FEEDBACK["source_ref"],
     "record_key": pl.String(),
-    "received_at": pl.Datetime("us"),
-    "text": pl.String(),
-    "score": pl.Float64(),
-    "score_kind": pl.String(),
+    "received_at": FEEDBACK["received_at"],
+    "text": FEEDBACK["text"],
+    "score": FEEDBACK["score"],
+    "score_kind": FEEDBACK["score_kind"],
     "customer": pl.String(),
     "customer_also": pl.List(pl.String()),
-    "language": pl.String(),
-    "context": pl.String(),
-    "attributes": pl.String(),
+    "language": FEEDBACK["language"],
+    "context": FEEDBACK["context"],
+    "attributes": FEEDBACK["attributes"],
     "raw_excerpt": pl.String(),
 }
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {

@@ -35,6 +35,7 @@ from flows.sources.base import (
     whole_file_rejected,
 )
 from flows.sources.dates import parse_date_column
+from warehouse.contract import SCORE_KINDS
 
 TABULAR_SUFFIXES = {
     ".csv",
@@ -50,7 +51,6 @@ TABULAR_SUFFIXES = {
     ".parquet",
 }
 ROLES = ("text", "id", "date", "score", "score_kind", "customer", "language", "subject")
-SCORE_KINDS = ("nps", "csat", "rating", "ces", "csat_binary")
 MAX_JSON_DEPTH = 64
 
 # Vocabulary per role, most specific first. Phrases match whole tokens inside a header.

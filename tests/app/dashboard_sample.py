@@ -3,26 +3,29 @@ broadband company, 5 departments, an emerging theme, a theme waiting for triage,
 low-confidence route, a fixed-and-verified issue, an overdue one, and quarantined rows.
 
 Rows go in through ``Warehouse.write()`` and the tracker/repo functions (the schema is
-applied by the Warehouse); the weekly tables are aggregated from the feedback with SQL,
-the way the weekly review would, so every page's figures agree with each other.
+applied by the Warehouse); the weekly tables are the weekly review's own: its rules
+(``models.review.build_review``) run on the contact facts week by week and its writes
+(``warehouse.review_tables``) store them, so every page's figures agree with each other
+and with what ``voc weekly`` would show.
 
     python tests/app/dashboard_sample.py PATH      # build one by hand (demo users too)
 """
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
+
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(ROOT))
 
-from warehouse import Warehouse, repo, tracker  # noqa: E402
+from warehouse import Warehouse, repo, review_tables, tracker  # noqa: E402
 from warehouse.sql import q  # noqa: E402
 from warehouse.users import ensure_demo_users  # noqa: E402
 
@@ -186,6 +189,19 @@ THEMES = [
         ],
     ),
 ]
+# what routing's demand classifier would call each theme's contacts (models/demand.py):
+# the login loop is an outage (a notice while it emerges), Wi-Fi setup a "how do I"
+SUBTYPES = {
+    1: "broken",
+    2: "mistake",
+    3: "chasing_progress",
+    4: "broken",
+    5: "repeat_contact",
+    6: "purchase_upgrade",
+    7: "praise",
+    8: "mistake",
+    9: "confusion_how_do_i",
+}
 CHANNELS = ["survey", "email", "call", "complaint"]
 CHANNEL_WEIGHTS = [0.4, 0.25, 0.25, 0.1]
 
@@ -273,16 +289,8 @@ def build(path: Path, today: date | None = None, *, users: bool = True) -> Sampl
         assigned.append((fid, 0, None))
         routes.append((fid, None, None, "triage"))
 
-    import polars as pl
-
     staged = pl.DataFrame(feedback)
     with wh.write() as con:
-        for name, description, head in DEPARTMENTS:
-            con.execute(
-                "INSERT INTO departments (name, description, keywords, head, cost_per_contact,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [name, description, [], head, json.dumps(COSTS), loaded],
-            )
         con.register("staged_feedback", staged)
         con.execute("INSERT INTO feedback BY NAME SELECT * FROM staged_feedback")
         con.unregister("staged_feedback")
@@ -299,9 +307,11 @@ def build(path: Path, today: date | None = None, *, users: bool = True) -> Sampl
             )
             con.execute(
                 "INSERT INTO themes (theme_id, label, label_source, keywords, department,"
-                " department_confidence, department_source, demand_type, demand_source, status,"
-                " size, first_seen, last_seen, created_run_id, created_at, updated_at)"
-                " VALUES (?, ?, 'model', ?, ?, ?, ?, ?, 'model', 'active', ?, ?, ?, 'topics-1', ?, ?)",
+                " department_confidence, department_source, demand_type, demand_subtype,"
+                " demand_source, status, size, first_seen, last_seen, created_run_id,"
+                " created_at, updated_at)"
+                " VALUES (?, ?, 'model', ?, ?, ?, ?, ?, ?, 'model', 'active', ?, ?, ?,"
+                " 'topics-1', ?, ?)",
                 [
                     theme.theme_id,
                     theme.label,
@@ -310,6 +320,7 @@ def build(path: Path, today: date | None = None, *, users: bool = True) -> Sampl
                     theme.confidence,
                     theme.source,
                     theme.demand,
+                    SUBTYPES[theme.theme_id],
                     sum(theme.weekly),
                     first,
                     last_seen,
@@ -328,7 +339,7 @@ def build(path: Path, today: date | None = None, *, users: bool = True) -> Sampl
             " ORDER BY score DESC NULLS LAST, feedback_id) AS rank FROM feedback_themes)"
             " WHERE rank <= 5"
         )
-        _aggregate(con, costs=COSTS, last=last)
+        _review(con, weeks, loaded)
         con.execute(
             "INSERT INTO weekly_runs SELECT 'weekly-' || strftime(week_start, '%Y%m%d'),"
             " week_start, week_start + INTERVAL 7 DAY + INTERVAL 6 HOUR,"
@@ -345,116 +356,78 @@ def build(path: Path, today: date | None = None, *, users: bool = True) -> Sampl
     return Sample(Path(path), weeks, issues, [d[0] for d in DEPARTMENTS])
 
 
-def _aggregate(con, *, costs: dict[str, float], last: date) -> None:
-    """theme_weekly, theme_channel_weekly, weekly_chargeback and opportunities, the way
-    the weekly review computes them (simplified statistics)."""
-    con.execute("CREATE TEMP TABLE cost_per_channel (channel VARCHAR, cost DOUBLE)")
-    con.executemany("INSERT INTO cost_per_channel VALUES (?, ?)", list(costs.items()))
-    con.execute(
-        """
-        CREATE TEMP TABLE contact AS
-        SELECT f.feedback_id, f.channel, f.customer_ref, f.score,
-               CAST(date_trunc('week', f.received_at) AS DATE) AS week_start,
-               ft.theme_id, t.department, t.department_source, t.demand_type, c.cost
-        FROM feedback AS f
-        JOIN feedback_themes AS ft USING (feedback_id)
-        JOIN themes AS t USING (theme_id)
-        JOIN cost_per_channel AS c USING (channel)
-        """
+def department_book():
+    """The sample company's departments file: five departments, one cost per channel."""
+    from models.departments import parse_departments
+
+    return parse_departments(
+        {
+            "departments": [
+                {"name": name, "description": description, "head": head}
+                for name, description, head in DEPARTMENTS
+            ],
+            "default": {"cost_per_contact": COSTS},
+        },
+        "dashboard_sample",
     )
-    con.execute(
-        """
-        INSERT INTO theme_channel_weekly (week_start, theme_id, channel, volume, est_cost,
-            scored, score_sum, promoters, detractors, nps_responses)
-        SELECT week_start, theme_id, channel, count(*), sum(cost),
-               count(score), sum(score), count(*) FILTER (WHERE score >= 9),
-               count(*) FILTER (WHERE score <= 6), count(score)
-        FROM contact GROUP BY ALL
-        """
-    )
-    con.execute(
-        """
-        INSERT INTO theme_weekly BY NAME
-        WITH weekly AS (
-            SELECT week_start, theme_id, count(*) AS volume, sum(cost) AS est_cost,
-                   count(score) AS scored, avg(score) AS avg_score,
-                   100.0 * (count(*) FILTER (WHERE score >= 9)
-                            - count(*) FILTER (WHERE score <= 6)) / nullif(count(score), 0) AS nps,
-                   count(customer_ref) - count(DISTINCT customer_ref) AS repeat_contacts,
-                   any_value(department) FILTER (WHERE department_source <> 'triage') AS department,
-                   any_value(demand_type) AS demand_type
-            FROM contact GROUP BY ALL
-        ),
-        totals AS (SELECT week_start, count(*) AS total FROM contact GROUP BY ALL),
-        shares AS (
-            SELECT w.*, w.volume / t.total AS share, t.total
-            FROM weekly AS w JOIN totals AS t USING (week_start)
-        ),
-        with_trailing AS (
-            SELECT s.*,
-                   avg(share) OVER (PARTITION BY theme_id ORDER BY week_start
-                                    ROWS BETWEEN 4 PRECEDING AND 1 PRECEDING) AS trailing_share,
-                   count(*) OVER (PARTITION BY theme_id ORDER BY week_start
-                                  ROWS BETWEEN 4 PRECEDING AND 1 PRECEDING) AS trailing_weeks
-            FROM shares AS s
+
+
+def theme_routes() -> pl.DataFrame:
+    """The themes as routing decided them (``models.theme_routes.Routing.themes``): a
+    theme in triage has no department, its best guess kept."""
+    from models.theme_routes import THEME_ROUTE_SCHEMA
+
+    return pl.DataFrame(
+        [
+            {
+                "theme_id": t.theme_id,
+                "department": None if t.source == "triage" else t.department,
+                "confidence": t.confidence,
+                "source": t.source,
+                "best_guess": t.department,
+                "demand_type": t.demand,
+                "demand_subtype": SUBTYPES[t.theme_id],
+                "demand_reason": None,
+            }
+            for t in THEMES
+        ],
+        schema=THEME_ROUTE_SCHEMA,
+    ).with_columns(demand_source=pl.lit("model"))
+
+
+def _review(con, weeks: list[date], loaded: datetime) -> None:
+    """The weekly review of each week in turn, as `voc serve` runs it every Monday: its
+    rules (models.review) on the contact facts, its writes (warehouse.review_tables)."""
+    from models.review import build_review, departments_frame
+    from models.theme_routes import ITEM_ROUTE_SCHEMA, Routing
+
+    book = department_book()
+    routing = Routing(theme_routes(), pl.DataFrame(schema=ITEM_ROUTE_SCHEMA))
+    labels = dict(con.execute(q("theme_labels")).fetchall())
+    review_tables.replace_departments(con, departments_frame(book), loaded)
+    for week in weeks:
+        until = datetime.combine(week + timedelta(days=7), datetime.min.time())
+        facts = repo.fetch_frame(con, q("contact_facts"), {"until": until})
+        review = build_review(
+            facts.with_columns(pl.col("theme_id").cast(pl.Int32)),
+            routing,
+            book,
+            week,
+            labels,
+            repo.fetch_frame(con, q("issues_to_verify"), {"until": until}),
+            repo.fetch_frame(con, q("resolved_issue_customers")),
+            computed_at=loaded,
         )
-        SELECT week_start, theme_id, volume, share,
-               greatest(0, share - 1.96 * sqrt(share * (1 - share) / total)) AS share_ci_low,
-               least(1, share + 1.96 * sqrt(share * (1 - share) / total)) AS share_ci_high,
-               trailing_share, trailing_weeks,
-               share / nullif(trailing_share, 0) - 1 AS change_vs_trailing,
-               share / nullif(trailing_share, 0) AS rate_ratio,
-               0.8 * share / nullif(trailing_share, 0) AS ratio_ci_low,
-               1.25 * share / nullif(trailing_share, 0) AS ratio_ci_high,
-               CASE WHEN share / nullif(trailing_share, 0) > 3 AND volume >= 8 THEN 0.0001
-                    ELSE 0.6 END AS p_value,
-               CASE WHEN share / nullif(trailing_share, 0) > 3 AND volume >= 8 THEN 0.001
-                    ELSE 0.9 END AS q_value,
-               coalesce(share / nullif(trailing_share, 0) > 3 AND volume >= 8, false) AS is_emerging,
-               (trailing_share IS NULL AND week_start > (SELECT min(week_start) FROM contact)) AS is_new,
-               CASE WHEN share / nullif(trailing_share, 0) > 3 AND volume >= 8
-                    THEN printf('%d contacts against about %.1f expected from the last %d weeks',
-                                volume, trailing_share * total, trailing_weeks)
-                    WHEN trailing_share IS NULL THEN 'first seen this week' END AS emerging_reason,
-               scored, avg_score, nps,
-               CASE WHEN scored > 0 THEN -0.5 * volume / total * 100 END AS nps_effect,
-               NULL AS csat, repeat_contacts, repeat_contacts / volume AS repeat_rate,
-               est_cost, department, demand_type
-        FROM with_trailing
-        """
-    )
-    con.execute(
-        """
-        INSERT INTO weekly_chargeback (week_start, department, contacts, failure_contacts,
-            failure_cost, value_contacts, value_cost, total_cost, failure_share)
-        SELECT week_start,
-               CASE WHEN department IS NULL OR department_source = 'triage' THEN 'Needs triage'
-                    ELSE department END AS dept,
-               count(*), count(*) FILTER (WHERE demand_type = 'failure'),
-               coalesce(sum(cost) FILTER (WHERE demand_type = 'failure'), 0),
-               count(*) FILTER (WHERE demand_type IS DISTINCT FROM 'failure'),
-               coalesce(sum(cost) FILTER (WHERE demand_type IS DISTINCT FROM 'failure'), 0),
-               sum(cost),
-               count(*) FILTER (WHERE demand_type = 'failure') / count(*)
-        FROM contact GROUP BY 1, 2
-        """
-    )
-    con.execute(
-        """
-        INSERT INTO opportunities
-        SELECT w.week_start, w.theme_id,
-               CASE WHEN w.theme_id IN (4, 2) THEN 'self_service' ELSE 'proactive_notice' END,
-               w.department, w.volume, round(0.6 * w.est_cost, 2),
-               CASE WHEN w.theme_id IN (4, 2)
-                    THEN 'customers ask how to do something the app could let them do'
-                    ELSE 'telling customers first would prevent most of these contacts' END,
-               row_number() OVER (PARTITION BY w.week_start ORDER BY w.est_cost DESC)
-        FROM theme_weekly AS w
-        WHERE w.demand_type = 'failure' AND w.theme_id IN (1, 2, 4, 8)
-          AND w.week_start >= ?::DATE - INTERVAL 7 DAY
-        """,
-        [last],
-    )
+        review_tables.replace_weekly_tables(
+            con,
+            week=week,
+            theme_weekly=review.theme_weekly,
+            subtheme_weekly=review.subtheme_weekly,
+            channel_weekly=review.channel_weekly,
+            chargeback=review.chargeback,
+            opportunities=review.opportunities,
+            service_recovery=review.service_recovery,
+        )
 
 
 def _ingest_history(con, weeks: list[date], loaded: datetime) -> None:

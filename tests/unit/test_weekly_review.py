@@ -10,10 +10,21 @@ import polars as pl
 import pytest
 
 from flows.config import DEFAULT_DEPARTMENTS
-from flows.weekly import TRIAGE, Routing, build_review, iso_week, parse_week
+from models import review as review_rules
 from models.departments import load_departments
+from models.review import iso_week, parse_week
+from models.theme_routes import Routing
+from warehouse.contract import TRIAGE
 
 WEEKS = [date(2026, 9, 28) + timedelta(days=7 * i) for i in range(8)]
+COMPUTED_AT = datetime(2026, 11, 23, 6, 0)
+
+
+def build_review(*args):
+    """The review as of the Monday after the last week (the one clock the rules take)."""
+    return review_rules.build_review(*args, computed_at=COMPUTED_AT)
+
+
 LABELS = {1: "engineer no-show", 2: "charged twice", 3: "login loop", 4: "upgrade package"}
 
 
@@ -253,7 +264,8 @@ def test_service_recovery_compares_scores_before_and_after_the_fix(book):
         row["score_before"],
         row["score_after"],
         row["change"],
-    ) == (3, 6, 2.0, 8.0, 6.0)
+        row["computed_at"],
+    ) == (3, 6, 2.0, 8.0, 6.0, COMPUTED_AT)
 
 
 def test_unrouted_contacts_are_charged_to_triage(book):

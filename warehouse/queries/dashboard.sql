@@ -5,10 +5,9 @@
 -- into feedback by primary key; only the data-quality page counts raw rows.
 -- Filters are bound parameters: $departments and $channels are lists, or NULL for all.
 --
--- Two conventions repeat in the CTE `theme_now`:
--- * a merged theme's rows count towards the theme it was merged into (one level: the
---   next weekly run recomputes them under the surviving id anyway);
--- * a theme routed to triage has no department yet, whatever best guess it carries.
+-- Figures kept under old theme ids read through the view `theme_now` (schema 013): a
+-- merged theme's rows count towards the theme it was merged into, and a theme routed to
+-- triage has no department yet. issue_is_open(status) (013) is the open/closed split.
 
 -- ------------------------------------------------------------------ filters and weeks
 
@@ -35,14 +34,6 @@ SELECT DISTINCT channel FROM theme_channel_weekly ORDER BY channel;
 
 -- name: dash_headline
 -- grain: one row per week in the 12 weeks up to $week: contacts, failure demand, cost, NPS
-WITH theme_now AS (
-    SELECT t.theme_id,
-           coalesce(m.theme_id, t.theme_id) AS current_id,
-           CASE WHEN coalesce(m.department_source, t.department_source) = 'triage' THEN NULL
-                ELSE coalesce(m.department, t.department) END AS department,
-           coalesce(m.demand_type, t.demand_type) AS demand_type
-    FROM themes AS t LEFT JOIN themes AS m ON m.theme_id = t.merged_into
-)
 SELECT c.week_start,
        sum(c.volume)::BIGINT AS contacts,
        coalesce((sum(c.volume) FILTER (WHERE t.demand_type = 'failure'))::BIGINT, 0) AS failure_contacts,
@@ -68,16 +59,7 @@ ORDER BY c.week_start;
 
 -- name: dash_theme_week
 -- grain: one row per current theme with contacts in $week or $previous_week
-WITH theme_now AS (
-    SELECT t.theme_id,
-           coalesce(m.theme_id, t.theme_id) AS current_id,
-           coalesce(m.label, t.label) AS label,
-           CASE WHEN coalesce(m.department_source, t.department_source) = 'triage' THEN NULL
-                ELSE coalesce(m.department, t.department) END AS department,
-           coalesce(m.demand_type, t.demand_type) AS demand_type
-    FROM themes AS t LEFT JOIN themes AS m ON m.theme_id = t.merged_into
-),
-per_week AS (
+WITH per_week AS (
     SELECT t.current_id AS theme_id, t.label, t.department, t.demand_type,
            (sum(c.volume) FILTER (WHERE c.week_start = $week))::BIGINT AS volume,
            (sum(c.volume) FILTER (WHERE c.week_start = $previous_week))::BIGINT AS previous_volume,
@@ -129,14 +111,6 @@ ORDER BY w.is_emerging DESC, w.rate_ratio DESC NULLS LAST, w.volume DESC;
 
 -- name: dash_theme_trend
 -- grain: one row per (week up to $week, current theme in $theme_ids)
-WITH theme_now AS (
-    SELECT t.theme_id,
-           coalesce(m.theme_id, t.theme_id) AS current_id,
-           coalesce(m.label, t.label) AS label,
-           CASE WHEN coalesce(m.department_source, t.department_source) = 'triage' THEN NULL
-                ELSE coalesce(m.department, t.department) END AS department
-    FROM themes AS t LEFT JOIN themes AS m ON m.theme_id = t.merged_into
-)
 SELECT c.week_start, t.current_id AS theme_id, t.label,
        sum(c.volume)::BIGINT AS volume, sum(c.est_cost) AS est_cost
 FROM theme_channel_weekly AS c
@@ -210,10 +184,6 @@ ORDER BY week_start;
 -- name: dash_theme_channel_mix
 -- grain: one row per channel: the theme's contacts (merged themes included) over the
 -- $weeks weeks up to $week
-WITH theme_now AS (
-    SELECT t.theme_id, coalesce(m.theme_id, t.theme_id) AS current_id
-    FROM themes AS t LEFT JOIN themes AS m ON m.theme_id = t.merged_into
-)
 SELECT c.channel,
        sum(c.volume)::BIGINT AS volume,
        sum(c.est_cost) AS est_cost,
@@ -236,7 +206,7 @@ SELECT issue_id, title, department, owner, status, priority, due_date, created_a
        resolved_at, verified_at, baseline_rate, after_rate, verification
 FROM issues
 WHERE theme_id = $theme_id
-ORDER BY status IN ('verified', 'closed'), created_at DESC;
+ORDER BY NOT issue_is_open(status), created_at DESC;
 
 -- name: dash_theme_history
 -- grain: one row per analyst edit of the theme, including themes merged into it, newest first
@@ -305,7 +275,7 @@ ORDER BY qu.department IS NOT NULL, qu.confidence NULLS FIRST, qu.feedback_id;
 SELECT i.issue_id, i.title, i.theme_id, t.label AS theme_label, i.department, i.status,
        i.priority, i.owner, i.due_date,
        date_diff('day', CAST(i.created_at AS DATE), $today) AS age_days,
-       (i.status NOT IN ('verified', 'closed') AND i.due_date < $today) AS overdue,
+       (issue_is_open(i.status) AND i.due_date < $today) AS overdue,
        i.root_cause, i.action, i.opened_reason, i.weekly_volume, i.weekly_cost,
        i.baseline_rate, i.after_rate, i.verification, i.verification_p,
        i.created_at, i.updated_at, i.resolved_at, i.verified_at, i.version
@@ -313,7 +283,7 @@ FROM issues AS i
 LEFT JOIN themes AS t ON t.theme_id = i.theme_id
 WHERE ($departments IS NULL OR list_contains($departments, i.department))
   AND ($issue_id IS NULL OR i.issue_id = $issue_id)
-ORDER BY i.status IN ('verified', 'closed'), overdue DESC, i.priority,
+ORDER BY NOT issue_is_open(i.status), overdue DESC, i.priority,
          i.due_date NULLS LAST, i.issue_id;
 
 -- name: dash_issue_history

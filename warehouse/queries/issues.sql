@@ -45,11 +45,11 @@ SELECT i.issue_id, i.theme_id, i.title, i.department, i.owner, i.status, i.prior
 FROM issues AS i LEFT JOIN themes AS t USING (theme_id)
 WHERE ($department IS NULL OR i.department = $department)
   AND ($status IS NULL OR i.status = $status)
-ORDER BY i.status IN ('verified', 'closed'), i.priority, i.due_date NULLS LAST, i.issue_id;
+ORDER BY NOT issue_is_open(i.status), i.priority, i.due_date NULLS LAST, i.issue_id;
 
 -- name: open_issue_for_theme
 SELECT issue_id, status, department, priority FROM issues
-WHERE theme_id = $theme_id AND status NOT IN ('verified', 'closed')
+WHERE theme_id = $theme_id AND issue_is_open(status)
 ORDER BY issue_id DESC LIMIT 1;
 
 -- name: create_issue
@@ -78,5 +78,5 @@ FROM issues AS i
 LEFT JOIN theme_top AS tt ON tt.theme_id = i.theme_id
 LEFT JOIN themes AS t ON t.theme_id = i.theme_id
 LEFT JOIN themes AS p ON p.theme_id = coalesce(tt.top_id, i.theme_id)
-WHERE i.status IN ('new', 'acknowledged', 'in_progress', 'fixed', 'reopened')
+WHERE issue_is_open(i.status)
 ORDER BY i.issue_id;

@@ -23,8 +23,8 @@ SELECT name AS department, head FROM departments ORDER BY name;
 -- name: notify_issues
 -- grain: one row per issue of one department, with what the digest sorts it by
 SELECT issue_id, title, status, priority, owner, due_date, created_at, verified_at,
-       status NOT IN ('verified', 'closed') AS is_open,
-       status NOT IN ('verified', 'closed') AND due_date < $today AS is_overdue,
+       issue_is_open(status) AS is_open,
+       issue_is_open(status) AND due_date < $today AS is_overdue,
        created_at >= $week_start AND created_at < $week_end AS opened_this_week,
        verified_at >= $week_start AND verified_at < $week_end AS verified_this_week
 FROM issues
