@@ -123,7 +123,8 @@ def route_and_classify(db: str, departments: str, samples_per_theme: int = 20) -
         # an item follows its top-level theme's route (the fine theme's own is not used)
         themes_of = repo.fetch_frame(con, q("item_top_themes"))
     items = item_scores(themes_of, cached, new_scores)
-    return Routing(theme_routes, decide_item_departments(items, theme_routes), version, new_scores)
+    routes = decide_item_departments(items, theme_routes, settings.team_language)
+    return Routing(theme_routes, routes, version, new_scores)
 
 
 # ------------------------------------------------------------------------------ metrics

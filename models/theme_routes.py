@@ -170,12 +170,28 @@ def item_scores(
     return top_themes.join(scored, on="feedback_id", how="inner")
 
 
-def decide_item_departments(items: pl.DataFrame, theme_routes: pl.DataFrame) -> pl.DataFrame:
-    """Each item keeps its theme's department unless it routes clearly elsewhere itself."""
+def decide_item_departments(
+    items: pl.DataFrame, theme_routes: pl.DataFrame, team_language: str | None = None
+) -> pl.DataFrame:
+    """Each item keeps its theme's department unless it routes clearly elsewhere itself.
+
+    An item written in another language than ``team_language`` (its ``language`` column;
+    'und' counts as the team's) always follows its theme: its theme was found by meaning
+    across languages (models/crosslingual.py), while its own route reads it with the
+    team language's embedder and keywords, which misread it (on the demo 1 of the 4
+    non-English contacts that routed "clearly" on their own went to the right place)."""
+    from models.crosslingual import UNDETERMINED
     from models.routing import item_departments
 
     if items.height == 0:
         return pl.DataFrame(schema=ITEM_ROUTE_SCHEMA)
+    if team_language and "language" in items.columns:
+        foreign = pl.col("language").is_not_null() & ~pl.col("language").is_in(
+            [team_language, UNDETERMINED]
+        )
+        items = items.with_columns(
+            pl.when(foreign).then(0.0).otherwise(pl.col("confidence")).alias("confidence")
+        )
     themes = theme_routes.select(
         "theme_id",
         pl.col("department").alias("theme_department"),

@@ -426,6 +426,35 @@ def test_an_item_follows_its_theme_unless_it_clearly_routes_elsewhere():
     ]
 
 
+def test_an_item_in_another_language_follows_its_theme_whatever_its_own_route_says():
+    """Its theme was found by meaning across languages; its own route reads it with the
+    team language's model and keywords (issue #16: a Polish no-show routes to Field
+    Operations because its theme does)."""
+    theme_routes = pl.DataFrame(
+        {"theme_id": [1, 2], "department": ["Field Operations", None], "confidence": [0.9, 0.3]},
+        schema_overrides={"theme_id": pl.Int32},
+    )
+    items = pl.DataFrame(
+        {
+            "feedback_id": ["en", "pl", "und", "pl-triage"],
+            "theme_id": [1, 1, 1, 2],
+            "language": ["en", "pl", "und", "pl"],
+            "best_guess": ["Sales", "Sales", "Sales", "Sales"],
+            "confidence": [0.95, 0.95, 0.95, 0.95],
+            "margin": [0.9, 0.9, 0.9, 0.9],
+        }
+    )
+    out = decide_item_departments(items, theme_routes, "en").rows()
+    assert out == [
+        ("en", "Sales", 0.95, "item"),  # the team's language: its own clear route stands
+        ("pl", "Field Operations", 0.9, "theme"),
+        ("und", "Sales", 0.95, "item"),  # too short to tell: read as the team's
+        ("pl-triage", None, 0.3, TRIAGE_SOURCE),  # no route of its own to fall back on
+    ]
+    # without a team language every item's own route counts, as before
+    assert decide_item_departments(items, theme_routes).rows()[1] == ("pl", "Sales", 0.95, "item")
+
+
 def test_item_scores_are_the_cached_ones_unless_scored_again():
     scores = {"feedback_id": pl.String, "best_guess": pl.String}
     scores |= {"confidence": pl.Float64, "margin": pl.Float64}

@@ -122,9 +122,10 @@ WHERE f.received_at < $until;
 
 -- name: item_top_themes
 -- grain: one row per feedback item with a theme: its top-level theme, whose route an item
--- follows unless it routes clearly elsewhere on its own
-SELECT ft.feedback_id, coalesce(tt.top_id, ft.theme_id) AS theme_id
+-- follows unless it routes clearly elsewhere on its own, and its language
+SELECT ft.feedback_id, coalesce(tt.top_id, ft.theme_id) AS theme_id, f.language
 FROM feedback_themes AS ft
+JOIN feedback AS f USING (feedback_id)
 LEFT JOIN theme_top AS tt ON tt.theme_id = ft.theme_id;
 
 -- name: clear_weekly_tables
