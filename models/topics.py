@@ -544,7 +544,7 @@ def sentence_labels(
     for theme, rows in members.items():
         seen: Counter = Counter()
         for i in rows[:per_theme]:
-            for clause in set(clauses(texts[int(i)])):
+            for clause in dict.fromkeys(clauses(texts[int(i)])):  # once each, in order
                 key = clause.lower()
                 seen[key] += 1
                 forms.setdefault(key, Counter())[clause] += 1

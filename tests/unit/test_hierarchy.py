@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from models.hierarchy import (
     FineTheme,
@@ -139,3 +145,30 @@ def test_the_label_is_the_customers_clause_closest_to_the_theme():
         texts, {7: np.arange(4)}, {7: normalise(np.array([0.9, 0.3], np.float32))}, embed
     )
     assert labels == {7: "Engineer didn't turn up"}
+
+
+@pytest.mark.slow  # three fresh interpreters importing scikit-learn
+def test_a_label_chosen_among_tied_clauses_is_the_same_in_every_process():
+    """Clauses used equally often tie; the tie used to fall to the order of a set of
+    strings, which changes with the process's hash seed (PYTHONHASHSEED)."""
+    script = (
+        "import numpy as np\n"
+        "from models.topics import sentence_labels\n"
+        "texts = ['The app crashes. My bill is wrong. Nobody called back. The router died.'] * 3\n"
+        "embed = lambda ps: np.ones((len(ps), 2), np.float32)\n"
+        "print(sentence_labels(texts, {1: np.arange(3)}, {1: np.ones(2, np.float32)}, embed,"
+        " candidates=1)[1])\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("1", "2", "3")
+    }
+    assert seen == {"The app crashes"}
