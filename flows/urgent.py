@@ -86,6 +86,8 @@ def flag_contacts(db: str, cue_file: str) -> UrgentSummary:
         links = urgent.customer_links(con)
     # the work happens with no connection held
     found = pl.concat([text_flags(unchecked, book), repeat_flags(candidates, book, links)])
+    # a contact both saying it is a repeat and found one in its history keeps its own words
+    found = found.unique(["feedback_id", "kind"], keep="first", maintain_order=True)
     now = utc_now()
     with warehouse.write() as con:
         before = urgent.counts(con)
