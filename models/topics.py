@@ -441,7 +441,8 @@ def describe_themes(
         embedding_model=None,
         umap_model=BaseDimensionalityReduction(),
         hdbscan_model=BaseCluster(),
-        vectorizer_model=_vectorizer(2 if len(docs) >= 200 else 1),
+        # c-TF-IDF reads one document per theme: min_df counts themes, so one theme needs 1
+        vectorizer_model=_vectorizer(2 if len(docs) >= 200 and len(np.unique(y)) > 1 else 1),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
         top_n_words=15,
         verbose=False,

@@ -172,3 +172,15 @@ def test_a_label_chosen_among_tied_clauses_is_the_same_in_every_process():
         for seed in ("1", "2", "3")
     }
     assert seen == {"The app crashes"}
+
+
+@pytest.mark.slow  # imports BERTopic
+def test_a_single_large_theme_is_described():
+    """c-TF-IDF reads one document per theme; with one theme of many texts a word could
+    not be in two documents (scikit-learn: max_df < min_df) and the run failed."""
+    from models.topics import describe_themes
+
+    texts = [f"my router keeps dropping the connection, day {i}" for i in range(250)]
+    keywords, labels = describe_themes(texts, np.ones(250, dtype=int), np.ones(250))
+    assert "router" in keywords[1]
+    assert labels[1]
