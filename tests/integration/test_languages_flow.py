@@ -16,6 +16,9 @@ from flows.config import load_settings
 from flows.ingest import run_ingest
 from flows.topics import run_topics
 
+# fits themes and runs the multilingual encoder over 264 contacts
+pytestmark = pytest.mark.slow
+
 INTENTS = ("card_arrival", "exchange_rate", "lost_or_stolen_card", "pin_blocked")
 # the same four problems as customers write them in the demo's languages
 OTHER = {
