@@ -12,6 +12,9 @@ import flows.runtime
 
 # the test session is an entry point like `voc`: offline, no telemetry, before Prefect loads
 flows.runtime.quiet_environment()
+# the CLI's consoles take their width when flows.cli is first imported: wide for every
+# test whichever imports it first (and in every pytest-xdist worker), so tables are whole
+os.environ["COLUMNS"] = "250"
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
