@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-import flows.runtime
+import flows.process_setup
 
 app = typer.Typer(
     name="voc",
@@ -190,7 +190,7 @@ def _progress_bar(enabled: bool):
     """Draw the flows' progress on the terminal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flows.runtime import progress, quiet_console
+    from flows.process_setup import progress, quiet_console
 
     if not enabled:
         yield
@@ -306,7 +306,7 @@ def ingest(
 ) -> None:
     """Load files into the warehouse: validated, PII-redacted, de-duplicated."""
     mapping = _ingest_arguments(channel, map_, received_at)
-    flows.runtime.prestart_prefect_server()  # first: its start-up overlaps ours
+    flows.process_setup.prestart_prefect_server()  # first: its start-up overlaps ours
     settings = _settings(db)
     _usable_warehouse(settings)
     with _friendly_errors(), _progress_bar(not verbose):
@@ -345,7 +345,7 @@ def ingest(
 @app.command()
 def status(db: DbOption = None) -> None:
     """Rows per channel and week, the last runs, and quarantine counts by reason."""
-    from warehouse import Warehouse, repo
+    from warehouse import Warehouse, core_tables
 
     settings = _settings(db)
     if not settings.db.exists():
@@ -356,12 +356,12 @@ def status(db: DbOption = None) -> None:
     with _friendly_errors():
         wh = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
         with wh.read() as con:
-            per_week = repo.rows_per_channel_week(con)
-            runs = repo.recent_runs(con, 5)
-            reasons = repo.quarantine_by_reason(con)
-            total = repo.feedback_count(con)
-            last_topics = repo.last_topic_run(con)
-            languages = repo.contacts_by_language(con)
+            per_week = core_tables.rows_per_channel_week(con)
+            runs = core_tables.recent_runs(con, 5)
+            reasons = core_tables.quarantine_by_reason(con)
+            total = core_tables.feedback_count(con)
+            last_topics = core_tables.last_topic_run(con)
+            languages = core_tables.contacts_by_language(con)
     console.print(f"[bold]{esc(settings.db)}[/bold]: {total:,} feedback rows")
     _print_network(settings, last_topics["embedder"] if last_topics else None)
     if languages.height:
@@ -475,7 +475,7 @@ def topics(
 ) -> None:
     """Embed new feedback (cached) and find themes whose ids stay stable run to run."""
     _check_embedder(embedder)
-    flows.runtime.prestart_prefect_server()  # first: its start-up overlaps ours
+    flows.process_setup.prestart_prefect_server()  # first: its start-up overlaps ours
     settings = _settings(db)
     _usable_warehouse(settings)
     with _friendly_errors(), _progress_bar(True):
@@ -568,7 +568,7 @@ def themes_list(
 def themes_show(theme_id: int, db: DbOption = None) -> None:
     """One theme: label, keywords, examples, history; a top-level theme's sub-themes, or
     a sub-theme's parent."""
-    from warehouse import Warehouse, repo, theme_edits
+    from warehouse import Warehouse, core_tables, theme_edits
 
     settings = _settings(db)
     with (
@@ -581,11 +581,11 @@ def themes_show(theme_id: int, db: DbOption = None) -> None:
             raise typer.Exit(1)
         parent = theme_edits.theme_parent(con, theme_id)
         members = theme_edits.group_members(con, theme_id) if theme["kind"] == "group" else None
-        examples = repo.theme_example_texts(con, theme_id)
+        examples = core_tables.theme_example_texts(con, theme_id)
         if members is not None and not examples:
             for member in members.filter(members["status"] == "active")["theme_id"][:5]:
-                examples += repo.theme_example_texts(con, int(member))[:1]
-        history = repo.theme_history(con, theme_id)
+                examples += core_tables.theme_example_texts(con, int(member))[:1]
+        history = core_tables.theme_history(con, theme_id)
     level = "top-level group" if theme["kind"] == "group" else "sub-theme" if parent else "theme"
     size = int(members["size"].sum()) if members is not None else theme["size"]
     console.print(
@@ -616,7 +616,7 @@ def themes_rename(
     db: DbOption = None,
 ) -> None:
     """Give a theme a label of your own; later runs keep it."""
-    from warehouse import Warehouse, edit_rules, repo
+    from warehouse import Warehouse, core_tables, edit_rules
     from warehouse.clock import utc_now
 
     settings = _settings(db)
@@ -625,7 +625,7 @@ def themes_rename(
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
     ):
         try:
-            label = repo.rename_theme(con, theme_id, label, _actor(actor), utc_now())
+            label = core_tables.rename_theme(con, theme_id, label, _actor(actor), utc_now())
         except edit_rules.InvalidEdit as exc:  # the label as typed: a usage error
             raise typer.BadParameter(str(exc)) from None
         except KeyError as exc:
@@ -643,7 +643,7 @@ def themes_merge(
 ) -> None:
     """Merge theme ABSORBED into theme KEEP, at either level: two fine themes (the
     contacts move) or two top-level groups (the sub-themes move); later runs keep it."""
-    from warehouse import Warehouse, repo
+    from warehouse import Warehouse, core_tables
     from warehouse.clock import utc_now
 
     settings = _settings(db)
@@ -652,7 +652,7 @@ def themes_merge(
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
     ):
         try:
-            repo.merge_themes(con, keep, absorbed, _actor(actor), utc_now())
+            core_tables.merge_themes(con, keep, absorbed, _actor(actor), utc_now())
         except (KeyError, ValueError) as exc:
             err.print(f"[red]error:[/red] {esc(exc.args[0])}")
             raise typer.Exit(1) from None
@@ -782,10 +782,10 @@ def weekly(
     db: DbOption = None,
 ) -> None:
     """Route themes, find failure demand, cost it, flag emerging themes, open and verify issues."""
-    from flows.runtime import quiet_console
+    from flows.process_setup import quiet_console
 
     quiet_console()
-    flows.runtime.prestart_prefect_server()  # first: its start-up overlaps ours
+    flows.process_setup.prestart_prefect_server()  # first: its start-up overlaps ours
     settings = _settings(db, departments=departments)
     _usable_warehouse(settings)
     with _friendly_errors():
@@ -865,7 +865,7 @@ def run(
     """Ingest, find themes and review the week, in one go (every option of the three)."""
     mapping = _ingest_arguments(channel, map_, received_at)
     _check_embedder(embedder)
-    flows.runtime.prestart_prefect_server()  # first: its start-up overlaps ours
+    flows.process_setup.prestart_prefect_server()  # first: its start-up overlaps ours
     settings = _settings(db, departments=departments)
     _usable_warehouse(settings)
     with _friendly_errors(), _progress_bar(not verbose):
@@ -913,7 +913,7 @@ def themes_assign(
 ) -> None:
     """Route a theme to a department; kept across runs and used to teach routing."""
     from models.departments import load_departments
-    from warehouse import Warehouse, repo
+    from warehouse import Warehouse, core_tables
     from warehouse.clock import utc_now
 
     settings = _settings(db, departments=departments)
@@ -924,7 +924,7 @@ def themes_assign(
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
     ):
         try:
-            name = repo.assign_theme_department(
+            name = core_tables.assign_theme_department(
                 con,
                 theme_id,
                 name or department,
@@ -951,7 +951,7 @@ def themes_demand(
     db: DbOption = None,
 ) -> None:
     """Override whether a theme is failure or value demand; later runs keep it."""
-    from warehouse import Warehouse, repo
+    from warehouse import Warehouse, core_tables
     from warehouse.clock import utc_now
 
     settings = _settings(db)
@@ -960,7 +960,7 @@ def themes_demand(
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
     ):
         try:
-            repo.set_theme_demand(
+            core_tables.set_theme_demand(
                 con, theme_id, demand_type, _actor(actor), utc_now(), reason=reason
             )
         except (KeyError, ValueError) as exc:
@@ -1131,7 +1131,7 @@ def export(
     db: DbOption = None,
 ) -> None:
     """Write a table out for a spreadsheet or another tool."""
-    from warehouse import Warehouse, repo
+    from warehouse import Warehouse, core_tables
 
     if what not in EXPORTS:
         raise typer.BadParameter(f"choose one of {', '.join(EXPORTS)}")
@@ -1143,7 +1143,7 @@ def export(
         _friendly_errors(),
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).read() as con,
     ):
-        frame = repo.export_frame(con, what)
+        frame = core_tables.export_frame(con, what)
     if format_ == "csv":
         import polars as pl
 
@@ -1234,7 +1234,7 @@ def dashboard(
     app_path = Path(dashboard_package.__file__).resolve().parent / "app.py"
     # the pipeline's temporary Prefect server (voc demo) would outlive the exec below, and
     # the dashboard must not be pointed at it
-    flows.runtime.stop_temporary_prefect_server()
+    flows.process_setup.stop_temporary_prefect_server()
     env = {**os.environ, "VOC_DB": str(settings.db.resolve())}
     command = [
         sys.executable,
@@ -1279,7 +1279,7 @@ def demo(
     """Make the sample company's inbox, run the whole pipeline on it, open the dashboard."""
     from flows.sample import generate_sample
 
-    flows.runtime.prestart_prefect_server()  # first: its start-up overlaps ours
+    flows.process_setup.prestart_prefect_server()  # first: its start-up overlaps ours
     settings = _settings(db)
     _usable_warehouse(settings)
     # the sample company's exports are in UK local time and its replies come from its own domain
@@ -1319,7 +1319,7 @@ def demo(
     )
     with _friendly_errors(), _progress_bar(True):
         from flows.pipeline import run_demo_replay
-        from flows.runtime import quiet_console
+        from flows.process_setup import quiet_console
 
         quiet_console()
         reviews = run_demo_replay(settings, manifest)
@@ -1642,7 +1642,7 @@ def main() -> None:
     after a failed flow it prints nanobind's leak report for the DuckDB objects Prefect's
     state still holds. Exit hooks (Prefect's log drain, stopping the temporary server,
     logging) still run."""
-    flows.runtime.quiet_environment()  # before any library that reads it loads
+    flows.process_setup.quiet_environment()  # before any library that reads it loads
     try:
         app()
         code = 0

@@ -37,7 +37,7 @@ from pathlib import Path
 from prefect import flow
 
 from flows.config import Settings, environment_value, load_settings
-from flows.runtime import prefect_server_ready, run_logger
+from flows.process_setup import prefect_server_ready, run_logger
 from models.departments import DepartmentsFileError, load_departments
 from models.notify import (
     Digest,

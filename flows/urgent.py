@@ -24,7 +24,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.config import Settings, load_settings
-from flows.runtime import prefect_server_ready, run_logger
+from flows.process_setup import prefect_server_ready, run_logger
 from models.identity import canonical, customer_groups
 from models.urgent import Contact, CueBook, detect, load_cue_book, repeat_contacts
 from warehouse import Warehouse, urgent

@@ -6,7 +6,7 @@ writes what it returns; each rule below is also tested on its own (tests/unit).
   departments file's default for the channel, else unknown). Totals sum the known costs
   only and count the uncosted contacts beside them; a total with nothing known is null.
 - **theme metrics**: volume, share, the emerging test against the theme's own trailing
-  weeks (models/trends.py), scores, NPS and its effect, CSAT, repeat contacts, cost.
+  weeks (models/weekly_stats.py), scores, NPS and its effect, CSAT, repeat contacts, cost.
 - **chargeback**: per department and week, what failure and value demand cost.
 - **opportunities**: failure demand a remedy would prevent (a proactive notice for
   chasing progress or an emerging outage, self-service for "how do I").
@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from models.theme_routes import Routing
-from models.trends import (
+from models.weekly_stats import (
     FixCheck,
     emerging_themes,
     growing_subthemes,
@@ -251,7 +251,7 @@ def channel_weekly(facts: pl.DataFrame) -> pl.DataFrame:
 
 def repeat_counts(facts: pl.DataFrame) -> pl.DataFrame:
     """Per (week, theme): contacts from a customer who contacted about it in the 14 days
-    before (models.trends.mark_repeat_contacts)."""
+    before (models.weekly_stats.mark_repeat_contacts)."""
     marked = mark_repeat_contacts(
         facts.select("feedback_id", "customer_ref", "theme_id", "received_at", "week_start")
     )

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import flows.runtime
+import flows.process_setup
 
 # the test session is an entry point like `voc`: offline, no telemetry, before Prefect loads
-flows.runtime.quiet_environment()
+flows.process_setup.quiet_environment()
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

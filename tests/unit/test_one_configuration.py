@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flows.runtime import _QUIET_DEFAULTS
+from flows.process_setup import _QUIET_DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("flows", "models", "warehouse", "dashboard")

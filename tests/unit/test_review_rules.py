@@ -22,7 +22,7 @@ from models.theme_routes import (
     router_version,
     score_items,
 )
-from models.trends import FixCheck
+from models.weekly_stats import FixCheck
 from warehouse.contract import CHANNELS, OPPORTUNITIES, TRIAGE, TRIAGE_SOURCE
 
 WEEK = date(2026, 11, 16)
