@@ -81,7 +81,7 @@ def demo(work: Path) -> None:
 
 
 def held_out() -> None:
-    from flows.language import detect_language
+    from flows.intake.language import detect_language
 
     path = SHARED / "support_tickets_emails" / "tickets_v3_multilang_complete_rows.csv"
     started = time.perf_counter()

@@ -223,7 +223,7 @@ def _progress_bar(enabled: bool):
 
 
 def _parse_map(pairs: list[str]) -> dict[str, str]:
-    from flows.sources.tabular import ROLES
+    from flows.intake.sources.tabular import ROLES
 
     mapping: dict[str, str] = {}
     for pair in pairs:
@@ -310,7 +310,7 @@ def ingest(
     settings = _settings(db)
     _usable_warehouse(settings)
     with _friendly_errors(), _progress_bar(not verbose):
-        from flows import readahead
+        from flows.intake import readahead
 
         # before Prefect loads: its imports and server start are seconds of waiting
         readahead.begin(

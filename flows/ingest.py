@@ -2,7 +2,7 @@
 
 Each file is a task (read with retries, parse, prepare): these run in parallel on the
 configured task runner, a thread pool or a Dask cluster (on threads, the first files are
-read ahead while Prefect starts: flows/readahead.py). The results come back to the
+read ahead while Prefect starts: flows/intake/readahead.py). The results come back to the
 flow, which writes them to DuckDB from this one process in short transactions, several
 files at a time: a file's feedback, quarantine rows and its ``ingest_runs`` row always
 land together or not at all.
@@ -18,10 +18,12 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import readahead
 from flows.config import Settings, load_settings
-from flows.discover import InboxFile, discover
-from flows.prepare import prepare
+from flows.intake import readahead
+from flows.intake.discover import InboxFile, discover
+from flows.intake.prepare import prepare
+from flows.intake.readahead import FileJob, ParsedFile, file_job, read_and_prepare_file
+from flows.intake.sources.base import whole_file_rejected
 from flows.process_setup import (
     crash_point,
     make_task_runner,
@@ -29,8 +31,6 @@ from flows.process_setup import (
     progress,
     run_logger,
 )
-from flows.readahead import FileJob, ParsedFile, file_job, read_and_prepare_file
-from flows.sources.base import whole_file_rejected
 from warehouse import Warehouse, core_tables
 from warehouse.clock import utc_now
 
