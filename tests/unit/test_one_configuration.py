@@ -116,7 +116,8 @@ modules, libraries = [], set()
 for package in ("warehouse", "models", "flows", "dashboard"):
     for path in sorted((root / package).rglob("*.py")):
         rel = path.relative_to(root).as_posix()
-        if rel == "dashboard/app.py" or rel.startswith("dashboard/pages/"):
+        # scripts: importing one runs it (the Streamlit pages, `python -m flows.cli`)
+        if rel == "dashboard/app.py" or rel.startswith("dashboard/pages/") or path.name == "__main__.py":
             continue
         parts = list(path.relative_to(root).with_suffix("").parts)
         modules.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
