@@ -64,7 +64,7 @@ def report(title: str, counts: dict[str, tuple[int, int, int]], bars: bool = Fal
 
 
 def demo(work: Path, embedder: str, show: int) -> bool:
-    from flows.sample import generate_sample
+    from flows.sample_company import generate_sample
 
     manifest = generate_sample(work / "inbox")
     db = work / "voc.duckdb"
@@ -244,7 +244,7 @@ def main() -> None:
     args = parser.parse_args()
     ok = True
     if args.db:
-        from flows.sample import SampleManifest
+        from flows.sample_company import SampleManifest
 
         manifest = SampleManifest.from_json(args.manifest.read_text(encoding="utf-8"))
         ok = evaluate(args.db, manifest, args.show)

@@ -49,7 +49,7 @@ def report(title: str, truth: list[str], got: list[str]) -> None:
 
 
 def demo(work: Path) -> None:
-    from flows.sample import generate_sample
+    from flows.sample_company import generate_sample
 
     manifest = generate_sample(work / "inbox")
     db = work / "voc.duckdb"

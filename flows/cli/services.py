@@ -140,7 +140,7 @@ def demo(
     db: DbOption = None,
 ) -> None:
     """Make the sample company's inbox, run the whole pipeline on it, open the dashboard."""
-    from flows.sample import generate_sample
+    from flows.sample_company import generate_sample
 
     flows.process_setup.prestart_prefect_server()  # first: its start-up overlaps ours
     settings = cli_settings(db)

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.sample import generate_sample
+from flows.sample_company import generate_sample
 from warehouse import Warehouse, core_tables, tracker
 
 runner = CliRunner()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from flows import sample
-from flows.sample import MANIFEST_NAME, PLANTED_STORIES, PLANTED_URGENT, generate_sample
+from flows.sample_company import MANIFEST_NAME, PLANTED_STORIES, PLANTED_URGENT, generate_sample
+from flows.sample_company import generator as sample
 from models.urgent import CONTRACT_KINDS, detect, load_cue_book
 
 
