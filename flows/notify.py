@@ -188,11 +188,11 @@ def webhooks_of(settings: Settings, departments: Path | None, problems: list[str
     own: dict[str, tuple[str, str]] = {}
     path = departments or settings.departments
     try:
-        book = load_departments(path)
+        org = load_departments(path)
     except DepartmentsFileError as exc:
         problems.append(f"departments file: {exc}; no department webhooks this run")
         return Webhooks(team, own)
-    for department in book:
+    for department in org:
         if not department.webhook:
             continue
         variable = department.webhook_variable

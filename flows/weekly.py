@@ -70,7 +70,7 @@ def route_and_classify(db: str, departments: str, samples_per_theme: int = 20) -
 
     logger = run_logger()
     settings = load_settings(db=Path(db))
-    book = load_departments(Path(departments))
+    org = load_departments(Path(departments))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     with warehouse.read() as con:
         rows = con.execute(named_query("last_topic_embedder")).fetchall()
@@ -92,17 +92,17 @@ def route_and_classify(db: str, departments: str, samples_per_theme: int = 20) -
         backend=settings.embed_backend,
     )
     router = Router(
-        book,
+        org,
         embedder,
         examples=[
             LabelledExample(r["text"], r["department"], r["weight"])
             for r in examples.iter_rows(named=True)
-            if r["department"] in book
+            if r["department"] in org
         ],
     )
     if calibration.height:
         router.calibrate(vectors=vectors_of(calibration["vector"]))
-    version = router_version(book, model, examples)
+    version = router_version(org, model, examples)
     theme_routes = keep_analyst_choices(route_themes(router, themes, samples), themes)
     logger.info(
         "routing: %d theme(s), %d to triage",
@@ -135,7 +135,7 @@ def compute_review(db: str, departments: str, week: date, routing: Routing) -> R
     from models.departments import load_departments
 
     settings = load_settings(db=Path(db))
-    book = load_departments(Path(departments))
+    org = load_departments(Path(departments))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     until = datetime.combine(week + timedelta(days=7), datetime.min.time())
     with warehouse.read() as con:
@@ -144,7 +144,7 @@ def compute_review(db: str, departments: str, week: date, routing: Routing) -> R
         fixed = core_tables.fetch_frame(con, named_query("issues_to_verify"), {"until": until})
         recovery = core_tables.fetch_frame(con, named_query("resolved_issue_customers"))
     facts = facts.with_columns(pl.col("theme_id").cast(pl.Int32))
-    return build_review(facts, routing, book, week, labels, fixed, recovery, computed_at=utc_now())
+    return build_review(facts, routing, org, week, labels, fixed, recovery, computed_at=utc_now())
 
 
 # ------------------------------------------------------------------------------ writing

@@ -311,8 +311,8 @@ def themes_assign(
     from warehouse.clock import utc_now
 
     settings = cli_settings(db, departments=departments)
-    book = load_departments(settings.departments)
-    name = book.canonical_name(department) if hasattr(book, "canonical_name") else department
+    org = load_departments(settings.departments)
+    name = org.canonical_name(department) if hasattr(org, "canonical_name") else department
     with (
         friendly_errors(),
         Warehouse(settings.db, lock_timeout=settings.lock_timeout).write() as con,
@@ -324,7 +324,7 @@ def themes_assign(
                 name or department,
                 actor_name(actor),
                 utc_now(),
-                departments=set(book.names),
+                departments=set(org.names),
             )
         except (KeyError, ValueError) as exc:
             err.print(f"[red]error:[/red] {esc(exc.args[0])}")

@@ -59,11 +59,11 @@ def urgent_list(
     db: DbOption = None,
 ) -> None:
     """Flagged contacts waiting for a person, newest first, with the words that flagged them."""
-    from models.urgent import load_cue_book
+    from models.urgent import load_urgent_cues
     from warehouse import Warehouse, urgent
 
     settings = cli_settings(db)
-    known = load_cue_book(settings.urgent_cues).kind_names
+    known = load_urgent_cues(settings.urgent_cues).kind_names
     for k in kind or []:
         if k not in known:
             raise typer.BadParameter(f"kinds are: {', '.join(known)}", param_hint="--kind")

@@ -1532,7 +1532,7 @@ class SampleManifest:
         return cls(**raw)
 
 
-class _Book:
+class _InboxWriter:
     """Writes files under the inbox and keeps the accounts the manifest reports."""
 
     def __init__(self, inbox: Path) -> None:
@@ -1661,7 +1661,7 @@ def _qualtrics_row(
 
 
 def write_qualtrics(
-    rng: random.Random, book: _Book, contacts: list[Contact], people: list[Customer]
+    rng: random.Random, inbox_writer: _InboxWriter, contacts: list[Contact], people: list[Customer]
 ) -> None:
     header = [
         [m for m, _, _ in QUALTRICS_COLUMNS],
@@ -1764,11 +1764,11 @@ def write_qualtrics(
             if c is not None:
                 if c.week == week:
                     c.file, c.row = rel, number
-                    book.tally(rel, contacts=1)
+                    inbox_writer.tally(rel, contacts=1)
                 else:  # the overlap: already in last week's export
                     c.also_in.append(rel)
-                    book.tally(rel, duplicates=1)
-                    book.plant(
+                    inbox_writer.tally(rel, duplicates=1)
+                    inbox_writer.plant(
                         "overlap_duplicate",
                         rel,
                         c.source_id,
@@ -1778,9 +1778,11 @@ def write_qualtrics(
                     )
             else:
                 (kind, _s, _t, reason), rid = bad
-                book.plant(kind, rel, rid, number, "quarantine", reason)
-        book.write(rel, b"\xef\xbb\xbf" + _csv_bytes(header + [row for _, row, _ in entries]))
-    book.bad.append(
+                inbox_writer.plant(kind, rel, rid, number, "quarantine", reason)
+        inbox_writer.write(
+            rel, b"\xef\xbb\xbf" + _csv_bytes(header + [row for _, row, _ in entries])
+        )
+    inbox_writer.bad.append(
         BadRecord(
             "hostile_sql_text",
             hostile.file,
@@ -1809,7 +1811,7 @@ def _us_date(at: datetime) -> str:
 
 
 def write_csat(
-    rng: random.Random, book: _Book, contacts: list[Contact], people: list[Customer]
+    rng: random.Random, inbox_writer: _InboxWriter, contacts: list[Contact], people: list[Customer]
 ) -> None:
     rel = "surveys/csat_post_contact.xlsx"
     rows = sorted((c for c in contacts if c.form == "csat"), key=lambda c: c.at)
@@ -1862,9 +1864,11 @@ def write_csat(
     for number, (c, rec) in enumerate(records, start=1):  # 1-based after both header rows
         if c is not None:
             c.source_id, c.file, c.row = str(rec["id"]), rel, number
-            book.tally(rel, contacts=1)
+            inbox_writer.tally(rel, contacts=1)
         else:
-            book.plant(rec["kind"], rel, str(rec["id"]), number, "quarantine", rec["reason"])
+            inbox_writer.plant(
+                rec["kind"], rel, str(rec["id"]), number, "quarantine", rec["reason"]
+            )
     frame = pl.DataFrame(
         {
             CSAT_COLUMNS[0]: [None] + [r["id"] for _, r in records],
@@ -1888,10 +1892,10 @@ def write_csat(
     workbook.set_properties({"created": datetime(2026, 11, 23, 6, 0, 0), "author": "SurveyMonkey"})
     frame.write_excel(workbook, worksheet="Sheet1", autofit=True)
     workbook.close()
-    book.write(rel, buf.getvalue())
+    inbox_writer.write(rel, buf.getvalue())
 
 
-def write_unreadable(rng: random.Random, book: _Book) -> None:
+def write_unreadable(rng: random.Random, inbox_writer: _InboxWriter) -> None:
     # a Word file someone saved next to the survey exports: no channel reads .docx
     rel = "surveys/survey_questions.docx"
     buf = io.BytesIO()
@@ -1909,8 +1913,8 @@ def write_unreadable(rng: random.Random, book: _Book) -> None:
             info = zipfile.ZipInfo(name, date_time=(2026, 9, 1, 9, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, body)
-    book.write(rel, buf.getvalue())
-    book.plant(
+    inbox_writer.write(rel, buf.getvalue())
+    inbox_writer.plant(
         "unsupported_file",
         rel,
         "survey_questions.docx",
@@ -1923,8 +1927,8 @@ def write_unreadable(rng: random.Random, book: _Book) -> None:
     junk = bytearray(rng.randbytes(4096))
     for i in range(0, 4096, 97):
         junk[i] = 0
-    book.write(rel, bytes(junk))
-    book.plant(
+    inbox_writer.write(rel, bytes(junk))
+    inbox_writer.plant(
         "binary_file",
         rel,
         "crm_cases_corrupt.csv",
@@ -1933,14 +1937,14 @@ def write_unreadable(rng: random.Random, book: _Book) -> None:
         "undecodable: binary content (NUL bytes), not text",
     )
     rel = "calls/README.md"
-    book.write(
+    inbox_writer.write(
         rel,
         (
             b"# Call transcripts\n\nExported nightly from the contact-centre platform, one folder per ISO week.\n"
             b"Formats: WebVTT (.vtt), SubRip (.srt), JSON and plain text.\n"
         ),
     )
-    book.plant(
+    inbox_writer.plant(
         "unsupported_file",
         rel,
         "README.md",
@@ -2001,7 +2005,7 @@ def _pasted_log(rng: random.Random, length: int) -> str:
 
 
 def write_crm(
-    rng: random.Random, book: _Book, contacts: list[Contact], people: list[Customer]
+    rng: random.Random, inbox_writer: _InboxWriter, contacts: list[Contact], people: list[Customer]
 ) -> None:
     cases = sorted((c for c in contacts if c.form == "crm"), key=lambda c: c.at)
     number = 418_230
@@ -2099,14 +2103,14 @@ def write_crm(
                 (_csv_bytes([row]).decode(), None, ("unparseable_date", f"{number:08d}")),
             )
         body = "".join(text for text, _, _ in lines)
-        book.write(rel, (_csv_bytes([CRM_COLUMNS]).decode() + body).encode("utf-8"))
+        inbox_writer.write(rel, (_csv_bytes([CRM_COLUMNS]).decode() + body).encode("utf-8"))
         for n, (_text, c, bad) in enumerate(lines, start=1):
             if c is not None:
                 c.file, c.row = rel, n
-                book.tally(rel, contacts=1)
+                inbox_writer.tally(rel, contacts=1)
             elif bad[0] == "exact_duplicate":
-                book.tally(rel, duplicates=1)
-                book.plant(
+                inbox_writer.tally(rel, duplicates=1)
+                inbox_writer.plant(
                     "exact_duplicate",
                     rel,
                     bad[1].source_id,
@@ -2115,7 +2119,7 @@ def write_crm(
                     f"the same case (Case Number {bad[1].source_id}) twice in one export",
                 )
             elif bad[0] == "malformed_csv_line":
-                book.plant(
+                inbox_writer.plant(
                     "malformed_csv_line",
                     rel,
                     bad[1],
@@ -2124,10 +2128,10 @@ def write_crm(
                     "malformed line: more fields than the header (unquoted commas)",
                 )
             else:
-                book.plant(
+                inbox_writer.plant(
                     "unparseable_date", rel, bad[1], n, "quarantine", "unparseable date 'yesterday'"
                 )
-    book.bad.append(
+    inbox_writer.bad.append(
         BadRecord(
             "oversized_text",
             longest.file,
@@ -2140,7 +2144,7 @@ def write_crm(
     )
 
 
-def write_webform(rng: random.Random, book: _Book, contacts: list[Contact]) -> None:
+def write_webform(rng: random.Random, inbox_writer: _InboxWriter, contacts: list[Contact]) -> None:
     rel = "complaints/webform_complaints.jsonl"
     forms = sorted((c for c in contacts if c.form == "webform"), key=lambda c: c.at)
     number = 208_311
@@ -2171,9 +2175,9 @@ def write_webform(rng: random.Random, book: _Book, contacts: list[Contact]) -> N
             "message": c.text,
         }
         lines.append(json.dumps(record, ensure_ascii=False))
-        book.tally(rel, contacts=1)
-    book.write(rel, ("\n".join(lines) + "\n").encode("utf-8"))
-    book.bad.append(
+        inbox_writer.tally(rel, contacts=1)
+    inbox_writer.write(rel, ("\n".join(lines) + "\n").encode("utf-8"))
+    inbox_writer.bad.append(
         BadRecord(
             "hostile_html_text",
             rel,
@@ -2184,7 +2188,7 @@ def write_webform(rng: random.Random, book: _Book, contacts: list[Contact]) -> N
             _cid(script),
         )
     )
-    book.bad.append(
+    inbox_writer.bad.append(
         BadRecord(
             "control_characters",
             rel,
@@ -2210,7 +2214,7 @@ LEGACY_COLUMNS = [
 
 
 def write_legacy(
-    rng: random.Random, book: _Book, contacts: list[Contact], people: list[Customer]
+    rng: random.Random, inbox_writer: _InboxWriter, contacts: list[Contact], people: list[Customer]
 ) -> None:
     rel = "complaints/legacy_billing_complaints.csv"
     rows = sorted((c for c in contacts if c.form == "legacy"), key=lambda c: c.at)
@@ -2258,12 +2262,12 @@ def write_legacy(
     for n, (c, _row) in enumerate(entries, start=1):
         if c is not None:
             c.file, c.row = rel, n
-            book.tally(rel, contacts=1)
+            inbox_writer.tally(rel, contacts=1)
         else:
-            book.plant(
+            inbox_writer.plant(
                 "unparseable_date", rel, bad_ref, n, "quarantine", "unparseable date '31/02/2026'"
             )
-    book.write(
+    inbox_writer.write(
         rel,
         _csv_bytes(
             [LEGACY_COLUMNS] + [row for _, row in entries], delimiter=";", encoding="cp1252"
@@ -2426,7 +2430,7 @@ def _mbox_entry(
 
 
 def write_emails(
-    rng: random.Random, book: _Book, contacts: list[Contact], people: list[Customer]
+    rng: random.Random, inbox_writer: _InboxWriter, contacts: list[Contact], people: list[Customer]
 ) -> None:
     mails = sorted((c for c in contacts if c.form in ("mbox", "eml")), key=lambda c: c.at)
     for c in mails:
@@ -2444,8 +2448,8 @@ def write_emails(
             rel = f"emails/loose/complaint_escalation_{loose:03d}.eml"
             msg["Cc"] = f"complaints@{DOMAIN}"
             c.file = rel
-            book.write(rel, msg.as_bytes(policy=policy.SMTP))
-            book.tally(rel, contacts=1)
+            inbox_writer.write(rel, msg.as_bytes(policy=policy.SMTP))
+            inbox_writer.tally(rel, contacts=1)
             continue
         entries_by_week[c.week].append((c.at, _mbox_entry(c.customer.email, c.at, msg), c, None))
     for w, week in enumerate(WEEKS):
@@ -2494,10 +2498,10 @@ def write_emails(
         for _at, _data, c, bad in entries:
             if c is not None:
                 c.file, c.row = rel, None
-                book.tally(rel, contacts=1)
+                inbox_writer.tally(rel, contacts=1)
             elif bad[0] == "outbound":
-                book.tally(rel, not_feedback=1)
-                book.plant(
+                inbox_writer.tally(rel, not_feedback=1)
+                inbox_writer.plant(
                     "outbound_email",
                     rel,
                     bad[1],
@@ -2506,7 +2510,7 @@ def write_emails(
                     f"sent by {SUPPORT_ADDRESS}: the company's reply, not customer feedback",
                 )
             else:
-                book.plant(
+                inbox_writer.plant(
                     "garbage_date_header",
                     rel,
                     bad[1],
@@ -2514,7 +2518,7 @@ def write_emails(
                     "quarantine",
                     "unparseable Date header 'Thursday afternoon-ish' (and the mbox From_ line says 1970)",
                 )
-        book.write(rel, b"".join(data for _, data, _, _ in entries))
+        inbox_writer.write(rel, b"".join(data for _, data, _, _ in entries))
 
 
 # --------------------------------------------------------------------------------------
@@ -2566,7 +2570,7 @@ def _srt(cues) -> str:
     )
 
 
-def write_calls(rng: random.Random, book: _Book, contacts: list[Contact]) -> None:
+def write_calls(rng: random.Random, inbox_writer: _InboxWriter, contacts: list[Contact]) -> None:
     calls = sorted(
         (c for c in contacts if c.form in ("vtt", "srt", "json", "txt")), key=lambda c: c.at
     )
@@ -2612,13 +2616,13 @@ def write_calls(rng: random.Random, book: _Book, contacts: list[Contact]) -> Non
                 f"{'Agent' if who == 'agent' else 'Customer'}: {text}\n" for who, text in c.turns
             )
         c.file = rel
-        book.write(rel, data.encode("utf-8"))
-        book.tally(rel, contacts=1)
+        inbox_writer.write(rel, data.encode("utf-8"))
+        inbox_writer.tally(rel, contacts=1)
     # planted: an empty transcript, and a call where the customer never spoke
     number += 2
     rel = f"calls/{WEEKS[3]}/C-{number}.vtt"
-    book.write(rel, b"")
-    book.plant(
+    inbox_writer.write(rel, b"")
+    inbox_writer.plant(
         "empty_file",
         rel,
         f"C-{number}.vtt",
@@ -2647,8 +2651,8 @@ def write_calls(rng: random.Random, book: _Book, contacts: list[Contact]) -> Non
         ],
     }
     rel = f"calls/{iso_week(at.date())}/C-{number}.json"
-    book.write(rel, (json.dumps(silent, indent=2) + "\n").encode())
-    book.plant(
+    inbox_writer.write(rel, (json.dumps(silent, indent=2) + "\n").encode())
+    inbox_writer.plant(
         "no_customer_turns",
         rel,
         f"C-{number}",
@@ -2767,7 +2771,7 @@ def _planted_customer(rng: random.Random, tag: str) -> tuple[str, str]:
 
 
 def write_urgent(
-    rng: random.Random, book: _Book
+    rng: random.Random, inbox_writer: _InboxWriter
 ) -> tuple[list[PlantedUrgent], list[dict[str, str]]]:
     """Write the planted urgent contacts and hard negatives to files of their own (the
     generated inbox is not touched): a survey CSV, a web-form JSONL, .eml messages in
@@ -2815,8 +2819,8 @@ def write_urgent(
             msg["Date"] = format_datetime(_aware_london(at))
             msg["Message-ID"] = source
             msg.set_content(f"{text}\n\n{name.split()[0]}\n")
-            book.write(rel, msg.as_bytes(policy=policy.default))
-            book.tally(rel, contacts=1)
+            inbox_writer.write(rel, msg.as_bytes(policy=policy.default))
+            inbox_writer.tally(rel, contacts=1)
         else:
             source = f"C-9{n:05d}"
             rel = f"calls/{iso_week(at.date())}/{source}.json"
@@ -2836,8 +2840,8 @@ def write_urgent(
                     },
                 ],
             }
-            book.write(rel, (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode())
-            book.tally(rel, contacts=1)
+            inbox_writer.write(rel, (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode())
+            inbox_writer.tally(rel, contacts=1)
         planted.append(
             PlantedUrgent(
                 cid,
@@ -2852,11 +2856,13 @@ def write_urgent(
             )
         )
     rel = "surveys/pulse_survey_urgent.csv"
-    book.write(rel, _csv_bytes([["id", "submitted_at", "email", "nps", "comment"], *surveys]))
-    book.tally(rel, contacts=len(surveys))
+    inbox_writer.write(
+        rel, _csv_bytes([["id", "submitted_at", "email", "nps", "comment"], *surveys])
+    )
+    inbox_writer.tally(rel, contacts=len(surveys))
     rel = "complaints/webform_escalations.jsonl"
-    book.write(rel, ("\n".join(forms) + "\n").encode("utf-8"))
-    book.tally(rel, contacts=len(forms))
+    inbox_writer.write(rel, ("\n".join(forms) + "\n").encode("utf-8"))
+    inbox_writer.tally(rel, contacts=len(forms))
     flags = [
         {"file": p.file, "source_id": p.source_id, "kind": k, "contact_id": p.contact_id}
         for p in planted
@@ -2892,16 +2898,16 @@ def generate_sample(inbox: Path, *, seed: int = 7) -> SampleManifest:
     contacts = plan_contacts(rng("plan"), people)
     assign_forms(rng("forms"), contacts)
     render(Writer(rng("text")), contacts)
-    book = _Book(inbox)
-    write_qualtrics(rng("qualtrics"), book, contacts, people)
-    write_csat(rng("csat"), book, contacts, people)
-    write_crm(rng("crm"), book, contacts, people)
-    write_webform(rng("webform"), book, contacts)
-    write_legacy(rng("legacy"), book, contacts, people)
-    write_emails(rng("email"), book, contacts, people)
-    write_calls(rng("calls"), book, contacts)
-    write_unreadable(rng("junk"), book)
-    planted, planted_flags = write_urgent(rng("urgent"), book)
+    inbox_writer = _InboxWriter(inbox)
+    write_qualtrics(rng("qualtrics"), inbox_writer, contacts, people)
+    write_csat(rng("csat"), inbox_writer, contacts, people)
+    write_crm(rng("crm"), inbox_writer, contacts, people)
+    write_webform(rng("webform"), inbox_writer, contacts)
+    write_legacy(rng("legacy"), inbox_writer, contacts, people)
+    write_emails(rng("email"), inbox_writer, contacts, people)
+    write_calls(rng("calls"), inbox_writer, contacts)
+    write_unreadable(rng("junk"), inbox_writer)
+    planted, planted_flags = write_urgent(rng("urgent"), inbox_writer)
     flags = [
         {"file": c.file, "source_id": c.source_id, "kind": kind, "contact_id": _cid(c)}
         for c, kind in urgent_key(contacts)
@@ -2964,9 +2970,9 @@ def generate_sample(inbox: Path, *, seed: int = 7) -> SampleManifest:
             "residual_share": FIXED_FACTOR,
         },
         contacts=records,
-        bad_records=book.bad,
+        bad_records=inbox_writer.bad,
         pii=pii,
-        files=dict(sorted(book.files.items())),
+        files=dict(sorted(inbox_writer.files.items())),
         weekly_theme_counts=weekly,
         channel_counts=dict(Counter(c.channel for c in contacts)),
         distinct_customers=len({c.customer.email for c in contacts}),

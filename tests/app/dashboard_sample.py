@@ -356,7 +356,7 @@ def build(path: Path, today: date | None = None, *, users: bool = True) -> Sampl
     return Sample(Path(path), weeks, issues, [d[0] for d in DEPARTMENTS])
 
 
-def department_book():
+def sample_org():
     """The sample company's departments file: five departments, one cost per channel."""
     from models.departments import parse_departments
 
@@ -401,17 +401,17 @@ def _review(con, weeks: list[date], loaded: datetime) -> None:
     from models.review import build_review, departments_frame
     from models.theme_routes import ITEM_ROUTE_SCHEMA, Routing
 
-    book = department_book()
+    org = sample_org()
     routing = Routing(theme_routes(), pl.DataFrame(schema=ITEM_ROUTE_SCHEMA))
     labels = dict(con.execute(named_query("theme_labels")).fetchall())
-    review_tables.replace_departments(con, departments_frame(book), loaded)
+    review_tables.replace_departments(con, departments_frame(org), loaded)
     for week in weeks:
         until = datetime.combine(week + timedelta(days=7), datetime.min.time())
         facts = core_tables.fetch_frame(con, named_query("contact_facts"), {"until": until})
         review = build_review(
             facts.with_columns(pl.col("theme_id").cast(pl.Int32)),
             routing,
-            book,
+            org,
             week,
             labels,
             core_tables.fetch_frame(con, named_query("issues_to_verify"), {"until": until}),
