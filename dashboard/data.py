@@ -116,6 +116,7 @@ DEMAND_TYPES = core_tables.DEMAND_TYPES
 LOW_CONFIDENCE = 0.8
 CACHE_SECONDS = 30
 MAX_LABEL = edit_rules.MAX_LABEL
+MAX_TEXT = edit_rules.MAX_TEXT
 
 
 # ---------------------------------------------------------------------------- who asks
