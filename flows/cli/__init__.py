@@ -5,7 +5,8 @@ happen inside the commands that need them, so ``voc status`` answers at once.
 - ``themes``, ``issues``, ``users``, ``urgent``: the command groups of those names;
 - ``exports``: export; ``digests``: notify;
 - ``services``: serve (the schedule), dashboard, demo;
-- ``common``: the console, the options defined once, settings and friendly errors."""
+- ``options``: the options defined once, their checks and the settings they make;
+- ``terminal``: what is printed: consoles, progress bar, friendly errors."""
 
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ import typer
 
 import flows.process_setup
 from flows.cli import issues, themes, urgent, users
-from flows.cli.common import err, esc
 from flows.cli.digests import notify
 from flows.cli.exports import export
 from flows.cli.services import dashboard, demo, serve
 from flows.cli.steps import ingest, run, status, topics, weekly
+from flows.cli.terminal import err, esc
 
 app = typer.Typer(
     name="voc",

@@ -6,16 +6,8 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.common import (
-    DbOption,
-    DepartmentsOption,
-    cli_settings,
-    console,
-    err,
-    esc,
-    friendly_errors,
-    usable_warehouse,
-)
+from flows.cli.options import DbOption, DepartmentsOption, cli_settings
+from flows.cli.terminal import console, err, esc, friendly_errors, usable_warehouse
 
 
 def notify(

@@ -7,13 +7,8 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.common import (
-    DbOption,
-    cli_settings,
-    console,
-    esc,
-    friendly_errors,
-)
+from flows.cli.options import DbOption, cli_settings
+from flows.cli.terminal import console, esc, friendly_errors
 
 EXPORTS = ("issues", "themes", "weekly", "subthemes", "chargeback", "opportunities", "quarantine")
 

@@ -8,15 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli.common import (
-    DbOption,
-    actor_name,
-    cli_settings,
-    console,
-    err,
-    esc,
-    friendly_errors,
-)
+from flows.cli.options import DbOption, actor_name, cli_settings
+from flows.cli.terminal import console, err, esc, friendly_errors
 
 app = typer.Typer(
     help="The issue tracker: list and update issues (the same write path as the dashboard).",

@@ -11,16 +11,9 @@ from typing import Annotated
 import typer
 
 import flows.process_setup
-from flows.cli.common import (
-    DbOption,
-    cli_settings,
-    console,
-    esc,
-    friendly_errors,
-    progress_bar,
-    usable_warehouse,
-)
+from flows.cli.options import DbOption, cli_settings
 from flows.cli.steps import cost_text, print_ingest_summary, print_weekly_summary
+from flows.cli.terminal import console, esc, friendly_errors, progress_bar, usable_warehouse
 from flows.cli.users import make_demo_users
 
 

@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 
 import flows.process_setup
-from flows.cli.common import (
+from flows.cli.options import (
     DEFAULT_EMBEDDER,
     DEFAULT_MAX_FIT,
     ChannelOption,
@@ -25,14 +25,9 @@ from flows.cli.common import (
     WeekOption,
     check_embedder,
     cli_settings,
-    console,
-    err,
-    esc,
-    friendly_errors,
     ingest_arguments,
-    progress_bar,
-    usable_warehouse,
 )
+from flows.cli.terminal import console, err, esc, friendly_errors, progress_bar, usable_warehouse
 from flows.cli.themes import print_theme_tree
 
 

@@ -10,16 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli.common import (
-    ActorOption,
-    DbOption,
-    actor_name,
-    cli_settings,
-    console,
-    err,
-    esc,
-    friendly_errors,
-)
+from flows.cli.options import ActorOption, DbOption, actor_name, cli_settings
+from flows.cli.terminal import console, err, esc, friendly_errors
 
 
 def print_theme_tree(settings, limit: int | None = None, include_all: bool = False) -> None:

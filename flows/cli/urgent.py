@@ -7,16 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli.common import (
-    DbOption,
-    actor_name,
-    cli_settings,
-    console,
-    err,
-    esc,
-    friendly_errors,
-    usable_warehouse,
-)
+from flows.cli.options import DbOption, actor_name, cli_settings
+from flows.cli.terminal import console, err, esc, friendly_errors, usable_warehouse
 
 # --------------------------------------------------------------------------- urgent (#18)
 app = typer.Typer(

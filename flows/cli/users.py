@@ -9,14 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli.common import (
-    DbOption,
-    cli_settings,
-    console,
-    err,
-    esc,
-    friendly_errors,
-)
+from flows.cli.options import DbOption, cli_settings
+from flows.cli.terminal import console, err, esc, friendly_errors
 
 
 def make_demo_users(settings) -> None:
