@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from dashboard import data  # noqa: E402
 from dashboard.data import Viewer  # noqa: E402
 from warehouse import Warehouse  # noqa: E402
-from warehouse.sql import q  # noqa: E402
+from warehouse.sql import named_query  # noqa: E402
 
 BAR_SECONDS = 1.0
 DEPARTMENTS = [
@@ -461,7 +461,7 @@ def main() -> int:
         # the one page read that counts raw rows, on its own
         with data.warehouse().read() as con:
             start = time.perf_counter()
-            con.sql(q("dash_rows_per_channel_week")).pl()
+            con.sql(named_query("dash_rows_per_channel_week")).pl()
             scan = time.perf_counter() - start
         print(f"\n  of which rows per channel and week (scans feedback): {scan:.3f}s")
         print(

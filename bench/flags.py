@@ -64,7 +64,7 @@ def report(title: str, counts: dict[str, tuple[int, int, int]], bars: bool = Fal
 
 
 def demo(work: Path, embedder: str, show: int) -> bool:
-    from flows.sample import generate_sample
+    from flows.sample_company import generate_sample
 
     manifest = generate_sample(work / "inbox")
     db = work / "voc.duckdb"
@@ -85,7 +85,7 @@ def evaluate(db: Path, manifest, show: int) -> bool:
     """Score a warehouse the demo inbox went through against the manifest's flags."""
     import duckdb
 
-    from models.urgent import load_cue_book
+    from models.urgent import load_urgent_cues
 
     con = duckdb.connect(str(db), read_only=True)
     stored = con.sql("SELECT feedback_id, source_file, source_ref, text FROM feedback").pl()
@@ -122,7 +122,7 @@ def evaluate(db: Path, manifest, show: int) -> bool:
         for fid, kind in flags.select("feedback_id", "kind").iter_rows()
         if fid in matched
     }
-    kinds = list(load_cue_book().kind_names)
+    kinds = list(load_urgent_cues().kind_names)
     counts = score(kinds, truth_pairs, got_pairs)
     ok = report(
         "demo inbox (contact_flags after `voc run`; the cue file was tuned here)", counts, bars=True
@@ -157,7 +157,7 @@ def evaluate(db: Path, manifest, show: int) -> bool:
 
     from models.urgent import detect
 
-    book = load_cue_book()
+    urgent_cues = load_urgent_cues()
     con = duckdb.connect(str(db), read_only=True)
     texts_only = con.sql("SELECT feedback_id, text FROM feedback").pl()["text"].to_list()
     con.close()
@@ -167,7 +167,7 @@ def evaluate(db: Path, manifest, show: int) -> bool:
     base = time.perf_counter() - started
     started = time.perf_counter()
     for text in texts_only:
-        detect(text, book)
+        detect(text, urgent_cues)
     seconds = time.perf_counter() - started
     print(
         f"  flagging {len(texts_only):,} texts: {seconds:.2f}s, {seconds / base:.0f}x one "
@@ -198,12 +198,12 @@ def _texts() -> dict[tuple[str, str], str]:
 
 
 def labelled(show: int) -> None:
-    from models.urgent import detect, load_cue_book
+    from models.urgent import detect, load_urgent_cues
 
-    book = load_cue_book()
+    urgent_cues = load_urgent_cues()
     labels = pl.read_csv(LABELS, infer_schema=False)
     texts = _texts()
-    kinds = [k for k in book.kind_names if k in labels.columns]
+    kinds = [k for k in urgent_cues.kind_names if k in labels.columns]
     for split in ("tune", "test", None):
         part = labels if split is None else labels.filter(pl.col("split") == split)
         truth, got = set(), set()
@@ -211,7 +211,7 @@ def labelled(show: int) -> None:
         for row in part.iter_rows(named=True):
             item = (row["source"], row["id"])
             text = texts[item]
-            found = {f.kind for f in detect(text, book)}
+            found = {f.kind for f in detect(text, urgent_cues)}
             for kind in kinds:
                 if row[kind] == "1":
                     truth.add((item, kind))
@@ -244,7 +244,7 @@ def main() -> None:
     args = parser.parse_args()
     ok = True
     if args.db:
-        from flows.sample import SampleManifest
+        from flows.sample_company import SampleManifest
 
         manifest = SampleManifest.from_json(args.manifest.read_text(encoding="utf-8"))
         ok = evaluate(args.db, manifest, args.show)

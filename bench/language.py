@@ -49,7 +49,7 @@ def report(title: str, truth: list[str], got: list[str]) -> None:
 
 
 def demo(work: Path) -> None:
-    from flows.sample import generate_sample
+    from flows.sample_company import generate_sample
 
     manifest = generate_sample(work / "inbox")
     db = work / "voc.duckdb"
@@ -81,7 +81,7 @@ def demo(work: Path) -> None:
 
 
 def held_out() -> None:
-    from flows.language import detect_language
+    from flows.intake.language import detect_language
 
     path = SHARED / "support_tickets_emails" / "tickets_v3_multilang_complete_rows.csv"
     started = time.perf_counter()

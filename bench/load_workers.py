@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import flows.runtime  # noqa: E402
+import flows.process_setup  # noqa: E402
 from warehouse import Warehouse, tracker  # noqa: E402
-from warehouse.sql import q  # noqa: E402
+from warehouse.sql import named_query  # noqa: E402
 
 STATUSES = ["acknowledged", "in_progress", "acknowledged"]
 
@@ -55,9 +55,9 @@ def reader(db: str, stop_file: str, out: str) -> None:
             loaded = con.execute(
                 "SELECT coalesce(sum(rows_loaded), 0) FROM ingest_runs"
             ).fetchall()[0][0]
-            rows = con.execute(q("feedback_count")).fetchall()[0][0]
-            con.execute(q("list_issues"), {"department": None, "status": None}).fetchall()
-            con.execute(q("rows_per_channel_week")).fetchall()
+            rows = con.execute(named_query("feedback_count")).fetchall()[0][0]
+            con.execute(named_query("list_issues"), {"department": None, "status": None}).fetchall()
+            con.execute(named_query("rows_per_channel_week")).fetchall()
         latencies.append(time.perf_counter() - started)
         reads += 1
         if loaded != rows:
@@ -69,7 +69,7 @@ def reader(db: str, stop_file: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    flows.runtime.quiet_environment()  # what voc sets for itself: offline, no telemetry
+    flows.process_setup.quiet_environment()  # what voc sets for itself: offline, no telemetry
     role, db, arg, out = sys.argv[1:5]
     if role == "editor":
         editor(db, int(arg), out)

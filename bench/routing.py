@@ -75,7 +75,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from models.departments import DepartmentBook, load_departments  # noqa: E402
+from models.departments import Organisation, load_departments  # noqa: E402
 from models.embeddings import Embedder, TfidfSvdEmbedder, get_embedder  # noqa: E402
 from models.routing import (  # noqa: E402
     LabelledExample,
@@ -123,7 +123,7 @@ GERMAN_STOP_WORDS = (
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    book: DepartmentBook
+    org: Organisation
     texts: list[str]
     labels: list[str | None]  # department; None where the label is not meaningful
     raw_labels: list[str]
@@ -138,7 +138,7 @@ def load_tweets() -> Dataset:
     raw = frame["negativereason"].fill_null("Can't Tell").to_list()
     return Dataset(
         name="tweets",
-        book=load_departments(DEPARTMENTS / "airline.yaml"),
+        org=load_departments(DEPARTMENTS / "airline.yaml"),
         texts=frame["text"].to_list(),
         labels=[AIRLINE_LABELS[r] for r in raw],
         raw_labels=raw,
@@ -156,7 +156,7 @@ def load_tickets() -> Dataset:
     queues = frame["queue"].to_list()
     return Dataset(
         name="tickets",
-        book=load_departments(DEPARTMENTS / "tickets.yaml"),
+        org=load_departments(DEPARTMENTS / "tickets.yaml"),
         texts=frame["text"].to_list(),
         labels=queues,
         raw_labels=queues,
@@ -166,13 +166,13 @@ def load_tickets() -> Dataset:
 
 def load_bitext() -> Dataset:
     frame = pl.read_csv(BITEXT, columns=["utterance", "category", "intent"])
-    book = load_departments(DEPARTMENTS / "bitext.yaml")
+    org = load_departments(DEPARTMENTS / "bitext.yaml")
     # CANCELLATION_FEE → "Cancellation Fee": the department is the category, by name
-    by_key = {name.upper().replace(" ", "_"): name for name in book.names}
+    by_key = {name.upper().replace(" ", "_"): name for name in org.names}
     raw = frame["category"].to_list()
     return Dataset(
         name="bitext",
-        book=book,
+        org=org,
         texts=frame["utterance"].to_list(),
         labels=[by_key[c] for c in raw],
         raw_labels=raw,
@@ -323,7 +323,7 @@ def analyst_examples(
     examples, their vectors and the rows left for evaluation."""
     rng = np.random.default_rng(seed)
     chosen: list[int] = []
-    for department in data.book.names:
+    for department in data.org.names:
         pool = [i for i in rows if data.labels[i] == department]
         if pool:
             chosen.extend(rng.choice(pool, size=min(per_department, len(pool)), replace=False))
@@ -424,7 +424,7 @@ def learning_curve(
     curve = []
     zero_shot: np.ndarray | None = None  # per row: right with no assignment at all
     for n in steps:
-        router = Router(data.book, embedder, settings=settings)
+        router = Router(data.org, embedder, settings=settings)
         router.calibrate(vectors=vectors[background])
         used: list[int] = []
         for theme in largest[:n]:
@@ -513,7 +513,7 @@ def run(
     background = np.random.default_rng(SEED).choice(
         len(data.texts), size=min(2000, len(data.texts)), replace=False
     )
-    router = Router(data.book, embedder, settings=settings)
+    router = Router(data.org, embedder, settings=settings)
     if calibrate:
         router.calibrate(vectors=vectors[background])  # also embeds the prototypes
     started = time.perf_counter()
@@ -521,7 +521,7 @@ def run(
     elapsed = time.perf_counter() - started
 
     examples, example_vectors, rest = analyst_examples(data, vectors, rows, 5, SEED)
-    taught = Router(data.book, embedder, settings=settings)
+    taught = Router(data.org, embedder, settings=settings)
     if calibrate:
         taught.calibrate(vectors=vectors[background])
     taught.add_examples(examples, vectors=example_vectors)
@@ -585,9 +585,9 @@ def run(
                 f"{outside.accuracy:>18.1%}{outside.n:>8,}{before:>17.1%}{confident:>19.1%}"
             )
     print("\n  item-level confusion (rows true, columns routed; triage = below min_confidence)")
-    print("  " + confusion(results["item"], data.book.names).replace("\n", "\n  "))
+    print("  " + confusion(results["item"], data.org.names).replace("\n", "\n  "))
     print("\n  theme-level confusion")
-    print("  " + confusion(results["theme"], data.book.names).replace("\n", "\n  "))
+    print("  " + confusion(results["theme"], data.org.names).replace("\n", "\n  "))
     return results
 
 

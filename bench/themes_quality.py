@@ -157,7 +157,7 @@ def run_stability(embedder: str, env: dict, work: Path, seed: int = 11) -> dict:
 def run_demo(embedder: str, env: dict, work: Path) -> dict:
     """The demo inbox against its answer key: the theme map's reading of the 15 problems,
     the W47 outage, and whether each top-level label names its own problem."""
-    from flows.sample import generate_sample
+    from flows.sample_company import generate_sample
     from models.embeddings import get_embedder
     from models.quality import label_fidelity, language_scores, map_scores
     from models.registry import normalise

@@ -187,9 +187,9 @@ def themes_at_scale(n: int, work: Path) -> None:
 
 
 def main() -> None:
-    import flows.runtime
+    import flows.process_setup
 
-    flows.runtime.quiet_environment()  # what voc sets for itself: offline, no telemetry
+    flows.process_setup.quiet_environment()  # what voc sets for itself: offline, no telemetry
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -4,7 +4,7 @@ Pages get data only from here. A read is one short ``Warehouse.read()`` block (o
 connection for everything a page section needs) inside a function cached for
 ``CACHE_SECONDS`` and keyed by the warehouse path, the viewer's scope and the filters. A
 write is one ``Warehouse.write()`` transaction through ``warehouse.tracker`` or
-``warehouse.repo`` (the write functions the CLI calls too, which check every value) with
+``warehouse.core_tables`` (the write functions the CLI calls too, which check every value) with
 the signed-in user as the actor and the time from ``warehouse.clock``; it waits for a
 flow that is writing (up to the warehouse's ``lock_timeout``) and then clears the caches
 so the page shows the change.
@@ -36,14 +36,14 @@ from warehouse import (
     WarehouseBusy,
     WarehouseError,
     contract,
+    core_tables,
     edit_rules,
-    repo,
     theme_edits,
     tracker,
     urgent,
 )
 from warehouse.clock import utc_now
-from warehouse.sql import q
+from warehouse.sql import named_query
 from warehouse.users import ROLES, Viewer
 
 __all__ = [
@@ -109,13 +109,14 @@ TRIAGE = contract.TRIAGE
 OPEN_STATUSES = tracker.OPEN_STATUSES
 TRANSITIONS = tracker.TRANSITIONS
 PRIORITIES = tracker.PRIORITIES
-DEMAND_TYPES = repo.DEMAND_TYPES
+DEMAND_TYPES = core_tables.DEMAND_TYPES
 # a route below this confidence is shown for an analyst to confirm (DESIGN.md §5). Routes
 # below models.routing.TRIAGE_BELOW (0.6) go to triage outright; on bitext those from 0.6 to
 # 0.8 were 76-95 % right and those above 0.8 99 %, so 0.6-0.8 is what is worth a look
 LOW_CONFIDENCE = 0.8
 CACHE_SECONDS = 30
 MAX_LABEL = edit_rules.MAX_LABEL
+MAX_TEXT = edit_rules.MAX_TEXT
 
 
 # ---------------------------------------------------------------------------- who asks
@@ -178,7 +179,7 @@ def clear_caches() -> None:
 
 
 def _frame(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> pl.DataFrame:
-    return con.sql(q(name), params=params).pl()
+    return con.sql(named_query(name), params=params).pl()
 
 
 def _row(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> dict | None:
@@ -220,7 +221,7 @@ def _filter_options(wh: Warehouse) -> FilterOptions:
     with wh.read() as con:
         weeks = _frame(con, "dash_review_weeks")["week_start"].to_list()
         channels = _frame(con, "dash_channels")["channel"].to_list()
-        departments = repo.department_names(con)
+        departments = core_tables.department_names(con)
         last_run = _row(con, "dash_last_weekly_run")
     return FilterOptions(weeks, channels, departments, last_run)
 
@@ -279,7 +280,7 @@ def _this_week(
             theme_ids=emerging["theme_id"].to_list() or [-1],
             per_theme=3,
         )
-        sub_themes = repo.week_subthemes(con, week, departments=departments)
+        sub_themes = core_tables.week_subthemes(con, week, departments=departments)
     headline = headline.with_columns(
         failure_share=pl.when(pl.col("contacts") > 0).then(
             pl.col("failure_contacts") / pl.col("contacts")
@@ -518,8 +519,8 @@ def _issue_detail(wh: Warehouse, issue_id: int, today: date) -> IssueDetail | No
             return None
         history = _frame(con, "dash_issue_history", issue_id=issue_id)
         share = _frame(con, "dash_issue_theme_share", theme_id=issue["theme_id"])
-        evidence = repo.issue_subthemes(con, issue_id)
-        folded = repo.issue_folds(con, issue_id)
+        evidence = core_tables.issue_subthemes(con, issue_id)
+        folded = core_tables.issue_folds(con, issue_id)
     return IssueDetail(issue, history, share, evidence, folded)
 
 
@@ -649,13 +650,19 @@ def update_issue(
 def rename_theme(viewer: Viewer, theme_id: int, label: str) -> None:
     """Give a theme a label of the analyst's own; later topic runs keep it."""
     _require(viewer.can_edit_themes, viewer, "rename themes")
-    _write(lambda con: repo.rename_theme(con, int(theme_id), label, viewer.username, utc_now()))
+    _write(
+        lambda con: core_tables.rename_theme(con, int(theme_id), label, viewer.username, utc_now())
+    )
 
 
 def merge_themes(viewer: Viewer, keep: int, absorbed: int) -> None:
     """Merge theme ``absorbed`` into ``keep``; recorded, and kept by later runs."""
     _require(viewer.can_edit_themes, viewer, "merge themes")
-    _write(lambda con: repo.merge_themes(con, int(keep), int(absorbed), viewer.username, utc_now()))
+    _write(
+        lambda con: core_tables.merge_themes(
+            con, int(keep), int(absorbed), viewer.username, utc_now()
+        )
+    )
 
 
 def move_theme(viewer: Viewer, theme_id: int, parent_id: int | None) -> None:
@@ -716,7 +723,7 @@ def assign_theme_department(viewer: Viewer, theme_id: int, department: str) -> N
     from it and later runs keep it."""
     _require(viewer.can_triage, viewer, "reassign themes")
     _write(
-        lambda con: repo.assign_theme_department(
+        lambda con: core_tables.assign_theme_department(
             con, int(theme_id), department, viewer.username, utc_now()
         )
     )
@@ -728,7 +735,7 @@ def set_theme_demand(
     """Override failure vs value demand for a theme; later runs keep it."""
     _require(viewer.can_edit_themes, viewer, "change demand types")
     _write(
-        lambda con: repo.set_theme_demand(
+        lambda con: core_tables.set_theme_demand(
             con, int(theme_id), demand_type, viewer.username, utc_now(), reason=reason
         )
     )
@@ -738,7 +745,9 @@ def route_item(viewer: Viewer, feedback_id: str, department: str) -> None:
     """Send one feedback item to ``department``: kept by later runs, and its text becomes
     an example routing learns from."""
     _require(viewer.can_triage, viewer, "route items")
-    _write(lambda con: repo.route_item(con, feedback_id, department, viewer.username, utc_now()))
+    _write(
+        lambda con: core_tables.route_item(con, feedback_id, department, viewer.username, utc_now())
+    )
 
 
 # ------------------------------------------------------------------ urgent contacts (#18)

@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     team_language: str = Field(default="en", pattern="^[a-z]{2}$")
     # how many team-language contacts those are compared with (their vectors are cached)
     crosslingual_sample: int = Field(default=CROSSLINGUAL_SAMPLE, ge=50)
-    # fault injection for the crash tests (flows/runtime.py crash_point); never set otherwise
+    # fault injection for the crash tests (flows/process_setup.py crash_point); never set otherwise
     crash_at: str | None = None
 
     @property

@@ -2,7 +2,7 @@
 
 Each file is a task (read with retries, parse, prepare): these run in parallel on the
 configured task runner, a thread pool or a Dask cluster (on threads, the first files are
-read ahead while Prefect starts: flows/readahead.py). The results come back to the
+read ahead while Prefect starts: flows/intake/readahead.py). The results come back to the
 flow, which writes them to DuckDB from this one process in short transactions, several
 files at a time: a file's feedback, quarantine rows and its ``ingest_runs`` row always
 land together or not at all.
@@ -18,20 +18,20 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import readahead
 from flows.config import Settings, load_settings
-from flows.discover import InboxFile, discover
-from flows.prepare import prepare
-from flows.readahead import FileJob, ParsedFile, file_job, read_and_prepare_file
-from flows.runtime import (
+from flows.intake import readahead
+from flows.intake.discover import InboxFile, discover
+from flows.intake.prepare import prepare
+from flows.intake.readahead import FileJob, ParsedFile, file_job, read_and_prepare_file
+from flows.intake.sources.base import whole_file_rejected
+from flows.process_setup import (
     crash_point,
     make_task_runner,
     prefect_server_ready,
     progress,
     run_logger,
 )
-from flows.sources.base import whole_file_rejected
-from warehouse import Warehouse, repo
+from warehouse import Warehouse, core_tables
 from warehouse.clock import utc_now
 
 # a write transaction takes this many rows at most, so readers never wait long
@@ -91,7 +91,7 @@ def write_parsed(
     with warehouse.write() as con:
         for item in parsed_files:
             batch = item.batch
-            run = repo.FileRun(
+            run = core_tables.FileRun(
                 run_id=run_id,
                 source_file=item.file.source_file,
                 file_sha256=item.file_sha256,
@@ -100,7 +100,7 @@ def write_parsed(
                 started_at=item.started_at,
                 message="; ".join(batch.messages)[:2000] or None,
             )
-            counts = repo.record_file(
+            counts = core_tables.record_file(
                 con,
                 run,
                 feedback=batch.feedback,
@@ -223,7 +223,7 @@ def ingest_flow(
 def _skip_known(warehouse: Warehouse, files: list[InboxFile]) -> list[InboxFile]:
     """For the inbox sweep: leave out files whose exact content was ingested before."""
     with warehouse.read() as con:
-        known = repo.known_file_hashes(con)
+        known = core_tables.known_file_hashes(con)
     fresh = []
     for f in files:
         digest = f.fingerprint()

@@ -37,7 +37,7 @@ from pathlib import Path
 from prefect import flow
 
 from flows.config import Settings, environment_value, load_settings
-from flows.runtime import prefect_server_ready, run_logger
+from flows.process_setup import prefect_server_ready, run_logger
 from models.departments import DepartmentsFileError, load_departments
 from models.notify import (
     Digest,
@@ -188,11 +188,11 @@ def webhooks_of(settings: Settings, departments: Path | None, problems: list[str
     own: dict[str, tuple[str, str]] = {}
     path = departments or settings.departments
     try:
-        book = load_departments(path)
+        org = load_departments(path)
     except DepartmentsFileError as exc:
         problems.append(f"departments file: {exc}; no department webhooks this run")
         return Webhooks(team, own)
-    for department in book:
+    for department in org:
         if not department.webhook:
             continue
         variable = department.webhook_variable

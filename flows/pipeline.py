@@ -12,12 +12,12 @@ from prefect import flow
 
 from flows.config import Settings, load_settings
 from flows.ingest import FileResult, ingest_flow
-from flows.runtime import make_task_runner, prefect_server_ready, run_logger
+from flows.process_setup import make_task_runner, prefect_server_ready, run_logger
 from flows.topics import TopicSummary, topics_flow
 from flows.urgent import urgent_flow
 from flows.weekly import compute_review, route_and_classify, weekly_flow, write_review
 from models.review import WeeklySummary, iso_week
-from warehouse import Warehouse, repo, tracker
+from warehouse import Warehouse, core_tables, tracker
 
 
 @dataclass
@@ -127,7 +127,7 @@ def login_fix_story(fix_shipped: date) -> list[StoryStep]:
 
 def _theme_of_sources(warehouse: Warehouse, source_refs: list[str]) -> int | None:
     with warehouse.read() as con:
-        return repo.majority_theme_of_sources(con, source_refs)
+        return core_tables.majority_theme_of_sources(con, source_refs)
 
 
 @flow(name="voc-demo-replay", log_prints=False, validate_parameters=False)

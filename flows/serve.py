@@ -22,7 +22,7 @@ from prefect import flow
 
 from flows.ingest import ingest_flow
 from flows.notify import notify_flow
-from flows.runtime import run_logger
+from flows.process_setup import run_logger
 from flows.topics import topics_flow
 from flows.urgent import urgent_flow
 from flows.weekly import weekly_flow

@@ -23,8 +23,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.config import Settings, load_settings
-from flows.runtime import crash_point, prefect_server_ready, progress, run_logger
-from warehouse import Warehouse, repo
+from flows.process_setup import crash_point, prefect_server_ready, progress, run_logger
+from warehouse import Warehouse, core_tables
 from warehouse.clock import utc_now
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def embed_new(db: str, embedder_kind: str) -> int:
             return 0
         embedder.fit(corpus)
     with warehouse.read() as con:
-        todo = repo.feedback_needing_embedding(con, embedder.name)
+        todo = core_tables.feedback_needing_embedding(con, embedder.name)
     if todo.height == 0:
         logger.info("embeddings: nothing new for %s", embedder.name)
         return 0
@@ -120,7 +120,7 @@ def embed_new(db: str, embedder_kind: str) -> int:
         )
         rows = todo.join(chunk, on="text", how="inner")
         with warehouse.write() as con:
-            repo.store_embeddings(
+            core_tables.store_embeddings(
                 con, embedder.name, rows["feedback_id"].to_list(), rows["vector"], utc_now()
             )
         crash_point("topics.embedded-chunk")
@@ -142,7 +142,7 @@ def embed_crosslingual(db: str) -> int:
     settings = load_settings(db=Path(db))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     with warehouse.read() as con:
-        todo = repo.crosslingual_needed(
+        todo = core_tables.crosslingual_needed(
             con, MODEL_NAME, settings.team_language, settings.crosslingual_sample, missing=True
         )
     if todo.height == 0:
@@ -161,7 +161,7 @@ def embed_crosslingual(db: str) -> int:
             progress=lambda n: progress.advance("multilingual embedding", n),
         )
         with warehouse.write() as con:
-            repo.store_embeddings(
+            core_tables.store_embeddings(
                 con, MODEL_NAME, part["feedback_id"].to_list(), list(vectors), utc_now()
             )
         logger.info("embeddings: %d/%d", min(start + EMBED_CHUNK, todo.height), todo.height)
@@ -187,18 +187,18 @@ def find_themes(
     settings = load_settings(db=Path(db))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     with warehouse.read() as con:
-        corpus = repo.corpus_for_topics(con, embedder_name)
+        corpus = core_tables.corpus_for_topics(con, embedder_name)
         inputs = ThemeInputs(
             corpus=corpus,
-            embeddings=repo.corpus_vectors(con, embedder_name, corpus.height),
-            previous=repo.current_assignments(con),
-            known=repo.known_themes(con),
-            next_id=repo.next_theme_id(con),
+            embeddings=core_tables.corpus_vectors(con, embedder_name, corpus.height),
+            previous=core_tables.current_assignments(con),
+            known=core_tables.known_themes(con),
+            next_id=core_tables.next_theme_id(con),
             embedder_name=embedder_name,
-            had_map="map" in _last_params(repo.last_topic_run(con)),
+            had_map="map" in _last_params(core_tables.last_topic_run(con)),
             crosslingual={
                 row["feedback_id"]: np.asarray(row["vector"], dtype=np.float32)
-                for row in repo.crosslingual_needed(
+                for row in core_tables.crosslingual_needed(
                     con,
                     MODEL_NAME,
                     settings.team_language,
@@ -251,10 +251,10 @@ def write_themes(
         "status": "ok",
     }
     with warehouse.write() as con:
-        edited = repo.last_theme_edit(con)
+        edited = core_tables.last_theme_edit(con)
         if edited is not None and edited >= started_at:
             return False
-        repo.write_topic_run(
+        core_tables.write_topic_run(
             con,
             run=run,
             themes=result.themes,
@@ -284,7 +284,7 @@ def topics_flow(
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     warehouse.ensure_schema()
     with warehouse.read() as con:
-        last = repo.last_topic_run(con)
+        last = core_tables.last_topic_run(con)
     was_minilm = last is not None and last["embedder"].startswith("all-MiniLM")
     if embedder == "minilm" and was_minilm:
         here = make_embedder("minilm", settings)  # measures the networks once per machine
@@ -304,7 +304,7 @@ def topics_flow(
     embed_crosslingual(str(settings.db))
     name = make_embedder(embedder, settings).name  # a TF-IDF model is named once fitted
     with warehouse.read() as con:
-        total = repo.embedded_count(con, name)
+        total = core_tables.embedded_count(con, name)
     if (
         not force
         and embedded == 0

@@ -24,9 +24,9 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.config import Settings, load_settings
-from flows.runtime import prefect_server_ready, run_logger
+from flows.process_setup import prefect_server_ready, run_logger
 from models.identity import canonical, customer_groups
-from models.urgent import Contact, CueBook, detect, load_cue_book, repeat_contacts
+from models.urgent import Contact, UrgentCues, detect, load_urgent_cues, repeat_contacts
 from warehouse import Warehouse, urgent
 from warehouse.clock import utc_now
 
@@ -46,18 +46,18 @@ def rule_version(cue_file: Path) -> str:
     return hashlib.sha256(Path(cue_file).read_bytes()).hexdigest()[:16]
 
 
-def text_flags(frame: pl.DataFrame, book: CueBook) -> pl.DataFrame:
+def text_flags(frame: pl.DataFrame, urgent_cues: UrgentCues) -> pl.DataFrame:
     """``feedback_id, kind, evidence`` for every cue kind found in ``frame``'s texts."""
     rows = [
         (fid, f.kind, f.evidence)
         for fid, text in frame.select("feedback_id", "text").iter_rows()
-        for f in detect(text, book)
+        for f in detect(text, urgent_cues)
     ]
     return pl.DataFrame(rows, schema=_FLAG_SCHEMA, orient="row")
 
 
 def repeat_flags(
-    frame: pl.DataFrame, book: CueBook, links: list[tuple[str, str]] | None = None
+    frame: pl.DataFrame, urgent_cues: UrgentCues, links: list[tuple[str, str]] | None = None
 ) -> pl.DataFrame:
     groups = customer_groups(links or [])
     contacts = [
@@ -66,9 +66,11 @@ def repeat_flags(
             "feedback_id", "customer_ref", "top_id", "received_at", "channel", "top_label"
         ).iter_rows()
     ]
-    found = repeat_contacts(contacts, nth=book.repeat_nth, window_days=book.repeat_window_days)
+    found = repeat_contacts(
+        contacts, nth=urgent_cues.repeat_nth, window_days=urgent_cues.repeat_window_days
+    )
     return pl.DataFrame(
-        [(f.feedback_id, book.repeat_kind, f.evidence) for f in found],
+        [(f.feedback_id, urgent_cues.repeat_kind, f.evidence) for f in found],
         schema=_FLAG_SCHEMA,
         orient="row",
     )
@@ -78,14 +80,16 @@ def repeat_flags(
 def flag_contacts(db: str, cue_file: str) -> UrgentSummary:
     settings = load_settings(db=Path(db))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
-    book = load_cue_book(cue_file)
+    urgent_cues = load_urgent_cues(cue_file)
     version = rule_version(Path(cue_file))
     with warehouse.read() as con:
         unchecked = urgent.feedback_to_check(con, version)
         candidates = urgent.repeat_candidates(con)
         links = urgent.customer_links(con)
     # the work happens with no connection held
-    found = pl.concat([text_flags(unchecked, book), repeat_flags(candidates, book, links)])
+    found = pl.concat(
+        [text_flags(unchecked, urgent_cues), repeat_flags(candidates, urgent_cues, links)]
+    )
     # a contact both saying it is a repeat and found one in its history keeps its own words
     found = found.unique(["feedback_id", "kind"], keep="first", maintain_order=True)
     now = utc_now()

@@ -33,7 +33,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.config import Settings, load_settings
-from flows.runtime import crash_point, prefect_server_ready, run_logger
+from flows.process_setup import crash_point, prefect_server_ready, run_logger
 from models.review import (
     Review,
     WeeklySummary,
@@ -45,9 +45,9 @@ from models.review import (
     verification_outcome,
 )
 from models.theme_routes import Routing
-from warehouse import Warehouse, repo, review_tables, tracker
+from warehouse import Warehouse, core_tables, review_tables, tracker
 from warehouse.clock import utc_now
-from warehouse.sql import q
+from warehouse.sql import named_query
 
 
 # ------------------------------------------------------------------------------ routing
@@ -70,20 +70,20 @@ def route_and_classify(db: str, departments: str, samples_per_theme: int = 20) -
 
     logger = run_logger()
     settings = load_settings(db=Path(db))
-    book = load_departments(Path(departments))
+    org = load_departments(Path(departments))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     with warehouse.read() as con:
-        rows = con.execute(q("last_topic_embedder")).fetchall()
+        rows = con.execute(named_query("last_topic_embedder")).fetchall()
         model = rows[0][0] if rows else None
-        themes = repo.fetch_frame(con, q("themes_for_review"))
+        themes = core_tables.fetch_frame(con, named_query("themes_for_review"))
         if model is None or themes.height == 0:
             return no_routing()
-        samples = repo.fetch_frame(
-            con, q("theme_samples"), {"model": model, "per_theme": samples_per_theme}
+        samples = core_tables.fetch_frame(
+            con, named_query("theme_samples"), {"model": model, "per_theme": samples_per_theme}
         )
-        examples = repo.fetch_frame(con, q("routing_examples"))
-        calibration = repo.fetch_frame(
-            con, q("calibration_vectors"), {"model": model, "limit": 2000}
+        examples = core_tables.fetch_frame(con, named_query("routing_examples"))
+        calibration = core_tables.fetch_frame(
+            con, named_query("calibration_vectors"), {"model": model, "limit": 2000}
         )
     embedder = embedder_for(
         model,
@@ -92,17 +92,17 @@ def route_and_classify(db: str, departments: str, samples_per_theme: int = 20) -
         backend=settings.embed_backend,
     )
     router = Router(
-        book,
+        org,
         embedder,
         examples=[
             LabelledExample(r["text"], r["department"], r["weight"])
             for r in examples.iter_rows(named=True)
-            if r["department"] in book
+            if r["department"] in org
         ],
     )
     if calibration.height:
         router.calibrate(vectors=vectors_of(calibration["vector"]))
-    version = router_version(book, model, examples)
+    version = router_version(org, model, examples)
     theme_routes = keep_analyst_choices(route_themes(router, themes, samples), themes)
     logger.info(
         "routing: %d theme(s), %d to triage",
@@ -112,16 +112,18 @@ def route_and_classify(db: str, departments: str, samples_per_theme: int = 20) -
 
     # every item is scored on its own once per router version; cached scores are reused
     with warehouse.read() as con:
-        todo = repo.fetch_frame(
-            con, q("items_to_score"), {"model": model, "router_version": version}
+        todo = core_tables.fetch_frame(
+            con, named_query("items_to_score"), {"model": model, "router_version": version}
         )
     new_scores = score_items(router, todo)
     logger.info("routing: %d item(s) scored, the rest from the cache", new_scores.height)
     with warehouse.read() as con:
-        cached = repo.fetch_frame(con, q("cached_item_routes"), {"router_version": version})
+        cached = core_tables.fetch_frame(
+            con, named_query("cached_item_routes"), {"router_version": version}
+        )
     with warehouse.read() as con:
         # an item follows its top-level theme's route (the fine theme's own is not used)
-        themes_of = repo.fetch_frame(con, q("item_top_themes"))
+        themes_of = core_tables.fetch_frame(con, named_query("item_top_themes"))
     items = item_scores(themes_of, cached, new_scores)
     routes = decide_item_departments(items, theme_routes, settings.team_language)
     return Routing(theme_routes, routes, version, new_scores)
@@ -133,16 +135,16 @@ def compute_review(db: str, departments: str, week: date, routing: Routing) -> R
     from models.departments import load_departments
 
     settings = load_settings(db=Path(db))
-    book = load_departments(Path(departments))
+    org = load_departments(Path(departments))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     until = datetime.combine(week + timedelta(days=7), datetime.min.time())
     with warehouse.read() as con:
-        facts = repo.fetch_frame(con, q("contact_facts"), {"until": until})
-        labels = dict(con.execute(q("theme_labels")).fetchall())
-        fixed = repo.fetch_frame(con, q("issues_to_verify"), {"until": until})
-        recovery = repo.fetch_frame(con, q("resolved_issue_customers"))
+        facts = core_tables.fetch_frame(con, named_query("contact_facts"), {"until": until})
+        labels = dict(con.execute(named_query("theme_labels")).fetchall())
+        fixed = core_tables.fetch_frame(con, named_query("issues_to_verify"), {"until": until})
+        recovery = core_tables.fetch_frame(con, named_query("resolved_issue_customers"))
     facts = facts.with_columns(pl.col("theme_id").cast(pl.Int32))
-    return build_review(facts, routing, book, week, labels, fixed, recovery, computed_at=utc_now())
+    return build_review(facts, routing, org, week, labels, fixed, recovery, computed_at=utc_now())
 
 
 # ------------------------------------------------------------------------------ writing
@@ -184,7 +186,7 @@ def write_review(
         apply_fix_checks(con, review, summary, at)
         crash_point("weekly.writing")  # issues opened and tables replaced, not yet committed
         con.execute(
-            q("insert_weekly_run"),
+            named_query("insert_weekly_run"),
             {
                 "run_id": run_id,
                 "week_start": review.week,
@@ -226,7 +228,7 @@ def open_or_refresh_issues(con, review: Review, summary: WeeklySummary, at: date
             summary.issues_opened += 1
         else:
             con.execute(
-                q("refresh_issue_review"),
+                named_query("refresh_issue_review"),
                 {
                     "issue_id": current["issue_id"],
                     "week": review.week,
@@ -247,7 +249,7 @@ def apply_fix_checks(con, review: Review, summary: WeeklySummary, at: datetime) 
         if not still_as_checked(current, item):
             continue
         con.execute(
-            q("record_verification"),
+            named_query("record_verification"),
             {
                 "issue_id": item["issue_id"],
                 "baseline_rate": _per_thousand(check.before_rate),
@@ -277,7 +279,7 @@ def fold_issues_to_top_themes(con, at: datetime, actor: str = "weekly-review") -
     inside the caller's transaction; returns a line per fold for the summary."""
     from models.issue_folding import OpenIssue, plan_folds
 
-    open_issues = repo.fetch_frame(con, q("open_issues_with_top"))
+    open_issues = core_tables.fetch_frame(con, named_query("open_issues_with_top"))
     rows = {r["issue_id"]: r for r in open_issues.iter_rows(named=True)}
     plan = plan_folds(OpenIssue(r["issue_id"], r["theme_id"], r["top_id"]) for r in rows.values())
     lines = []
@@ -342,7 +344,7 @@ def weekly_flow(
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     warehouse.ensure_schema()
     with warehouse.read() as con:
-        latest = con.execute(q("latest_week")).fetchall()[0][0]
+        latest = con.execute(named_query("latest_week")).fetchall()[0][0]
     monday = parse_week(week, latest)
     logger.info("weekly review of %s (week starting %s)", iso_week(monday), monday)
     routing = route_and_classify(str(settings.db), str(settings.departments))

@@ -1,1 +1,1 @@
-"""voc models: embeddings, themes, routing, demand and trends."""
+"""voc models: embeddings, themes, routing, demand, weekly statistics and the review's rules."""

@@ -11,9 +11,9 @@ The file is what a new user would write: a list of departments, a mapping with a
 department name to its fields. Costs are optional: a contact whose department and the
 default both lack a figure for its channel has an unknown cost (None), never 0.
 
-    book = load_departments("flows/departments.yaml")
-    book.names                      # ('Field Operations', 'Network', ...)
-    book.cost("Billing", "call")    # 5.2 (its own figure, else the default, else None)
+    org = load_departments("flows/departments.yaml")
+    org.names                      # ('Field Operations', 'Network', ...)
+    org.cost("Billing", "call")    # 5.2 (its own figure, else the default, else None)
 
 Every mistake in the file is reported at once, each naming the file and the field, e.g.
 ``departments.yaml: departments[1] (Network) → description: is required``.
@@ -167,7 +167,7 @@ class Department(BaseModel):
         return value.lower() if _EMAIL.match(value) else value
 
 
-class DepartmentBook(BaseModel):
+class Organisation(BaseModel):
     """All departments of one organisation, with lookups the weekly review needs."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -181,7 +181,7 @@ class DepartmentBook(BaseModel):
         return {} if value is None else value
 
     @model_validator(mode="after")
-    def _unique_names(self) -> DepartmentBook:
+    def _unique_names(self) -> Organisation:
         seen: dict[str, str] = {}
         for department in self.departments:
             key = department.name.casefold()
@@ -367,11 +367,11 @@ def _normalised(data: Any, source: str) -> dict[str, Any]:
     )
 
 
-def parse_departments(data: Any, source: str = "<departments>") -> DepartmentBook:
+def parse_departments(data: Any, source: str = "<departments>") -> Organisation:
     """Validate already-loaded YAML/JSON data; errors name ``source`` and each field."""
     data = _normalised(data, source)
     try:
-        return DepartmentBook.model_validate(data)
+        return Organisation.model_validate(data)
     except ValidationError as exc:
         lines = []
         for e in exc.errors():
@@ -384,7 +384,7 @@ def parse_departments(data: Any, source: str = "<departments>") -> DepartmentBoo
         ) from None
 
 
-def load_departments(path: str | Path) -> DepartmentBook:
+def load_departments(path: str | Path) -> Organisation:
     """Read and validate a departments YAML file."""
     path = Path(path)
     try:

@@ -6,7 +6,7 @@ writes what it returns; each rule below is also tested on its own (tests/unit).
   departments file's default for the channel, else unknown). Totals sum the known costs
   only and count the uncosted contacts beside them; a total with nothing known is null.
 - **theme metrics**: volume, share, the emerging test against the theme's own trailing
-  weeks (models/trends.py), scores, NPS and its effect, CSAT, repeat contacts, cost.
+  weeks (models/weekly_stats.py), scores, NPS and its effect, CSAT, repeat contacts, cost.
 - **chargeback**: per department and week, what failure and value demand cost.
 - **opportunities**: failure demand a remedy would prevent (a proactive notice for
   chasing progress or an emerging outage, self-service for "how do I").
@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from models.theme_routes import Routing
-from models.trends import (
+from models.weekly_stats import (
     FixCheck,
     emerging_themes,
     growing_subthemes,
@@ -153,7 +153,7 @@ def uncosted(which: pl.Expr | None = None) -> pl.Expr:
     return (missing if which is None else missing & which).sum().cast(pl.Int64)
 
 
-def cost_frame(book) -> pl.DataFrame:
+def cost_frame(org) -> pl.DataFrame:
     """(department, channel, unit_cost) from the departments file; its defaults under
     TRIAGE, the cost of a contact nobody owns yet and of a department with no figure."""
     rows = [
@@ -162,14 +162,14 @@ def cost_frame(book) -> pl.DataFrame:
             "channel": r["channel"],
             "unit_cost": None if r["cost_per_contact"] is None else float(r["cost_per_contact"]),
         }
-        for r in book.cost_rows()
+        for r in org.cost_rows()
     ]
     return pl.DataFrame(
         rows, schema={"department": pl.String, "channel": pl.String, "unit_cost": pl.Float64}
     )
 
 
-def routed_and_costed(facts: pl.DataFrame, themes: pl.DataFrame, book) -> pl.DataFrame:
+def routed_and_costed(facts: pl.DataFrame, themes: pl.DataFrame, org) -> pl.DataFrame:
     """The facts with their top-level theme's department (TRIAGE when none), demand type
     and subtype, and each contact's ``cost`` (null: unknown)."""
     if "sub_theme_id" not in facts.columns:
@@ -184,7 +184,7 @@ def routed_and_costed(facts: pl.DataFrame, themes: pl.DataFrame, book) -> pl.Dat
         )
         .with_columns(pl.col("department").fill_null(TRIAGE))
     )
-    costs = cost_frame(book)
+    costs = cost_frame(org)
     default_costs = costs.filter(pl.col("department") == TRIAGE).select(
         "channel", pl.col("unit_cost").alias("default_cost")
     )
@@ -251,7 +251,7 @@ def channel_weekly(facts: pl.DataFrame) -> pl.DataFrame:
 
 def repeat_counts(facts: pl.DataFrame) -> pl.DataFrame:
     """Per (week, theme): contacts from a customer who contacted about it in the 14 days
-    before (models.trends.mark_repeat_contacts)."""
+    before (models.weekly_stats.mark_repeat_contacts)."""
     marked = mark_repeat_contacts(
         facts.select("feedback_id", "customer_ref", "theme_id", "received_at", "week_start")
     )
@@ -619,7 +619,7 @@ def service_recovery(rows: pl.DataFrame, computed_at: datetime) -> pl.DataFrame:
     )
 
 
-def departments_frame(book) -> pl.DataFrame:
+def departments_frame(org) -> pl.DataFrame:
     """The departments file as the ``departments`` table holds it."""
     return pl.DataFrame(
         [
@@ -628,9 +628,9 @@ def departments_frame(book) -> pl.DataFrame:
                 "description": d.description,
                 "keywords": list(d.keywords),
                 "head": d.head,
-                "cost_per_contact": json.dumps({ch: book.cost(d.name, ch) for ch in CHANNELS}),
+                "cost_per_contact": json.dumps({ch: org.cost(d.name, ch) for ch in CHANNELS}),
             }
-            for d in book
+            for d in org
         ],
         schema={
             "name": pl.String,
@@ -675,7 +675,7 @@ def week_summary(
 def build_review(
     facts: pl.DataFrame,
     routing: Routing,
-    book,
+    org,
     week: date,
     labels: dict[int, str],
     fixed: pl.DataFrame,
@@ -687,7 +687,7 @@ def build_review(
     the themes, the departments file, the theme labels, the issues marked fixed and the
     scores of their customers. ``computed_at`` stamps the service-recovery rows."""
     themes = routing.themes
-    facts = routed_and_costed(facts, themes, book)
+    facts = routed_and_costed(facts, themes, org)
     counts = facts.group_by("week_start", "theme_id").agg(volume=pl.len())
     totals = facts.group_by("week_start").agg(total=pl.len())
     sub_weekly = subtheme_weekly(
@@ -709,7 +709,7 @@ def build_review(
         issue_candidates(this_week, labels),
         fix_checks(fixed, counts, sub_weekly, totals, week + timedelta(days=7)),
         service_recovery(recovery_rows, computed_at),
-        departments_frame(book),
+        departments_frame(org),
         week_summary(
             week, this_week, facts.filter(pl.col("week_start") == week), themes, ranked, labels
         ),

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from models.departments import DepartmentBook
+from models.departments import Organisation
 from models.embeddings import Embedder
 from warehouse.contract import TRIAGE_SOURCE
 
@@ -289,10 +289,10 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 class Router:
-    """Routes texts and themes to the departments of a ``DepartmentBook``.
+    """Routes texts and themes to the departments of a ``Organisation``.
 
     ``examples`` are analyst decisions (``LabelledExample``); those naming a department
-    the book no longer has are ignored and counted in ``ignored_examples``. Prototype
+    the org no longer has are ignored and counted in ``ignored_examples``. Prototype
     vectors are embedded lazily, after the first texts, so a TF-IDF embedder is fitted on
     real contacts rather than on the department descriptions.
 
@@ -303,13 +303,13 @@ class Router:
 
     def __init__(
         self,
-        book: DepartmentBook,
+        org: Organisation,
         embedder: Embedder,
         examples: Sequence[LabelledExample] = (),
         min_confidence: float | None = None,
         settings: RouterSettings | None = None,
     ) -> None:
-        self.book = book
+        self.org = org
         self.embedder = embedder
         settings = settings or RouterSettings()
         if min_confidence is not None:
@@ -317,11 +317,11 @@ class Router:
         if not 0.0 <= settings.min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be in [0, 1], got {settings.min_confidence}")
         self.settings = settings
-        self.departments = book.names
-        self.keywords = KeywordMatcher([d.keywords for d in book.departments])
+        self.departments = org.names
+        self.keywords = KeywordMatcher([d.keywords for d in org.departments])
         # prototypes: the description, the keyword list, and each example sentence
         texts, owners = [], []
-        for index, department in enumerate(book.departments):
+        for index, department in enumerate(org.departments):
             texts.append(f"{department.name}. {department.description}")
             owners.append(index)
             if department.keywords:
@@ -350,10 +350,10 @@ class Router:
         """Learn from analyst decisions; ``vectors`` (one row per example) skips embedding."""
         kept, kept_rows = [], []
         for row, example in enumerate(examples):
-            if example.department not in self.book or example.weight <= 0 or not example.text:
+            if example.department not in self.org or example.weight <= 0 or not example.text:
                 self.ignored_examples += 1
                 continue
-            canonical = self.book.canonical_name(example.department)
+            canonical = self.org.canonical_name(example.department)
             kept.append(LabelledExample(example.text, canonical, float(example.weight)))
             kept_rows.append(row)
         if not kept:

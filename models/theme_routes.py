@@ -63,9 +63,9 @@ def vectors_of(column: pl.Series) -> np.ndarray:
     return column.list.to_array(len(column[0])).to_numpy().astype(np.float32, copy=False)
 
 
-def router_version(book, embedder_name: str, examples: pl.DataFrame) -> str:
+def router_version(org, embedder_name: str, examples: pl.DataFrame) -> str:
     """Changes whenever an item's own route could: departments, model, analyst examples."""
-    h = hashlib.sha256(f"{book.fingerprint}\x1f{embedder_name}".encode())
+    h = hashlib.sha256(f"{org.fingerprint}\x1f{embedder_name}".encode())
     for row in examples.iter_rows():
         h.update("\x1f".join(str(v) for v in row).encode())
     return h.hexdigest()[:16]

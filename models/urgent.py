@@ -14,8 +14,8 @@ Pure logic, no warehouse: the flows read contacts, call these functions and writ
 * **repeat** (repeat_failure): the nth or later contact by one customer on one top-level
   theme within a window of days, across channels (``repeat_contacts``).
 
-    book = load_cue_book("flows/urgent.yaml")
-    detect("There's no safety issue, but I'll go to Ofcom.", book)
+    urgent_cues = load_urgent_cues("flows/urgent.yaml")
+    detect("There's no safety issue, but I'll go to Ofcom.", urgent_cues)
     # [Flag(kind='regulator', evidence="There's no safety issue, but I'll go to Ofcom", ...)]
 """
 
@@ -150,7 +150,7 @@ class CompiledKind:
 
 
 @dataclass(frozen=True)
-class CueBook:
+class UrgentCues:
     """The checked, compiled cue file."""
 
     kinds: tuple[CompiledKind, ...]
@@ -180,7 +180,7 @@ def _location(loc: tuple) -> str:
     return ".".join(parts) or "(file)"
 
 
-def parse_cue_book(raw: Mapping[str, Any], source: str = "<cues>") -> CueBook:
+def parse_urgent_cues(raw: Mapping[str, Any], source: str = "<cues>") -> UrgentCues:
     """Check and compile a cue file already read from YAML. Every mistake is reported at
     once, each naming the kind and the field."""
     if not isinstance(raw, Mapping):
@@ -226,7 +226,7 @@ def parse_cue_book(raw: Mapping[str, Any], source: str = "<cues>") -> CueBook:
                 not_cues=_alternation(model.repeat.not_cues),
             )
         )
-    return CueBook(
+    return UrgentCues(
         kinds=tuple(kinds),
         negators=negators,
         company_quote=quote,
@@ -238,7 +238,7 @@ def parse_cue_book(raw: Mapping[str, Any], source: str = "<cues>") -> CueBook:
     )
 
 
-def load_cue_book(path: str | Path = DEFAULT_CUE_FILE) -> CueBook:
+def load_urgent_cues(path: str | Path = DEFAULT_CUE_FILE) -> UrgentCues:
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -246,7 +246,7 @@ def load_cue_book(path: str | Path = DEFAULT_CUE_FILE) -> CueBook:
         raise CueFileError(f"no cue file at {path}") from None
     except yaml.YAMLError as exc:
         raise CueFileError(f"{path.name}: not valid YAML ({exc})") from None
-    return parse_cue_book(raw or {}, path.name)
+    return parse_urgent_cues(raw or {}, path.name)
 
 
 # --------------------------------------------------------------------------------------
@@ -273,24 +273,24 @@ def _normalise(text: str) -> str:
     return _HASHTAG.sub(lambda m: _CAMEL.sub(" ", m.group(1)), text)
 
 
-def _company_quote_spans(text: str, book: CueBook) -> list[tuple[int, int]]:
+def _company_quote_spans(text: str, urgent_cues: UrgentCues) -> list[tuple[int, int]]:
     """Spans of quoted text that the customer attributes to the company."""
-    if book.company_quote is None:
+    if urgent_cues.company_quote is None:
         return []
     spans = []
     for m in _QUOTES.finditer(text):
         lead = text[max(0, m.start() - 80) : m.start()]
-        if book.company_quote.search(lead):
+        if urgent_cues.company_quote.search(lead):
             spans.append((m.start(), m.end()))
     return spans
 
 
-def _negated(text: str, start: int, book: CueBook) -> bool:
+def _negated(text: str, start: int, urgent_cues: UrgentCues) -> bool:
     before = text[max(0, start - 120) : start]
     breaks = list(_CLAUSE_BREAK.finditer(before))
     clause = before[breaks[-1].end() :] if breaks else before
     words = _WORD.findall(clause)[-NEGATION_WINDOW:]
-    return any(book.negators.fullmatch(w) for w in words)
+    return any(urgent_cues.negators.fullmatch(w) for w in words)
 
 
 def _evidence(text: str, start: int, end: int) -> str:
@@ -306,14 +306,14 @@ def _evidence(text: str, start: int, end: int) -> str:
     return ("…" if lo_cut > lo else "") + out + ("…" if hi_cut < hi else "")
 
 
-def detect(text: str | None, book: CueBook) -> list[Flag]:
+def detect(text: str | None, urgent_cues: UrgentCues) -> list[Flag]:
     """The cue kinds this text carries, at most one flag (the first counting cue) per kind."""
     if not text:
         return []
     text = _normalise(text)
-    quoted = _company_quote_spans(text, book)
+    quoted = _company_quote_spans(text, urgent_cues)
     flags = []
-    for kind in book.kinds:
+    for kind in urgent_cues.kinds:
         excluded = (
             [(m.start(), m.end()) for m in kind.not_cues.finditer(text)] if kind.not_cues else []
         )
@@ -328,7 +328,7 @@ def detect(text: str | None, book: CueBook) -> list[Flag]:
                 continue
             if any(qs <= s and e <= qe for qs, qe in quoted):
                 continue
-            if kind.negation_cancels and _negated(text, s, book):
+            if kind.negation_cancels and _negated(text, s, urgent_cues):
                 continue
             flags.append(Flag(kind.name, _evidence(text, s, e), m.group(0), s, e))
             break

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import flows.runtime
+import flows.process_setup
 
 # the test session is an entry point like `voc`: offline, no telemetry, before Prefect loads
-flows.runtime.quiet_environment()
+flows.process_setup.quiet_environment()
 # the CLI's consoles take their width when flows.cli is first imported: wide for every
 # test whichever imports it first (and in every pytest-xdist worker), so tables are whole
 os.environ["COLUMNS"] = "250"

@@ -2,7 +2,7 @@
 dates, departments, demand reasons.
 
 Every edit (``voc themes|issues ...``, the dashboard, the weekly review) goes through the
-write functions in ``repo`` and ``tracker``, and they check their values here, so a rule
+write functions in ``core_tables`` and ``tracker``, and they check their values here, so a rule
 is written once and the CLI and the dashboard cannot drift apart."""
 
 from __future__ import annotations

@@ -8,24 +8,24 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
-from warehouse.repo import fetch_frame
-from warehouse.sql import q
+from warehouse.core_tables import fetch_frame
+from warehouse.sql import named_query
 
 
 def recipients(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """Department → the e-mail addresses of its head(s)."""
     out: dict[str, list[str]] = {}
-    for department, email in con.execute(q("notify_recipients")).fetchall():
+    for department, email in con.execute(named_query("notify_recipients")).fetchall():
         out.setdefault(department, []).append(email)
     return out
 
 
 def insight_team(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [row[0] for row in con.execute(q("notify_insight_team")).fetchall()]
+    return [row[0] for row in con.execute(named_query("notify_insight_team")).fetchall()]
 
 
 def departments(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
-    return dict(con.execute(q("notify_departments")).fetchall())
+    return dict(con.execute(named_query("notify_departments")).fetchall())
 
 
 def issues(
@@ -33,7 +33,7 @@ def issues(
 ) -> pl.DataFrame:
     return fetch_frame(
         con,
-        q("notify_issues"),
+        named_query("notify_issues"),
         {"department": department, "week_start": week_start, "week_end": week_end, "today": today},
     )
 
@@ -43,17 +43,17 @@ def urgent_of_week(
 ) -> pl.DataFrame:
     return fetch_frame(
         con,
-        q("notify_urgent_of_week"),
+        named_query("notify_urgent_of_week"),
         {"department": department, "week_start": week_start, "week_end": week_end},
     )
 
 
 def emerging(con: duckdb.DuckDBPyConnection, week_start: date) -> pl.DataFrame:
-    return fetch_frame(con, q("notify_emerging"), {"week_start": week_start})
+    return fetch_frame(con, named_query("notify_emerging"), {"week_start": week_start})
 
 
 def new_urgent(con: duckdb.DuckDBPyConnection, since: datetime) -> pl.DataFrame:
-    return fetch_frame(con, q("notify_new_urgent"), {"since": since})
+    return fetch_frame(con, named_query("notify_new_urgent"), {"since": since})
 
 
 def mark_alerted(
@@ -62,7 +62,7 @@ def mark_alerted(
     staged_alerted = pl.DataFrame({"feedback_id": feedback_ids}, schema={"feedback_id": pl.String})  # noqa: F841
     con.register("staged_alerted", staged_alerted)
     try:
-        con.execute(q("notify_mark_alerted"), {"message_key": message_key, "at": at})
+        con.execute(named_query("notify_mark_alerted"), {"message_key": message_key, "at": at})
     finally:
         con.unregister("staged_alerted")
 
@@ -71,7 +71,7 @@ def status(
     con: duckdb.DuckDBPyConnection, message_key: str, transport: str, recipient: str
 ) -> str | None:
     rows = con.execute(
-        q("notify_status"),
+        named_query("notify_status"),
         {"message_key": message_key, "transport": transport, "recipient": recipient},
     ).fetchall()
     return rows[0][0] if rows else None
@@ -92,7 +92,7 @@ def record(
     at: datetime,
 ) -> None:
     con.execute(
-        q("notify_record"),
+        named_query("notify_record"),
         {
             "message_key": message_key,
             "kind": kind,
@@ -109,8 +109,8 @@ def record(
 
 
 def log(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pl.DataFrame:
-    return fetch_frame(con, q("notify_log"), {"limit": limit})
+    return fetch_frame(con, named_query("notify_log"), {"limit": limit})
 
 
 def latest_week(con: duckdb.DuckDBPyConnection) -> date | None:
-    return con.execute(q("notify_latest_week")).fetchall()[0][0]
+    return con.execute(named_query("notify_latest_week")).fetchall()[0][0]

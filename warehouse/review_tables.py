@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 
 from warehouse import contract
-from warehouse.sql import q
+from warehouse.sql import named_query
 
 
 def replace_departments(
@@ -20,8 +20,8 @@ def replace_departments(
     """``departments``: name, description, keywords, head, cost_per_contact (JSON text)."""
     con.register("staged_departments", departments)
     try:
-        con.execute(q("replace_departments"))
-        con.execute(q("insert_departments"), {"at": at})
+        con.execute(named_query("replace_departments"))
+        con.execute(named_query("insert_departments"), {"at": at})
     finally:
         con.unregister("staged_departments")
 
@@ -32,7 +32,7 @@ def write_theme_routes(con: duckdb.DuckDBPyConnection, routes: pl.DataFrame, at:
     frame of ``models.theme_routes.Routing``."""
     for row in routes.iter_rows(named=True):
         con.execute(
-            q("update_theme_route"),
+            named_query("update_theme_route"),
             {
                 "theme_id": row["theme_id"],
                 # a theme left for triage keeps routing's best guess as a suggestion
@@ -46,7 +46,7 @@ def write_theme_routes(con: duckdb.DuckDBPyConnection, routes: pl.DataFrame, at:
         )
         if row["demand_source"] != "analyst":
             con.execute(
-                q("update_theme_demand"),
+                named_query("update_theme_demand"),
                 {
                     "theme_id": row["theme_id"],
                     "demand_type": row["demand_type"],
@@ -55,8 +55,8 @@ def write_theme_routes(con: duckdb.DuckDBPyConnection, routes: pl.DataFrame, at:
                     "at": at,
                 },
             )
-    con.execute(q("route_sub_themes_with_parents"), {"at": at})
-    con.execute(q("demand_of_sub_themes_with_parents"), {"at": at})
+    con.execute(named_query("route_sub_themes_with_parents"), {"at": at})
+    con.execute(named_query("demand_of_sub_themes_with_parents"), {"at": at})
 
 
 def write_item_routes(
@@ -68,15 +68,15 @@ def write_item_routes(
     """Every contact's department (an analyst's stands), and the route scores computed
     this run cached under ``router_version`` (older versions' dropped)."""
     if router_version:
-        con.execute(q("drop_old_item_routes"), {"router_version": router_version})
+        con.execute(named_query("drop_old_item_routes"), {"router_version": router_version})
         if new_scores is not None and new_scores.height:
             con.register("staged_item_scores", new_scores)
-            con.execute(q("insert_item_routes"), {"router_version": router_version})
+            con.execute(named_query("insert_item_routes"), {"router_version": router_version})
             con.unregister("staged_item_scores")
     con.register("staged_item_routes", items)
     try:
-        con.execute(q("clear_feedback_departments"))
-        con.execute(q("insert_feedback_departments"))
+        con.execute(named_query("clear_feedback_departments"))
+        con.execute(named_query("insert_feedback_departments"))
     finally:
         con.unregister("staged_item_routes")
 
@@ -105,18 +105,18 @@ def replace_weekly_tables(
     for name, frame in staged.items():
         con.register(name, frame)
     try:
-        con.execute(q("clear_weekly_tables"))
-        con.execute(q("insert_theme_weekly"))
-        con.execute(q("clear_subtheme_weekly"))
-        con.execute(q("insert_subtheme_weekly"))
-        con.execute(q("clear_channel_weekly"))
-        con.execute(q("insert_channel_weekly"))
-        con.execute(q("clear_chargeback"))
-        con.execute(q("insert_chargeback"))
-        con.execute(q("clear_opportunities"), {"week": week})
-        con.execute(q("insert_opportunities"))
-        con.execute(q("replace_service_recovery"))
-        con.execute(q("insert_service_recovery"))
+        con.execute(named_query("clear_weekly_tables"))
+        con.execute(named_query("insert_theme_weekly"))
+        con.execute(named_query("clear_subtheme_weekly"))
+        con.execute(named_query("insert_subtheme_weekly"))
+        con.execute(named_query("clear_channel_weekly"))
+        con.execute(named_query("insert_channel_weekly"))
+        con.execute(named_query("clear_chargeback"))
+        con.execute(named_query("insert_chargeback"))
+        con.execute(named_query("clear_opportunities"), {"week": week})
+        con.execute(named_query("insert_opportunities"))
+        con.execute(named_query("replace_service_recovery"))
+        con.execute(named_query("insert_service_recovery"))
     finally:
         for name in staged:
             con.unregister(name)

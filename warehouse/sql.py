@@ -40,7 +40,7 @@ def all_queries(directory: Path = QUERY_DIR) -> dict[str, str]:
     return queries
 
 
-def q(name: str) -> str:
+def named_query(name: str) -> str:
     """The SQL text of the named query."""
     try:
         return all_queries()[name]

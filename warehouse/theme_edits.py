@@ -1,6 +1,6 @@
 """The analyst's edits of the theme map at either level (#14): move a sub-theme, make a
-new group, split a fine theme or a group. Merge and rename are ``repo.merge_themes`` and
-``repo.rename_theme``, which speak both levels too.
+new group, split a fine theme or a group. Merge and rename are ``core_tables.merge_themes`` and
+``core_tables.rename_theme``, which speak both levels too.
 
 The CLI (``voc themes move|split|merge|rename``) and the dashboard's theme explorer both
 call these functions inside one ``Warehouse.write()`` transaction; they check the edit,
@@ -37,8 +37,8 @@ import polars as pl
 
 from models import theme_split
 from warehouse import edit_rules
-from warehouse.repo import _registered, fetch_frame, next_theme_id, record_theme_event
-from warehouse.sql import q
+from warehouse.core_tables import _registered, fetch_frame, next_theme_id, record_theme_event
+from warehouse.sql import named_query
 
 UNCLASSIFIED = 0
 EXAMPLES = 3  # representative contacts stored per theme a split makes
@@ -50,23 +50,23 @@ class MapEditError(ValueError):
 
 def theme_level(con: duckdb.DuckDBPyConnection, theme_id: int) -> dict | None:
     """One theme with its place in the map (kind, parent, sources), or None."""
-    rows = fetch_frame(con, q("theme_level"), {"theme_id": int(theme_id)}).to_dicts()
+    rows = fetch_frame(con, named_query("theme_level"), {"theme_id": int(theme_id)}).to_dicts()
     return rows[0] if rows else None
 
 
 def group_members(con: duckdb.DuckDBPyConnection, group_id: int) -> pl.DataFrame:
     """The fine themes under ``group_id`` that were not merged away, biggest first."""
-    return fetch_frame(con, q("group_members"), {"group_id": int(group_id)})
+    return fetch_frame(con, named_query("group_members"), {"group_id": int(group_id)})
 
 
 def theme_tree(con: duckdb.DuckDBPyConnection, include_all: bool = False) -> pl.DataFrame:
     """Every top-level theme followed by its sub-themes (``depth`` 0 / 1), biggest first."""
-    return fetch_frame(con, q("theme_tree"), {"include_all": include_all})
+    return fetch_frame(con, named_query("theme_tree"), {"include_all": include_all})
 
 
 def theme_parent(con: duckdb.DuckDBPyConnection, theme_id: int) -> dict | None:
     """The top-level group over ``theme_id``, or None when it is top-level itself."""
-    rows = fetch_frame(con, q("theme_parent"), {"theme_id": int(theme_id)}).to_dicts()
+    rows = fetch_frame(con, named_query("theme_parent"), {"theme_id": int(theme_id)}).to_dicts()
     return rows[0] if rows else None
 
 
@@ -81,7 +81,9 @@ def unique_label(con: duckdb.DuckDBPyConnection, label: object, theme_id: int = 
     """``label`` as stored (``edit_rules.label``), refused when another live theme carries
     it: no two live themes share a label."""
     label = edit_rules.label(label)
-    taken = fetch_frame(con, q("label_holder"), {"label": label, "theme_id": int(theme_id)})
+    taken = fetch_frame(
+        con, named_query("label_holder"), {"label": label, "theme_id": int(theme_id)}
+    )
     if taken.height:
         raise edit_rules.InvalidEdit(
             f"theme {taken['theme_id'][0]} is already called {label!r}; choose another label",
@@ -92,7 +94,7 @@ def unique_label(con: duckdb.DuckDBPyConnection, label: object, theme_id: int = 
 
 def _refresh_group(con, group_id: int | None, at: datetime) -> None:
     if group_id is not None:
-        con.execute(q("refresh_group"), {"group_id": int(group_id), "at": at})
+        con.execute(named_query("refresh_group"), {"group_id": int(group_id), "at": at})
 
 
 def _movable(con, theme_id: int) -> dict:
@@ -138,7 +140,9 @@ def move_theme(
     if theme["parent_id"] == parent_id:
         where = "at the top level" if parent_id is None else f"under group {parent_id}"
         raise MapEditError(f"theme {theme_id} is already {where}")
-    con.execute(q("set_theme_parent"), {"theme_id": theme_id, "parent_id": parent_id, "at": at})
+    con.execute(
+        named_query("set_theme_parent"), {"theme_id": theme_id, "parent_id": parent_id, "at": at}
+    )
     _refresh_group(con, theme["parent_id"], at)
     _refresh_group(con, parent_id, at)
     record_theme_event(con, theme_id, actor, "parent_id", theme["parent_id"], parent_id, at)
@@ -173,7 +177,7 @@ def _insert_theme(con, *, theme_id: int, like_id: int, at: datetime, **values) -
         "last_seen": None,
     }
     row.update(values)
-    con.execute(q("insert_analyst_theme"), row)
+    con.execute(named_query("insert_analyst_theme"), row)
 
 
 def create_group(
@@ -220,7 +224,8 @@ def create_group(
     record_theme_event(con, group_id, actor, "created", None, f"group: {label}", at)
     for theme in themes:
         con.execute(
-            q("set_theme_parent"), {"theme_id": theme["theme_id"], "parent_id": group_id, "at": at}
+            named_query("set_theme_parent"),
+            {"theme_id": theme["theme_id"], "parent_id": group_id, "at": at},
         )
         _refresh_group(con, theme["parent_id"], at)
         record_theme_event(
@@ -235,19 +240,20 @@ def merge_groups(
 ) -> list[int]:
     """The sub-themes of the group ``absorbed`` move under the group ``keep`` (their
     placement the analyst's); ``absorbed`` then counts as merged. Returns the moved ids.
-    Called by ``repo.merge_themes`` once it has checked both themes."""
+    Called by ``core_tables.merge_themes`` once it has checked both themes."""
     if keep["kind"] != "group" or absorbed["kind"] != "group":
         raise MapEditError("merge_groups takes two groups")
     moved = group_members(con, absorbed["theme_id"])["theme_id"].to_list()
     for theme_id in moved:
         con.execute(
-            q("set_theme_parent"), {"theme_id": theme_id, "parent_id": keep["theme_id"], "at": at}
+            named_query("set_theme_parent"),
+            {"theme_id": theme_id, "parent_id": keep["theme_id"], "at": at},
         )
         record_theme_event(
             con, theme_id, actor, "parent_id", absorbed["theme_id"], keep["theme_id"], at
         )
     con.execute(
-        q("merge_theme_into"),
+        named_query("merge_theme_into"),
         {"theme_id": absorbed["theme_id"], "into": keep["theme_id"], "at": at},
     )
     _refresh_group(con, keep["theme_id"], at)
@@ -294,7 +300,9 @@ def split_theme(
     if labels is not None and len(labels) not in (0, 2):
         raise MapEditError("a split takes two labels (one per part), or none")
     model = theme["centroid_model"]
-    contacts = fetch_frame(con, q("theme_contacts"), {"theme_id": theme_id, "model": model})
+    contacts = fetch_frame(
+        con, named_query("theme_contacts"), {"theme_id": theme_id, "model": model}
+    )
     if contacts.height < theme_split.MIN_CONTACTS:
         raise MapEditError(f"theme {theme_id} has {contacts.height} contact(s): too few to split")
     texts = contacts["text"].to_list()
@@ -383,24 +391,24 @@ def split_theme(
         ids.append(new_id)
         sizes.append(part.height)
     with _registered(con, staged_split=pl.concat(staged)):
-        con.execute(q("move_split_contacts"))
+        con.execute(named_query("move_split_contacts"))
     with _registered(
         con,
         staged_edit_examples=pl.DataFrame(
             examples, schema={"theme_id": pl.Int32, "rank": pl.Int32, "feedback_id": pl.String}
         ),
     ):
-        con.execute(q("insert_edit_examples"))
-    con.execute(q("clear_theme_examples"), {"theme_id": theme_id})
+        con.execute(named_query("insert_edit_examples"))
+    con.execute(named_query("clear_theme_examples"), {"theme_id": theme_id})
     if becomes_group:
-        con.execute(q("make_group"), {"theme_id": theme_id, "at": at})
+        con.execute(named_query("make_group"), {"theme_id": theme_id, "at": at})
     else:
-        con.execute(q("retire_split_theme"), {"theme_id": theme_id, "at": at})
+        con.execute(named_query("retire_split_theme"), {"theme_id": theme_id, "at": at})
     _refresh_group(con, parent_id, at)
     detail = f"split by {by}" + (f" {keyword!r}" if by == "keyword" else "")
     for new_id, size in zip(ids, sizes, strict=True):
         con.execute(
-            q("record_edit_lineage"),
+            named_query("record_edit_lineage"),
             {
                 "at": at,
                 "event": "split",
@@ -426,7 +434,9 @@ def _part_label(label: str, words: list[str], keyword: str | None, side: int) ->
 def _free_label(con, label: str) -> str:
     """``label``, or ``label (2)``, ``(3)``... where a live theme carries it already."""
     candidate, n = label, 1
-    while fetch_frame(con, q("label_holder"), {"label": candidate, "theme_id": -1}).height:
+    while fetch_frame(
+        con, named_query("label_holder"), {"label": candidate, "theme_id": -1}
+    ).height:
         n += 1
         suffix = f" ({n})"
         candidate = label[: edit_rules.MAX_LABEL - len(suffix)] + suffix
@@ -494,14 +504,16 @@ def split_group(
         centroid_model=model,
     )
     for theme_id in going_ids:
-        con.execute(q("set_theme_parent"), {"theme_id": theme_id, "parent_id": new_id, "at": at})
+        con.execute(
+            named_query("set_theme_parent"), {"theme_id": theme_id, "parent_id": new_id, "at": at}
+        )
         record_theme_event(con, theme_id, actor, "parent_id", group_id, new_id, at)
     for theme_id in staying_ids:  # the analyst decided these belong here: later runs keep it
-        con.execute(q("pin_theme_parent"), {"theme_id": theme_id, "at": at})
+        con.execute(named_query("pin_theme_parent"), {"theme_id": theme_id, "at": at})
     _refresh_group(con, group_id, at)
     _refresh_group(con, new_id, at)
     con.execute(
-        q("record_edit_lineage"),
+        named_query("record_edit_lineage"),
         {
             "at": at,
             "event": "split",

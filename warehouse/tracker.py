@@ -12,8 +12,8 @@ import duckdb
 import polars as pl
 
 from warehouse import contract, edit_rules
-from warehouse.repo import fetch_frame
-from warehouse.sql import q
+from warehouse.core_tables import fetch_frame
+from warehouse.sql import named_query
 
 STATUSES = contract.ISSUE_STATUSES
 OPEN_STATUSES = contract.OPEN_ISSUE_STATUSES
@@ -84,7 +84,7 @@ _FIELDS = (
 
 
 def get_issue(con: duckdb.DuckDBPyConnection, issue_id: int) -> dict | None:
-    rows = fetch_frame(con, q("issue_by_id"), {"issue_id": issue_id}).to_dicts()
+    rows = fetch_frame(con, named_query("issue_by_id"), {"issue_id": issue_id}).to_dicts()
     return rows[0] if rows else None
 
 
@@ -155,10 +155,10 @@ def update_issue(
     for name in _FIELDS:
         params[f"set_{name}"] = name in changed
         params[name] = changed.get(name)
-    con.execute(q("update_issue_fields"), params)
+    con.execute(named_query("update_issue_fields"), params)
     for name, value in changed.items():
         con.execute(
-            q("record_issue_event"),
+            named_query("record_issue_event"),
             {
                 "issue_id": issue_id,
                 "at": at,
@@ -171,7 +171,7 @@ def update_issue(
         )
     if note and not changed:
         con.execute(
-            q("record_issue_event"),
+            named_query("record_issue_event"),
             {
                 "issue_id": issue_id,
                 "at": at,
@@ -188,15 +188,17 @@ def update_issue(
 def list_issues(
     con: duckdb.DuckDBPyConnection, *, department: str | None = None, status: str | None = None
 ) -> pl.DataFrame:
-    return fetch_frame(con, q("list_issues"), {"department": department, "status": status})
+    return fetch_frame(
+        con, named_query("list_issues"), {"department": department, "status": status}
+    )
 
 
 def issue_history(con: duckdb.DuckDBPyConnection, issue_id: int) -> pl.DataFrame:
-    return fetch_frame(con, q("issue_history"), {"issue_id": issue_id})
+    return fetch_frame(con, named_query("issue_history"), {"issue_id": issue_id})
 
 
 def open_issue_for_theme(con: duckdb.DuckDBPyConnection, theme_id: int) -> dict | None:
-    rows = fetch_frame(con, q("open_issue_for_theme"), {"theme_id": theme_id}).to_dicts()
+    rows = fetch_frame(con, named_query("open_issue_for_theme"), {"theme_id": theme_id}).to_dicts()
     return rows[0] if rows else None
 
 
@@ -221,7 +223,7 @@ def create_issue(
         raise IssueError(f"priority must be one of {', '.join(PRIORITIES)}")
     issue_id = int(
         con.execute(
-            q("create_issue"),
+            named_query("create_issue"),
             {
                 "theme_id": theme_id,
                 "title": title,
@@ -238,7 +240,7 @@ def create_issue(
         ).fetchall()[0][0]
     )
     con.execute(
-        q("record_issue_event"),
+        named_query("record_issue_event"),
         {
             "issue_id": issue_id,
             "at": at,
@@ -268,7 +270,7 @@ def fold_issue(
         system=True,
     )
     con.execute(
-        q("record_issue_event"),
+        named_query("record_issue_event"),
         {
             "issue_id": into,
             "at": at,

@@ -16,8 +16,8 @@ import duckdb
 import polars as pl
 
 from warehouse import edit_rules
-from warehouse.repo import fetch_frame
-from warehouse.sql import q
+from warehouse.core_tables import fetch_frame
+from warehouse.sql import named_query
 
 
 class FlagError(edit_rules.InvalidEdit):
@@ -29,16 +29,16 @@ class NotYourDepartment(PermissionError):
 
 
 def feedback_to_check(con: duckdb.DuckDBPyConnection, rule_version: str) -> pl.DataFrame:
-    return fetch_frame(con, q("urgent_feedback_to_check"), {"rule_version": rule_version})
+    return fetch_frame(con, named_query("urgent_feedback_to_check"), {"rule_version": rule_version})
 
 
 def repeat_candidates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return fetch_frame(con, q("urgent_repeat_candidates"))
+    return fetch_frame(con, named_query("urgent_repeat_candidates"))
 
 
 def customer_links(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """Pairs of ``customer_ref`` values one record gave for the same customer."""
-    return [(a, b) for a, b in con.execute(q("urgent_customer_links")).fetchall()]
+    return [(a, b) for a, b in con.execute(named_query("urgent_customer_links")).fetchall()]
 
 
 def store_flags(
@@ -55,7 +55,10 @@ def store_flags(
         staged_checks = pl.DataFrame({"feedback_id": checked}, schema={"feedback_id": pl.String})  # noqa: F841
         con.register("staged_checks", staged_checks)
         try:
-            con.execute(q("urgent_record_checks"), {"rule_version": rule_version, "checked_at": at})
+            con.execute(
+                named_query("urgent_record_checks"),
+                {"rule_version": rule_version, "checked_at": at},
+            )
         finally:
             con.unregister("staged_checks")
     if not flags.height:
@@ -64,7 +67,7 @@ def store_flags(
     con.register("staged_flags", staged)
     try:
         added = con.execute(
-            q("urgent_insert_flags"), {"flagged_at": at, "rule_version": rule_version}
+            named_query("urgent_insert_flags"), {"flagged_at": at, "rule_version": rule_version}
         ).fetchall()
     finally:
         con.unregister("staged_flags")
@@ -83,7 +86,7 @@ def queue(
     """Flagged contacts, one row each, open ones first and newest first."""
     return fetch_frame(
         con,
-        q("urgent_queue"),
+        named_query("urgent_queue"),
         {
             "departments": departments,
             "kinds": kinds,
@@ -95,19 +98,19 @@ def queue(
 
 
 def counts(con: duckdb.DuckDBPyConnection, departments: list[str] | None = None) -> pl.DataFrame:
-    return fetch_frame(con, q("urgent_counts"), {"departments": departments})
+    return fetch_frame(con, named_query("urgent_counts"), {"departments": departments})
 
 
 def open_contacts(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute(q("urgent_open_contacts")).fetchall()[0][0])
+    return int(con.execute(named_query("urgent_open_contacts")).fetchall()[0][0])
 
 
 def flags_of(con: duckdb.DuckDBPyConnection, feedback_id: str) -> pl.DataFrame:
-    return fetch_frame(con, q("urgent_flags_of_contact"), {"feedback_id": feedback_id})
+    return fetch_frame(con, named_query("urgent_flags_of_contact"), {"feedback_id": feedback_id})
 
 
 def history(con: duckdb.DuckDBPyConnection, feedback_id: str) -> pl.DataFrame:
-    return fetch_frame(con, q("urgent_history"), {"feedback_id": feedback_id})
+    return fetch_frame(con, named_query("urgent_history"), {"feedback_id": feedback_id})
 
 
 def acknowledge(
@@ -131,7 +134,7 @@ def acknowledge(
     if allowed_department is not None:
         # before anything else: a head learns nothing about other departments' contacts
         routed = con.execute(
-            q("urgent_contact_department"), {"feedback_id": feedback_id}
+            named_query("urgent_contact_department"), {"feedback_id": feedback_id}
         ).fetchall()
         department = routed[0][0] if routed else None
         if department != allowed_department:
@@ -153,11 +156,11 @@ def acknowledge(
         if (kind is not None and row["kind"] != kind) or row["acknowledged_at"] is not None:
             continue
         con.execute(
-            q("urgent_acknowledge"),
+            named_query("urgent_acknowledge"),
             {"feedback_id": feedback_id, "kind": row["kind"], "actor": actor, "at": at},
         )
         con.execute(
-            q("urgent_record_event"),
+            named_query("urgent_record_event"),
             {
                 "feedback_id": feedback_id,
                 "kind": row["kind"],

@@ -21,7 +21,7 @@ import polars as pl
 
 from warehouse.clock import utc_now
 from warehouse.db import Warehouse
-from warehouse.sql import q
+from warehouse.sql import named_query
 
 ROLES = ("admin", "analyst", "head")
 ROLE_NAMES = {"admin": "Admin", "analyst": "Insight analyst", "head": "Department head"}
@@ -131,10 +131,10 @@ def create_user(
     name = " ".join(name.split()) or username
     viewer = Viewer(username, name, role, department)
     with warehouse.write() as con:
-        if con.execute(q("user_by_name"), {"username": username}).fetchall():
+        if con.execute(named_query("user_by_name"), {"username": username}).fetchall():
             raise ValueError(f"user {username!r} already exists")
         con.execute(
-            q("insert_user"),
+            named_query("insert_user"),
             {
                 "username": username,
                 "name": name,
@@ -153,17 +153,17 @@ def set_password(warehouse: Warehouse, username: str, password: str) -> None:
     that is too short or too long."""
     hashed = hash_password(password)
     with warehouse.write() as con:
-        if not con.execute(q("user_by_name"), {"username": username}).fetchall():
+        if not con.execute(named_query("user_by_name"), {"username": username}).fetchall():
             raise ValueError(f"no user {username!r}")
         con.execute(
-            q("set_user_password"),
+            named_query("set_user_password"),
             {"username": username, "password_hash": hashed, "at": utc_now()},
         )
 
 
 def _user_row(warehouse: Warehouse, username: str) -> dict | None:
     with warehouse.read() as con:
-        rows = con.sql(q("user_by_name"), params={"username": username}).pl().to_dicts()
+        rows = con.sql(named_query("user_by_name"), params={"username": username}).pl().to_dicts()
     return rows[0] if rows else None
 
 
@@ -193,18 +193,18 @@ def verify_user(warehouse: Warehouse, username: str, password: str) -> Viewer | 
 def list_users(warehouse: Warehouse) -> pl.DataFrame:
     """Every user, without password hashes."""
     with warehouse.read() as con:
-        return con.sql(q("user_list")).pl()
+        return con.sql(named_query("user_list")).pl()
 
 
 def credentials(warehouse: Warehouse) -> list[dict]:
     """Every user with their hash, for the sign-in widget."""
     with warehouse.read() as con:
-        return con.sql(q("user_credentials")).pl().to_dicts()
+        return con.sql(named_query("user_credentials")).pl().to_dicts()
 
 
 def _department_rows(warehouse: Warehouse) -> list[dict]:
     with warehouse.read() as con:
-        return con.sql(q("department_heads")).pl().to_dicts()
+        return con.sql(named_query("department_heads")).pl().to_dicts()
 
 
 def demo_usernames(departments: Iterable[str | Mapping]) -> dict[str, str]:

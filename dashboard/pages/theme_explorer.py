@@ -430,8 +430,12 @@ with edit_tab:
                     }[h],
                 )
                 keyword = st.text_input("Keyword")
-                first = st.text_input("Label of the first part (optional)", max_chars=120)
-                second = st.text_input("Label of the second part (optional)", max_chars=120)
+                first = st.text_input(
+                    "Label of the first part (optional)", max_chars=data.MAX_LABEL
+                )
+                second = st.text_input(
+                    "Label of the second part (optional)", max_chars=data.MAX_LABEL
+                )
                 if st.form_submit_button("Split"):
                     labels = [first, second] if first.strip() or second.strip() else None
                     if how == "keyword" and not keyword.strip():

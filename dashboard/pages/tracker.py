@@ -98,8 +98,8 @@ if grid.height:
             "age_days": st.column_config.NumberColumn("Age (days)", width="small"),
             "department": st.column_config.TextColumn("Department"),
             "overdue": st.column_config.CheckboxColumn("Overdue", width="small"),
-            "root_cause": st.column_config.TextColumn("Root cause", max_chars=4000),
-            "action": st.column_config.TextColumn("Action", max_chars=4000),
+            "root_cause": st.column_config.TextColumn("Root cause", max_chars=data.MAX_TEXT),
+            "action": st.column_config.TextColumn("Action", max_chars=data.MAX_TEXT),
         },
     )
     edits = (st.session_state.get(grid_key) or {}).get("edited_rows") or {}

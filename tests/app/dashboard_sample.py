@@ -2,7 +2,7 @@
 broadband company, 5 departments, an emerging theme, a theme waiting for triage, a
 low-confidence route, a fixed-and-verified issue, an overdue one, and quarantined rows.
 
-Rows go in through ``Warehouse.write()`` and the tracker/repo functions (the schema is
+Rows go in through ``Warehouse.write()`` and the tracker/core_tables functions (the schema is
 applied by the Warehouse); the weekly tables are the weekly review's own: its rules
 (``models.review.build_review``) run on the contact facts week by week and its writes
 (``warehouse.review_tables``) store them, so every page's figures agree with each other
@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(ROOT))
 
-from warehouse import Warehouse, repo, review_tables, tracker  # noqa: E402
-from warehouse.sql import q  # noqa: E402
+from warehouse import Warehouse, core_tables, review_tables, tracker  # noqa: E402
+from warehouse.sql import named_query  # noqa: E402
 from warehouse.users import ensure_demo_users  # noqa: E402
 
 COSTS = {"survey": 0.40, "complaint": 12.00, "email": 3.20, "call": 4.80}
@@ -348,7 +348,7 @@ def build(path: Path, today: date | None = None, *, users: bool = True) -> Sampl
             " FROM theme_weekly GROUP BY week_start"
         )
         _ingest_history(con, weeks, loaded)
-        repo.rename_theme(con, 5, "Long hold times on the phone line", "analyst", loaded)
+        core_tables.rename_theme(con, 5, "Long hold times on the phone line", "analyst", loaded)
 
     issues = _issues(wh, weeks, today, loaded)
     if users:
@@ -356,7 +356,7 @@ def build(path: Path, today: date | None = None, *, users: bool = True) -> Sampl
     return Sample(Path(path), weeks, issues, [d[0] for d in DEPARTMENTS])
 
 
-def department_book():
+def sample_org():
     """The sample company's departments file: five departments, one cost per channel."""
     from models.departments import parse_departments
 
@@ -401,21 +401,21 @@ def _review(con, weeks: list[date], loaded: datetime) -> None:
     from models.review import build_review, departments_frame
     from models.theme_routes import ITEM_ROUTE_SCHEMA, Routing
 
-    book = department_book()
+    org = sample_org()
     routing = Routing(theme_routes(), pl.DataFrame(schema=ITEM_ROUTE_SCHEMA))
-    labels = dict(con.execute(q("theme_labels")).fetchall())
-    review_tables.replace_departments(con, departments_frame(book), loaded)
+    labels = dict(con.execute(named_query("theme_labels")).fetchall())
+    review_tables.replace_departments(con, departments_frame(org), loaded)
     for week in weeks:
         until = datetime.combine(week + timedelta(days=7), datetime.min.time())
-        facts = repo.fetch_frame(con, q("contact_facts"), {"until": until})
+        facts = core_tables.fetch_frame(con, named_query("contact_facts"), {"until": until})
         review = build_review(
             facts.with_columns(pl.col("theme_id").cast(pl.Int32)),
             routing,
-            book,
+            org,
             week,
             labels,
-            repo.fetch_frame(con, q("issues_to_verify"), {"until": until}),
-            repo.fetch_frame(con, q("resolved_issue_customers")),
+            core_tables.fetch_frame(con, named_query("issues_to_verify"), {"until": until}),
+            core_tables.fetch_frame(con, named_query("resolved_issue_customers")),
             computed_at=loaded,
         )
         review_tables.replace_weekly_tables(
@@ -434,7 +434,7 @@ def _ingest_history(con, weeks: list[date], loaded: datetime) -> None:
     for w in weeks:
         for channel in CHANNELS:
             con.execute(
-                q("insert_ingest_run"),
+                named_query("insert_ingest_run"),
                 {
                     "run_id": f"run-{w:%Y%m%d}",
                     "source_file": f"{channel}s-{w:%Y%m%d}.csv",
@@ -452,7 +452,7 @@ def _ingest_history(con, weeks: list[date], loaded: datetime) -> None:
                 },
             )
     con.execute(
-        q("insert_ingest_run"),
+        named_query("insert_ingest_run"),
         {
             "run_id": "run-bad",
             "source_file": "complaints-broken.csv",
@@ -568,7 +568,7 @@ def _issues(wh: Warehouse, weeks: list[date], today: date, loaded: datetime) -> 
             system=True,
         )
         con.execute(
-            q("record_verification"),
+            named_query("record_verification"),
             {
                 "issue_id": ids["billing_verified"],
                 "baseline_rate": 168.0,

@@ -215,11 +215,11 @@ def test_an_edit_blocked_too_long_says_so_and_is_not_lost_silently(
 def test_user_text_is_shown_as_text_never_as_html(app, sample, user, page_text):
     from datetime import datetime
 
-    from warehouse import repo
+    from warehouse import core_tables
 
     evil = "<script>alert(1)</script> **bold** [x](javascript:alert(2))"
     with Warehouse(sample.path).write() as con:
-        repo.rename_theme(con, 4, evil, "analyst", datetime(2026, 1, 1))
+        core_tables.rename_theme(con, 4, evil, "analyst", datetime(2026, 1, 1))
     at = app(user)  # This week: the emerging theme's card
     assert not at.exception
     at.switch_page("pages/theme_explorer.py").run()

@@ -3,7 +3,7 @@
 Each property hands ``parse_source`` bytes (arbitrary ones, or a file built to look like
 its format and then damaged: cut short, a byte flipped, bytes inserted, dropped or
 repeated, re-encoded in latin-1, cp1252, UTF-16...) and checks the contract of
-``flows/sources/base.py`` and the books of ``flows/prepare.py``:
+``flows/intake/sources/base.py`` and the books of ``flows/intake/prepare.py``:
 
 - the parser never raises, and never needs a ``parser_error`` safety net either (such a
   row means a parser raised and a last-ditch ``except`` caught it: a bug, not bad input);
@@ -46,15 +46,15 @@ from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
-from flows.prepare import PreparedBatch, prepare
-from flows.sources.base import (
+from flows.intake.prepare import PreparedBatch, prepare
+from flows.intake.sources.base import (
     QUARANTINE_SCHEMA,
     RECORD_SCHEMA,
     ParsedSource,
     ParseOptions,
     decode_text,
 )
-from flows.sources.tabular import ROLES, SCORE_KINDS
+from flows.intake.sources.tabular import ROLES, SCORE_KINDS
 
 # hundreds of generated files per test: the full run only, not the everyday lane
 pytestmark = pytest.mark.slow
@@ -87,7 +87,7 @@ _CHILD = r"""
 import pickle, struct, sys, traceback
 
 sys.path.insert(0, sys.argv[1])
-from flows.sources import parse_source
+from flows.intake.sources import parse_source
 
 requests, replies = sys.stdin.buffer, sys.stdout.buffer
 sys.stdout = sys.stderr  # only replies on the reply pipe

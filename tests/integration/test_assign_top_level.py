@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from warehouse import Warehouse, repo
+from warehouse import Warehouse, core_tables
 
 AT = datetime(2026, 11, 30, 9, 0)
 
@@ -46,7 +46,7 @@ def test_a_groups_department_moves_the_contacts_of_its_sub_themes_now(tmp_path):
                 " VALUES (?, 'Network', 0.5, ?)",
                 [fid, source],
             )
-        repo.assign_theme_department(
+        core_tables.assign_theme_department(
             con, 10, "Billing", "analyst", AT, departments=["Billing", "Network"]
         )
     with warehouse.read() as con:

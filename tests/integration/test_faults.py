@@ -71,7 +71,7 @@ def count(db: Path, sql: str) -> int:
 
 def crash_at(point: str, tmp_path: Path, *args: str) -> None:
     """Run ``voc *args`` until it dies by SIGKILL at the crash point ``point``
-    (flows/runtime.py ``crash_point``): the same kill on every machine, however fast."""
+    (flows/process_setup.py ``crash_point``): the same kill on every machine, however fast."""
     log = tmp_path / f"crash-{point}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(

@@ -200,11 +200,11 @@ def test_files_read_ahead_while_prefect_starts_are_read_once(inbox, tmp_path, mo
     from collections import Counter
 
     import flows.ingest
-    import flows.readahead
+    import flows.intake.readahead
 
     reads: Counter = Counter()
     ahead: set[str] = set()
-    real = flows.readahead.read_and_prepare_file
+    real = flows.intake.readahead.read_and_prepare_file
 
     def counted(file, job):
         reads[file.source_file] += 1
@@ -212,13 +212,13 @@ def test_files_read_ahead_while_prefect_starts_are_read_once(inbox, tmp_path, mo
             ahead.add(file.source_file)
         return real(file, job)
 
-    monkeypatch.setattr(flows.readahead, "read_and_prepare_file", counted)
+    monkeypatch.setattr(flows.intake.readahead, "read_and_prepare_file", counted)
     monkeypatch.setattr(flows.ingest, "read_and_prepare_file", counted)
     settings = load_settings(db=tmp_path / "voc.duckdb")
     results = run_ingest([inbox], settings=settings)
     assert sorted(reads) == sorted(r.source_file for r in results)
     assert set(reads.values()) == {1}
     assert "inbox/calls/call_2026-10-09_C1.txt" in ahead  # the first file, in path order
-    assert flows.readahead._current is None  # nothing kept after the run
+    assert flows.intake.readahead._current is None  # nothing kept after the run
     nps1 = next(r for r in results if r.source_file == "inbox/surveys/nps_w1.csv")
     assert (nps1.rows_read, nps1.rows_loaded, nps1.rows_quarantined) == (7, 4, 3)

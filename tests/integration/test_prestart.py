@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import runtime
+from flows import process_setup
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,8 +46,8 @@ def _run_cold(tmp_path: Path, script: str, **env_extra: str) -> subprocess.Compl
 
 @pytest.fixture
 def no_early_start(monkeypatch):
-    monkeypatch.setattr(runtime, "_early", [])
-    return runtime._early
+    monkeypatch.setattr(process_setup, "_early", [])
+    return process_setup._early
 
 
 def _alive(pid: int) -> bool:
@@ -71,7 +71,7 @@ def _gone_within(pid: int, seconds: float) -> bool:
 
 def test_nothing_starts_when_an_api_url_is_set(no_early_start, monkeypatch):
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
-    runtime.prestart_prefect_server()
+    process_setup.prestart_prefect_server()
     assert no_early_start == []
 
 
@@ -81,9 +81,9 @@ def test_nothing_starts_beside_the_test_harness_server(no_early_start):
 
     assert PREFECT_API_URL.value(), "the harness should be active in integration tests"
     assert "PREFECT_API_URL" not in os.environ
-    runtime.prestart_prefect_server()
+    process_setup.prestart_prefect_server()
     assert no_early_start == []
-    runtime.prefect_server_ready()  # nothing to wait for
+    process_setup.prefect_server_ready()  # nothing to wait for
 
 
 @pytest.mark.slow
@@ -93,13 +93,13 @@ def test_a_cold_cli_ingest_runs_on_the_early_server_and_leaves_nothing_running(t
     into the command's process; the server is gone when the command is."""
     script = (
         "import sys\n"
-        "from flows import runtime\n"
+        "from flows import process_setup\n"
         "from flows.cli import app\n"
         "try:\n"
         "    app(['ingest', sys.argv[1], '-v'])\n"
         "except SystemExit as exc:\n"
         "    assert not exc.code, exc.code\n"
-        "[early] = runtime._early\n"
+        "[early] = process_setup._early\n"
         "assert early.adopted and early.process.poll() is None\n"
         "from prefect.settings import PREFECT_API_URL\n"
         "assert PREFECT_API_URL.value() == early.api_url, PREFECT_API_URL.value()\n"
@@ -145,11 +145,11 @@ def test_the_early_server_dies_with_a_killed_command(tmp_path):
     """SIGKILL runs no exit hook: the server goes anyway (parent-death signal)."""
     script = (
         "import os, signal, sys\n"
-        "from flows import runtime\n"
-        "runtime.prestart_prefect_server()\n"
-        "print('PID', runtime._early[0].process.pid, flush=True)\n"
-        "runtime.prefect_server_ready()\n"
-        "assert runtime._early[0].adopted\n"
+        "from flows import process_setup\n"
+        "process_setup.prestart_prefect_server()\n"
+        "print('PID', process_setup._early[0].process.pid, flush=True)\n"
+        "process_setup.prefect_server_ready()\n"
+        "assert process_setup._early[0].adopted\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
@@ -173,13 +173,13 @@ def test_an_api_named_by_prefect_settings_wins_over_the_early_server(tmp_path):
     does not show; the early server is then stopped and the named API is kept."""
     script = (
         "import os\n"
-        "from flows import runtime\n"
-        "runtime.prestart_prefect_server()\n"
-        "[early] = runtime._early\n"
+        "from flows import process_setup\n"
+        "process_setup.prestart_prefect_server()\n"
+        "[early] = process_setup._early\n"
         "process = early.process\n"
         "from prefect.settings import PREFECT_API_URL, temporary_settings\n"
         "with temporary_settings({PREFECT_API_URL: 'http://127.0.0.1:9/api'}):\n"
-        "    runtime.prefect_server_ready()\n"
+        "    process_setup.prefect_server_ready()\n"
         "    assert PREFECT_API_URL.value() == 'http://127.0.0.1:9/api'\n"
         "assert not early.adopted and process.poll() is not None\n"
         "assert 'PREFECT_API_URL' not in os.environ\n"
@@ -207,14 +207,14 @@ def test_the_demo_stops_its_temporary_server_before_becoming_the_dashboard(tmp_p
     handed its address."""
     script = (
         "import os, sys\n"
-        "from flows import cli, runtime\n"
+        "from flows import cli, process_setup\n"
         "from flows.config import load_settings\n"
-        + ("runtime.prestart_prefect_server()\n" if started_by == "voc" else "")
+        + ("process_setup.prestart_prefect_server()\n" if started_by == "voc" else "")
         + "from flows.ingest import run_ingest\n"
         "from prefect.server.api.server import SubprocessASGIServer as S\n"
         "run_ingest([sys.argv[1]], settings=load_settings())\n"
         "procs = [s.server_process for s in S._instances.values() if s.server_process]\n"
-        "procs += [e.process for e in runtime._early if e.process]\n"
+        "procs += [e.process for e in process_setup._early if e.process]\n"
         "assert len(procs) == 1 and procs[0].poll() is None, procs\n"
         "def exec_instead(file, args, env):\n"
         "    print('EXEC', args[2], 'API', env.get('PREFECT_API_URL'),\n"

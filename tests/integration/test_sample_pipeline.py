@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.sample import generate_sample
-from warehouse import Warehouse, repo, tracker
+from flows.sample_company import generate_sample
+from warehouse import Warehouse, core_tables, tracker
 
 runner = CliRunner()
 # the real embedder: TF-IDF splits the sample's themes too finely to stand for the product
@@ -47,7 +47,7 @@ def sample_run(tmp_path_factory):
     ]
     with warehouse.read() as con:
         # the review speaks of top-level themes: the login problem's is where its issue is
-        login_theme = repo.top_theme_counts_of_sources(con, fixed_refs)["theme_id"][0]
+        login_theme = core_tables.top_theme_counts_of_sources(con, fixed_refs)["theme_id"][0]
         issue = tracker.open_issue_for_theme(con, login_theme)
     assert issue is not None, (
         "the login theme was costly in W44: the review should have opened an issue"
@@ -69,7 +69,7 @@ def sample_run(tmp_path_factory):
     )
     out = voc("weekly", "--week", "2026-W47", "--db", db)
     with warehouse.read() as con:
-        spike_tops = repo.top_theme_counts_of_sources(con, spike_refs)
+        spike_tops = core_tables.top_theme_counts_of_sources(con, spike_refs)
         groups = con.sql("SELECT count(*) FROM themes WHERE kind = 'group'").fetchall()[0][0]
     return {
         "db": db,

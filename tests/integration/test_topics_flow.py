@@ -12,7 +12,7 @@ from flows.config import load_settings
 from flows.ingest import run_ingest
 from flows.topics import run_topics
 from models.quality import score_clusters
-from warehouse import Warehouse, repo, theme_edits
+from warehouse import Warehouse, core_tables, theme_edits
 
 
 def _write_slice(shared_data, path, rows: list[dict]) -> None:
@@ -77,7 +77,7 @@ def test_topics_with_tfidf_on_a_real_slice_caches_and_keeps_ids(tmp_path, shared
 
     wh = Warehouse(settings.db)
     with wh.read() as con:
-        themes = repo.theme_list(con)
+        themes = core_tables.theme_list(con)
         lineage = con.sql("SELECT event, count(*) FROM theme_lineage GROUP BY 1").fetchall()
         examples = con.sql("SELECT theme_id, count(*) FROM theme_examples GROUP BY 1").fetchall()
     labels = themes.filter(pl.col("theme_id") != 0)["label"].to_list()
@@ -108,13 +108,15 @@ def test_analyst_rename_and_merge_survive_a_refit(tmp_path, shared_data):
     from datetime import datetime
 
     with wh.write() as con:
-        repo.rename_theme(con, renamed, "Card not arrived <b>yet</b>", "alice", datetime.now())
-        repo.merge_themes(con, keep, absorbed, "alice", datetime.now())
+        core_tables.rename_theme(
+            con, renamed, "Card not arrived <b>yet</b>", "alice", datetime.now()
+        )
+        core_tables.merge_themes(con, keep, absorbed, "alice", datetime.now())
     run_topics(settings, embedder="tfidf", refit=True)  # even clustering afresh keeps them
     with wh.read() as con:
-        renamed_row = repo.theme_by_id(con, renamed)
-        absorbed_row = repo.theme_by_id(con, absorbed)
-        history = repo.theme_history(con, absorbed)
+        renamed_row = core_tables.theme_by_id(con, renamed)
+        absorbed_row = core_tables.theme_by_id(con, absorbed)
+        history = core_tables.theme_history(con, absorbed)
         still_there = con.sql(
             "SELECT count(*) FROM feedback_themes WHERE theme_id = ?", params=[absorbed]
         ).fetchall()[0][0]

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from warehouse import Warehouse, repo, tracker
+from warehouse import Warehouse, core_tables, tracker
 
 runner = CliRunner(env={"COLUMNS": "220"})
 pytestmark = pytest.mark.slow
@@ -258,8 +258,8 @@ def test_fine_issues_fold_into_one_with_their_history(levels):
         survivor, folded = opened["outage0"], opened["outage1"]
         kept = tracker.issue_history(con, folded)
         survivor_history = tracker.issue_history(con, survivor)
-        folds = repo.issue_folds(con, survivor)
-        evidence = repo.issue_subthemes(con, survivor)
+        folds = core_tables.issue_folds(con, survivor)
+        evidence = core_tables.issue_subthemes(con, survivor)
     open_ = [i for i in issues.values() if i["status"] not in ("verified", "closed")]
     assert [i["issue_id"] for i in open_ if i["theme_id"] == group] == [survivor]
     assert issues[survivor]["title"] == "Broadband outages"
@@ -322,8 +322,8 @@ def test_exports_carry_both_levels(levels):
     assert "parent_label" in subs.columns
     growing = None
     with levels["wh"].read() as con:
-        growing = repo.week_subthemes(con, levels["last"], growing_only=True)
-        network = repo.week_subthemes(con, levels["last"], departments=["Network"])
-        billing = repo.week_subthemes(con, levels["last"], departments=["Billing"])
+        growing = core_tables.week_subthemes(con, levels["last"], growing_only=True)
+        network = core_tables.week_subthemes(con, levels["last"], departments=["Network"])
+        billing = core_tables.week_subthemes(con, levels["last"], departments=["Billing"])
     assert set(growing["theme_id"].to_list()) == set(levels["outage"])
     assert network.height == 2 and billing.height == 0

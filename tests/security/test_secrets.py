@@ -157,7 +157,7 @@ def test_no_secret_in_logs_tables_or_output_of_an_in_process_run(
     # the identifiers are there, as keyed hashes that join repeat contacts
     import polars as pl
 
-    from flows.pii import customer_refs
+    from flows.intake.pii import customer_refs
 
     refs = {r for r in customer_refs(pl.Series(CUSTOMER_EMAILS), key).to_list()}
     import duckdb

@@ -333,7 +333,7 @@ def _file_name(payload: str) -> str:
 
 
 def _expected_text(text: str) -> str:
-    from flows.pii import clean_text, redact
+    from flows.intake.pii import clean_text, redact
 
     return redact(clean_text(pl.Series([text]))).to_list()[0]
 

@@ -14,10 +14,10 @@ SQL_METHODS = {"execute", "executemany", "sql", "query"}
 # (file relative to the repo, enclosing function, argument as written): why it is safe.
 # Every entry needs a reason a reviewer can check; a new one is a design decision.
 ALLOWED_DYNAMIC_SQL = {
-    ("warehouse/repo.py", "fetch_frame", "sql"): (
-        "the typed wrapper every repo/tracker read goes through; its callers pass q(...) "
+    ("warehouse/core_tables.py", "fetch_frame", "sql"): (
+        "the typed wrapper every core_tables/tracker read goes through; its callers pass named_query(...) "
         "text from warehouse/queries and the values as params (checked below: every call "
-        "of fetch_frame passes q(...) or a name bound from it)"
+        "of fetch_frame passes named_query(...) or a name bound from it)"
     ),
     ("warehouse/db.py", "migrate", "sql"): (
         "DDL read from the package's own warehouse/schema/NNN_*.sql files (schema_files), "
@@ -30,19 +30,19 @@ def _python_files() -> list[Path]:
     return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
 
 
-def _is_q_call(node: ast.AST) -> bool:
+def _is_named_query_call(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Call)
         and (
-            (isinstance(node.func, ast.Name) and node.func.id == "q")
-            or (isinstance(node.func, ast.Attribute) and node.func.attr == "q")
+            (isinstance(node.func, ast.Name) and node.func.id == "named_query")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "named_query")
         )
         and len(node.args) == 1
     )
 
 
-def _names_bound_from_q(function: ast.AST) -> set[str]:
-    """Names a function assigns only from ``q(...)`` (or a string constant)."""
+def _names_bound_from_named_query(function: ast.AST) -> set[str]:
+    """Names a function assigns only from ``named_query(...)`` (or a string constant)."""
     good: set[str] = set()
     bad: set[str] = set()
     for node in ast.walk(function):
@@ -57,7 +57,7 @@ def _names_bound_from_q(function: ast.AST) -> set[str]:
         for target in targets:
             if isinstance(target, ast.Name):
                 safe = value is not None and (
-                    _is_q_call(value)
+                    _is_named_query_call(value)
                     or (isinstance(value, ast.Constant) and isinstance(value.value, str))
                 )
                 (good if safe else bad).add(target.id)
@@ -85,9 +85,9 @@ def _enclosing_functions(tree: ast.AST) -> dict[ast.AST, ast.AST]:
 def _safe_sql_argument(arg: ast.AST, scope: ast.AST) -> bool:
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
         return True
-    if _is_q_call(arg):
+    if _is_named_query_call(arg):
         return True
-    return isinstance(arg, ast.Name) and arg.id in _names_bound_from_q(scope)
+    return isinstance(arg, ast.Name) and arg.id in _names_bound_from_named_query(scope)
 
 
 def _sql_calls():
@@ -127,7 +127,7 @@ def test_no_sql_is_built_from_strings_at_run_time():
             continue
         offenders.append(f"{rel}:{line} in {function}(): SQL argument {arg!r}")
     assert not offenders, (
-        "SQL must be a string constant or q('named_query') with values as bound parameters "
+        "SQL must be a string constant or named_query('query_name') with values as bound parameters "
         "(DESIGN.md §7); these calls pass something else:\n  " + "\n  ".join(offenders)
     )
 
@@ -147,9 +147,13 @@ def test_the_scan_catches_assembled_sql():
         'con.sql("SELECT * FROM t WHERE a = %s" % x)',
         'con.execute("SELECT {}".format(x))',
         'sql = f"SELECT {x}"\ncon.execute(sql)',
-        'sql = q("a")\nsql += x\ncon.execute(sql)',
+        'sql = named_query("a")\nsql += x\ncon.execute(sql)',
     ]
-    good = ['con.execute("SELECT 1")', 'con.sql(q("a"), params=p)', 'sql = q("a")\ncon.sql(sql)']
+    good = [
+        'con.execute("SELECT 1")',
+        'con.sql(named_query("a"), params=p)',
+        'sql = named_query("a")\ncon.sql(sql)',
+    ]
     for source, expected in [(s, False) for s in bad] + [(s, True) for s in good]:
         tree = ast.parse("def f():\n    " + source.replace("\n", "\n    "))
         function = tree.body[0]

@@ -1,4 +1,4 @@
-"""flows.sources.call: .vtt / .srt / JSON / .txt transcripts → one record per call."""
+"""flows.intake.sources.call: .vtt / .srt / JSON / .txt transcripts → one record per call."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.sources import call as call_parser
-from flows.sources.base import QUARANTINE_SCHEMA, RECORD_SCHEMA, ParsedSource, ParseOptions
-from flows.sources.call import Turn
+from flows.intake.sources import call as call_parser
+from flows.intake.sources.base import QUARANTINE_SCHEMA, RECORD_SCHEMA, ParsedSource, ParseOptions
+from flows.intake.sources.call import Turn
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "calls"
 ALL_FIXTURES = sorted(p.name for p in FIXTURES.iterdir() if p.is_file())

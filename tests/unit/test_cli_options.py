@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 import flows.pipeline
-import flows.runtime
+import flows.process_setup
 from flows.cli import app
 
 STEPS = ("ingest", "topics", "weekly")
@@ -58,7 +58,7 @@ def test_run_hands_every_option_to_its_step(tmp_path, monkeypatch):
         seen.update(options, paths=paths, departments=settings.departments, db=settings.db)
         raise Stop
 
-    monkeypatch.setattr(flows.runtime, "prestart_prefect_server", lambda: None)
+    monkeypatch.setattr(flows.process_setup, "prestart_prefect_server", lambda: None)
     monkeypatch.setattr(flows.pipeline, "run_pipeline", fake_pipeline)
     departments = tmp_path / "depts.yaml"
     departments.write_text("- name: Billing\n  description: bills\n  keywords: [bill]\n")

@@ -71,9 +71,9 @@ def test_theme_now_follows_a_merge_and_hides_a_triage_guess(migrated):
 
 
 def test_the_modules_that_wrote_the_contract_out_take_it_from_the_contract():
-    from flows.prepare import FEEDBACK_COLUMNS
-    from flows.sources import tabular
-    from flows.sources.base import RECORD_SCHEMA
+    from flows.intake.prepare import FEEDBACK_COLUMNS
+    from flows.intake.sources import tabular
+    from flows.intake.sources.base import RECORD_SCHEMA
     from models.departments import ChannelCosts
     from warehouse import tracker
 

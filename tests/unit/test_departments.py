@@ -12,8 +12,8 @@ import yaml
 from flows.config import DEFAULT_DEPARTMENTS
 from models.departments import (
     CHANNELS,
-    DepartmentBook,
     DepartmentsFileError,
+    Organisation,
     load_departments,
     parse_departments,
 )
@@ -23,7 +23,7 @@ BENCH_DEPARTMENTS = ROOT / "bench" / "departments"
 
 
 @pytest.fixture(scope="module")
-def book() -> DepartmentBook:
+def org() -> Organisation:
     return load_departments(DEFAULT_DEPARTMENTS)
 
 
@@ -32,9 +32,9 @@ def raw() -> dict:
     return yaml.safe_load(DEFAULT_DEPARTMENTS.read_text(encoding="utf-8"))
 
 
-def test_default_file_is_where_the_settings_point_and_loads(book):
+def test_default_file_is_where_the_settings_point_and_loads(org):
     assert DEFAULT_DEPARTMENTS.name == "departments.yaml"
-    assert book.names == (
+    assert org.names == (
         "Field Operations",
         "Network",
         "Billing",
@@ -48,12 +48,12 @@ def test_default_file_is_where_the_settings_point_and_loads(book):
         "Retention",
         "Customer Experience",
     )
-    assert "needs triage" not in {n.lower() for n in book.names}
-    assert "triage" not in " ".join(book.names).lower()
+    assert "needs triage" not in {n.lower() for n in org.names}
+    assert "triage" not in " ".join(org.names).lower()
 
 
-def test_default_departments_are_described_well_enough_to_route(book):
-    for department in book:
+def test_default_departments_are_described_well_enough_to_route(org):
+    for department in org:
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", department.description) if s]
         assert 2 <= len(sentences) <= 4, (department.name, sentences)
         assert 10 <= len(department.keywords) <= 25, department.name
@@ -62,39 +62,39 @@ def test_default_departments_are_described_well_enough_to_route(book):
         assert all(k == k.lower().strip() for k in department.keywords)
 
 
-def test_default_costs_are_realistic(book):
-    default = book.default.cost_per_contact
+def test_default_costs_are_realistic(org):
+    default = org.default.cost_per_contact
     # a formal complaint costs most, a survey response least
     assert default.complaint > default.call > default.email > default.survey > 0
-    for department in book:
+    for department in org:
         for channel in CHANNELS:
-            cost = book.cost(department.name, channel)
+            cost = org.cost(department.name, channel)
             assert 0.1 <= cost <= 30.0, (department.name, channel, cost)
 
 
-def test_cost_uses_the_department_figure_then_the_default(book):
-    assert book.cost("Field Operations", "call") == 5.60  # its own figure
-    assert book.cost("Field Operations", "email") == 3.20  # the default
-    assert book.cost("field operations", "complaint") == 14.50  # names are case-insensitive
-    assert book.cost(None, "survey") == 0.40  # triage: the default
+def test_cost_uses_the_department_figure_then_the_default(org):
+    assert org.cost("Field Operations", "call") == 5.60  # its own figure
+    assert org.cost("Field Operations", "email") == 3.20  # the default
+    assert org.cost("field operations", "complaint") == 14.50  # names are case-insensitive
+    assert org.cost(None, "survey") == 0.40  # triage: the default
     with pytest.raises(ValueError, match="unknown channel 'fax'"):
-        book.cost("Billing", "fax")
+        org.cost("Billing", "fax")
     with pytest.raises(KeyError, match="no department called 'Marketing'; known: Field"):
-        book.cost("Marketing", "call")
+        org.cost("Marketing", "call")
 
 
-def test_cost_rows_cover_every_department_channel_and_triage(book):
-    rows = book.cost_rows()
-    assert len(rows) == (len(book) + 1) * len(CHANNELS)
+def test_cost_rows_cover_every_department_channel_and_triage(org):
+    rows = org.cost_rows()
+    assert len(rows) == (len(org) + 1) * len(CHANNELS)
     triage = {r["channel"]: r["cost_per_contact"] for r in rows if r["department"] is None}
     assert triage == {"survey": 0.40, "complaint": 12.00, "email": 3.20, "call": 4.80}
 
 
-def test_lookups(book):
-    assert "billing" in book and "Nope" not in book and 3 not in book
-    assert book.canonical_name("  digital self-service ") == "Digital Self-Service"
-    assert book.head("Billing") == "head.billing@lumen-broadband.example"
-    assert len(book) == 12
+def test_lookups(org):
+    assert "billing" in org and "Nope" not in org and 3 not in org
+    assert org.canonical_name("  digital self-service ") == "Digital Self-Service"
+    assert org.head("Billing") == "head.billing@lumen-broadband.example"
+    assert len(org) == 12
 
 
 def test_fingerprint_changes_with_content(raw):
@@ -139,18 +139,18 @@ def test_duplicate_names_and_an_empty_book_are_refused(raw):
 
 def test_costs_are_optional_and_a_missing_one_is_unknown_not_zero(raw):
     del raw["default"]["cost_per_contact"]["survey"]
-    book = parse_departments(raw, "x.yaml")
-    assert book.cost("Field Operations", "survey") is None  # neither its own nor a default
-    assert book.cost(None, "survey") is None and book.cost(None, "call") == 4.80
+    org = parse_departments(raw, "x.yaml")
+    assert org.cost("Field Operations", "survey") is None  # neither its own nor a default
+    assert org.cost(None, "survey") is None and org.cost(None, "call") == 4.80
     del raw["default"]
-    book = parse_departments(raw, "x.yaml")
-    assert book.cost("Field Operations", "call") == 5.60  # its own figure still counts
-    assert book.cost("Field Operations", "email") is None
-    assert {r["cost_per_contact"] for r in book.cost_rows() if r["department"] is None} == {None}
+    org = parse_departments(raw, "x.yaml")
+    assert org.cost("Field Operations", "call") == 5.60  # its own figure still counts
+    assert org.cost("Field Operations", "email") is None
+    assert {r["cost_per_contact"] for r in org.cost_rows() if r["department"] is None} == {None}
 
 
 def test_small_conveniences():
-    book = parse_departments(
+    org = parse_departments(
         {
             "default": {"cost_per_contact": {"survey": 1, "complaint": 2, "email": 3, "call": 4}},
             "departments": [
@@ -163,7 +163,7 @@ def test_small_conveniences():
             ],
         }
     )
-    ops = book.get("ops")
+    ops = org.get("ops")
     assert ops.name == "Ops" and ops.description == "Runs things. Well."
     assert ops.keywords == ("outage",) and ops.examples == ()
     assert ops.head == "ops.head@example.com"
@@ -190,8 +190,8 @@ def test_file_level_errors(tmp_path):
 
 @pytest.mark.parametrize("name", ["airline.yaml", "tickets.yaml", "bitext.yaml"])
 def test_benchmark_department_files_load(name):
-    book = load_departments(BENCH_DEPARTMENTS / name)
-    assert len(book) >= 7
+    org = load_departments(BENCH_DEPARTMENTS / name)
+    assert len(org) >= 7
 
 
 SEVEN = ROOT / "tests" / "fixtures" / "departments" / "seven.yaml"
@@ -207,10 +207,10 @@ SEVEN_NAMES = (
 
 
 def test_a_new_users_file_with_descriptions_and_keywords_only_loads():
-    book = load_departments(SEVEN)
-    assert book.names == SEVEN_NAMES
-    assert all(d.examples == () and d.head is None for d in book)
-    assert {book.cost(d.name, c) for d in book for c in CHANNELS} == {None}  # unknown, not 0
+    org = load_departments(SEVEN)
+    assert org.names == SEVEN_NAMES
+    assert all(d.examples == () and d.head is None for d in org)
+    assert {org.cost(d.name, c) for d in org for c in CHANNELS} == {None}  # unknown, not 0
 
 
 def test_the_shapes_people_write_read_the_same(tmp_path):
@@ -233,8 +233,8 @@ def test_head_is_any_identifier():
     heads = ["Dana Whitfield", "D.Whitfield@Example.com", "ops-lead", 40213, "  ", None, "Jo"]
     for item, head in zip(items, heads, strict=True):
         item["head"] = head
-    book = parse_departments(items, "d.yaml")
-    assert [d.head for d in book] == [
+    org = parse_departments(items, "d.yaml")
+    assert [d.head for d in org] == [
         "Dana Whitfield",
         "d.whitfield@example.com",
         "ops-lead",
@@ -273,13 +273,13 @@ def test_a_department_may_have_its_own_webhook_written_as_a_url_or_a_variable(ra
     first["webhook"] = "https://hooks.slack.com/services/T0/B0/SECRET"
     second["webhook"] = "${VOC_HOOK_BILLING}"
     third["webhook"] = "  "
-    book = parse_departments(changed)
-    one, two, three = list(book)[:3]
+    org = parse_departments(changed)
+    one, two, three = list(org)[:3]
     assert one.webhook.endswith("/SECRET") and one.webhook_variable is None
     assert two.webhook_variable == "VOC_HOOK_BILLING"
     assert three.webhook is None
     # where messages go is not routing: adding a webhook keeps the routing fingerprint
-    assert book.fingerprint == parse_departments(copy.deepcopy(raw)).fingerprint
+    assert org.fingerprint == parse_departments(copy.deepcopy(raw)).fingerprint
     for bad in ("hooks.slack.com/x", "ftp://x/y", "${1BAD}", 42):
         changed["departments"][0]["webhook"] = bad
         with pytest.raises(DepartmentsFileError, match=r"webhook: .*webhook URL"):

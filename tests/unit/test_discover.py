@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flows.discover import channel_for, discover
+from flows.intake.discover import channel_for, discover
 
 
 def touch(path, data=b"x"):

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 from typer.testing import CliRunner
 
-from warehouse import edit_rules, repo, tracker
+from warehouse import core_tables, edit_rules, tracker
 from warehouse.clock import utc_now
 
 
@@ -58,11 +58,11 @@ def test_the_repo_checks_a_label_whoever_calls_it(warehouse):
     with warehouse.write() as con:
         _theme(con)
         with pytest.raises(edit_rules.InvalidEdit):
-            repo.rename_theme(con, 1, "x" * 121, "alice", utc_now())
-        assert repo.rename_theme(con, 1, "  Evening\tdrop-outs ", "alice", utc_now()) == (
+            core_tables.rename_theme(con, 1, "x" * 121, "alice", utc_now())
+        assert core_tables.rename_theme(con, 1, "  Evening\tdrop-outs ", "alice", utc_now()) == (
             "Evening drop-outs"
         )
-        assert repo.theme_by_id(con, 1)["label"] == "Evening drop-outs"
+        assert core_tables.theme_by_id(con, 1)["label"] == "Evening drop-outs"
 
 
 def test_the_tracker_checks_due_dates_and_owners(warehouse):

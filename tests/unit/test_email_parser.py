@@ -1,4 +1,4 @@
-"""flows.sources.email: .eml / .mbox / .txt → customer-written records, the rest quarantined."""
+"""flows.intake.sources.email: .eml / .mbox / .txt → customer-written records, the rest quarantined."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.sources import email as email_parser
-from flows.sources.base import QUARANTINE_SCHEMA, RECORD_SCHEMA, ParsedSource, ParseOptions
+from flows.intake.sources import email as email_parser
+from flows.intake.sources.base import QUARANTINE_SCHEMA, RECORD_SCHEMA, ParsedSource, ParseOptions
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "emails"
 ALL_FIXTURES = sorted(p.name for p in FIXTURES.iterdir() if p.is_file())

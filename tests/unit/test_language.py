@@ -9,9 +9,9 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from flows.language import detect_language, language_tags, settle_languages
-from flows.prepare import prepare, with_attribute
-from flows.sources import survey
+from flows.intake.language import detect_language, language_tags, settle_languages
+from flows.intake.prepare import prepare, with_attribute
+from flows.intake.sources import survey
 
 
 @pytest.mark.parametrize(

@@ -48,18 +48,29 @@ def test_no_flow_imports_another_flow():
     assert not offending, sorted(offending)
 
 
-def test_every_module_with_a_flow_is_known_here():
-    with_flows = {
-        path.stem
-        for path in (ROOT / "flows").glob("*.py")
-        if any(
-            isinstance(node, ast.FunctionDef)
-            and any(
-                (isinstance(d, ast.Call) and getattr(d.func, "id", None) == "flow")
-                or getattr(d, "id", None) == "flow"
-                for d in node.decorator_list
-            )
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+def _defines_a_flow(path: Path) -> bool:
+    return any(
+        isinstance(node, ast.FunctionDef)
+        and any(
+            (isinstance(d, ast.Call) and getattr(d.func, "id", None) == "flow")
+            or getattr(d, "id", None) == "flow"
+            for d in node.decorator_list
         )
-    }
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+    )
+
+
+def test_every_module_with_a_flow_is_known_here():
+    with_flows = {path.stem for path in (ROOT / "flows").glob("*.py") if _defines_a_flow(path)}
     assert with_flows == FLOWS
+
+
+def test_flows_sit_at_the_top_of_flows_and_their_parts_below():
+    """flows/*.py holds the flows and their glue; the packages beneath it (intake/, cli/,
+    sample_company/) hold parts a flow or the CLI calls, and define no flow themselves."""
+    nested = sorted(
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "flows").rglob("*.py")
+        if path.parent != ROOT / "flows" and _defines_a_flow(path)
+    )
+    assert not nested, nested

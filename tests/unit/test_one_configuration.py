@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flows.runtime import _QUIET_DEFAULTS
+from flows.process_setup import _QUIET_DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("flows", "models", "warehouse", "dashboard")
@@ -116,7 +116,8 @@ modules, libraries = [], set()
 for package in ("warehouse", "models", "flows", "dashboard"):
     for path in sorted((root / package).rglob("*.py")):
         rel = path.relative_to(root).as_posix()
-        if rel == "dashboard/app.py" or rel.startswith("dashboard/pages/"):
+        # scripts: importing one runs it (the Streamlit pages, `python -m flows.cli`)
+        if rel == "dashboard/app.py" or rel.startswith("dashboard/pages/") or path.name == "__main__.py":
             continue
         parts = list(path.relative_to(root).with_suffix("").parts)
         modules.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))

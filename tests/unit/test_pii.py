@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from flows.pii import clean_text, customer_refs, normalise_customer, redact
+from flows.intake.pii import clean_text, customer_refs, normalise_customer, redact
 
 
 def one(text: str) -> str:
@@ -116,7 +116,7 @@ def test_ref_depends_on_the_key():
 
 
 def test_identifiers_in_a_text_are_the_e_mails_and_phones_redaction_would_replace():
-    from flows.pii import identifiers_in
+    from flows.intake.pii import identifiers_in
 
     said = "Should be 07700 900873, or a.b@example.co.uk if that's easier"
     assert identifiers_in(said) == ["07700 900873", "a.b@example.co.uk"]

@@ -6,9 +6,9 @@ from datetime import datetime
 
 import polars as pl
 
-from flows.prepare import prepare
-from flows.sources import complaint, survey
-from flows.sources.base import ParsedSource, records_frame
+from flows.intake.prepare import prepare
+from flows.intake.sources import complaint, survey
+from flows.intake.sources.base import ParsedSource, records_frame
 
 KEY = bytes(range(32))
 NOW = datetime(2026, 11, 24, 12, 0)
@@ -152,7 +152,7 @@ def test_repeated_natural_id_in_one_file_is_a_duplicate():
 def test_ids_do_not_depend_on_the_redaction_of_the_text():
     data = b"comment\nmy number is 07700 900123\n"
     batch = run(complaint.parse("c.csv", data))
-    import flows.prepare as prep
+    import flows.intake.prepare as prep
 
     frame = complaint.parse("c.csv", data).records.with_columns(
         pl.col("text").alias("text_key"),
@@ -200,7 +200,7 @@ def _mixed_rows(n: int) -> list[dict]:
 
 
 def test_a_long_file_prepared_in_parts_on_threads_equals_one_pass(monkeypatch):
-    import flows.prepare as module
+    import flows.intake.prepare as module
 
     parsed = parsed_of(_mixed_rows(3_000))
     monkeypatch.setattr(module, "_PARALLEL_MIN_ROWS", 10**9)
@@ -229,7 +229,7 @@ def test_a_long_file_prepared_in_parts_on_threads_equals_one_pass(monkeypatch):
 
 
 def test_a_record_naming_its_customer_two_ways_links_the_two_keyed_hashes():
-    from flows.pii import customer_refs
+    from flows.intake.pii import customer_refs
 
     rows = [
         {

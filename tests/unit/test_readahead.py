@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from polars.testing import assert_frame_equal
 
-from flows.discover import discover
-from flows.readahead import FileJob, ReadAhead, read_and_prepare_file
-from flows.sources import ParseOptions
+from flows.intake.discover import discover
+from flows.intake.readahead import FileJob, ReadAhead, read_and_prepare_file
+from flows.intake.sources import ParseOptions
 
 JOB = FileJob(ParseOptions(), bytes(range(32)), 10_000, datetime(2026, 11, 20, 8, 0))
 HEADER = "ResponseId,Date,NPS,Comment,Email\n"

@@ -22,13 +22,13 @@ from models.theme_routes import (
     router_version,
     score_items,
 )
-from models.trends import FixCheck
+from models.weekly_stats import FixCheck
 from warehouse.contract import CHANNELS, OPPORTUNITIES, TRIAGE, TRIAGE_SOURCE
 
 WEEK = date(2026, 11, 16)
 
 
-def _book(**costs: dict[str, float]):
+def _org(**costs: dict[str, float]):
     """Billing and Sales; ``costs`` per department name (underscored), plus the default."""
     default = costs.pop("default", None)
     data = {
@@ -86,7 +86,7 @@ def test_an_issue_is_due_its_priority_s_days_after_the_week_ends():
 
 # ------------------------------------------------------------------------------ cost
 def test_a_contact_costs_its_department_s_figure_else_the_default_else_nothing():
-    book = _book(Billing={"call": 5.0}, default={"call": 2.0, "email": 1.0})
+    org = _org(Billing={"call": 5.0}, default={"call": 2.0, "email": 1.0})
     facts = _facts(
         [
             (1, "call", None, None, "a", AT),  # Billing's own figure
@@ -96,7 +96,7 @@ def test_a_contact_costs_its_department_s_figure_else_the_default_else_nothing()
             (3, "survey", None, None, "c", AT),  # nobody costs a survey: unknown
         ]
     )
-    costed = review.routed_and_costed(facts, THEMES, book)
+    costed = review.routed_and_costed(facts, THEMES, org)
     assert costed["cost"].to_list() == [5.0, 1.0, 2.0, 2.0, None]
     assert costed["department"].to_list() == ["Billing", "Billing", "Sales", TRIAGE, TRIAGE]
     assert costed["sub_theme_id"].to_list() == costed["theme_id"].to_list()
@@ -176,7 +176,7 @@ def test_the_chargeback_splits_failure_and_value_demand_by_department():
             ]
         ),
         THEMES,
-        _book(default={"call": 3.0}),
+        _org(default={"call": 3.0}),
     )
     rows = {r["department"]: r for r in review.chargeback(facts).iter_rows(named=True)}
     assert rows["Billing"]["failure_contacts"] == 2 and rows["Billing"]["failure_cost"] == 6.0
@@ -319,7 +319,7 @@ def test_service_recovery_counts_customers_scored_on_both_sides_only():
 
 
 def test_departments_are_stored_with_a_cost_for_every_channel():
-    frame = review.departments_frame(_book(Billing={"call": 5.0}))
+    frame = review.departments_frame(_org(Billing={"call": 5.0}))
     costs = json.loads(frame.filter(pl.col("name") == "Billing")["cost_per_contact"][0])
     assert list(costs) == list(CHANNELS) and costs["call"] == 5.0 and costs["email"] is None
 
@@ -472,10 +472,10 @@ def test_item_scores_are_the_cached_ones_unless_scored_again():
 
 
 def test_the_router_version_changes_with_what_an_item_s_route_depends_on():
-    book = _book()
+    org = _org()
     examples = pl.DataFrame({"text": ["bill"], "department": ["Billing"], "weight": [1.0]})
-    base = router_version(book, "minilm", examples)
-    assert base == router_version(book, "minilm", examples)
-    assert base != router_version(book, "tfidf", examples)
-    assert base != router_version(book, "minilm", examples.head(0))
-    assert base != router_version(_book(Billing={"call": 1.0}), "minilm", examples)
+    base = router_version(org, "minilm", examples)
+    assert base == router_version(org, "minilm", examples)
+    assert base != router_version(org, "tfidf", examples)
+    assert base != router_version(org, "minilm", examples.head(0))
+    assert base != router_version(_org(Billing={"call": 1.0}), "minilm", examples)

@@ -83,13 +83,13 @@ SMALL_BOOK = {
 
 
 @pytest.fixture
-def book():
+def org():
     return parse_departments(SMALL_BOOK)
 
 
 @pytest.fixture
-def router(book):
-    return Router(book, WordHashEmbedder())
+def router(org):
+    return Router(org, WordHashEmbedder())
 
 
 # ----------------------------------------------------------------------- keywords
@@ -155,17 +155,17 @@ def test_text_like_no_department_goes_to_triage_with_a_best_guess(router):
     assert route.confidence < 0.5
 
 
-def test_min_confidence_decides_triage(book):
+def test_min_confidence_decides_triage(org):
     text = ["hello, quick question about something else entirely"]
-    assert Router(book, WordHashEmbedder(), min_confidence=0.0).route_texts(text)[0].department
+    assert Router(org, WordHashEmbedder(), min_confidence=0.0).route_texts(text)[0].department
     assert (
-        Router(book, WordHashEmbedder(), min_confidence=1.0)
+        Router(org, WordHashEmbedder(), min_confidence=1.0)
         .route_texts(["charged twice bill refund"])[0]
         .department
         is None
     )
     with pytest.raises(ValueError, match="min_confidence must be in"):
-        Router(book, WordHashEmbedder(), min_confidence=1.5)
+        Router(org, WordHashEmbedder(), min_confidence=1.5)
 
 
 def test_known_vectors_skip_embedding_and_must_fit(router):
@@ -189,13 +189,11 @@ def test_no_texts_no_routes(router):
 
 
 # ------------------------------------------------------------------ analyst examples
-def test_an_analyst_reassignment_pulls_similar_texts_next_time(book):
+def test_an_analyst_reassignment_pulls_similar_texts_next_time(org):
     odd = "the man from lumen left mud all over the hall carpet"
-    before = Router(book, WordHashEmbedder()).route_texts([odd])[0]
+    before = Router(org, WordHashEmbedder()).route_texts([odd])[0]
     assert before.best_guess != "Billing"
-    taught = Router(
-        book, WordHashEmbedder(), examples=[LabelledExample(odd, "billing", weight=3.0)]
-    )
+    taught = Router(org, WordHashEmbedder(), examples=[LabelledExample(odd, "billing", weight=3.0)])
     after = taught.route_texts([odd, "lumen left mud all over my hall carpet", "outage again"])
     assert after[0].best_guess == "Billing" and after[0].department == "Billing"
     assert after[1].best_guess == "Billing"  # a near-duplicate follows
@@ -204,7 +202,7 @@ def test_an_analyst_reassignment_pulls_similar_texts_next_time(book):
     assert after[2].department == "Network"
 
 
-def test_a_theme_assignment_teaches_the_contacts_of_other_themes(book):
+def test_a_theme_assignment_teaches_the_contacts_of_other_themes(org):
     """What `voc themes assign` records (the theme's label with weight 2, its three
     representative contacts with weight 1) moves contacts of OTHER themes that resemble it,
     and leaves unrelated contacts where they were."""
@@ -219,15 +217,15 @@ def test_a_theme_assignment_teaches_the_contacts_of_other_themes(book):
         "my parcel is stuck in the locker without a code",
     ]
     unrelated = ["I was charged twice on my bill", "broadband down, connection drops"]
-    before = Router(book, WordHashEmbedder()).score_texts(elsewhere + unrelated)
+    before = Router(org, WordHashEmbedder()).score_texts(elsewhere + unrelated)
     assert not any(g == "Field Operations" for g in before.best_guess[:2])
-    after = Router(book, WordHashEmbedder(), examples=assigned).score_texts(elsewhere + unrelated)
+    after = Router(org, WordHashEmbedder(), examples=assigned).score_texts(elsewhere + unrelated)
     assert list(after.best_guess) == ["Field Operations", "Field Operations", "Billing", "Network"]
 
 
-def test_examples_for_unknown_departments_are_ignored_and_counted(book):
+def test_examples_for_unknown_departments_are_ignored_and_counted(org):
     router = Router(
-        book,
+        org,
         WordHashEmbedder(),
         examples=[
             LabelledExample("x", "Marketing"),
@@ -240,9 +238,9 @@ def test_examples_for_unknown_departments_are_ignored_and_counted(book):
     assert [e.department for e in router.examples] == ["Billing"]
 
 
-def test_examples_can_come_with_their_vectors(book):
+def test_examples_can_come_with_their_vectors(org):
     embedder = WordHashEmbedder()
-    router = Router(book, embedder)
+    router = Router(org, embedder)
     examples = [LabelledExample("mud on the carpet", "Billing")] * 2
     router.add_examples(examples, vectors=embedder.encode([e.text for e in examples]))
     assert len(router.examples) == 2
@@ -308,11 +306,11 @@ LUMEN_TEXTS = {
 
 @pytest.fixture(scope="module")
 def lumen_router():
-    book = load_departments(DEFAULT_DEPARTMENTS)
-    corpus = [d.description for d in book] + [e for d in book for e in d.examples]
+    org = load_departments(DEFAULT_DEPARTMENTS)
+    corpus = [d.description for d in org] + [e for d in org for e in d.examples]
     corpus += list(LUMEN_TEXTS) * 2
     embedder = TfidfSvdEmbedder(dim=64).fit(corpus)
-    return Router(book, embedder)
+    return Router(org, embedder)
 
 
 def test_lumen_departments_route_typical_contacts(lumen_router):
@@ -323,9 +321,9 @@ def test_lumen_departments_route_typical_contacts(lumen_router):
 
 
 def test_an_unfitted_tfidf_embedder_learns_from_the_texts_not_the_departments():
-    book = load_departments(DEFAULT_DEPARTMENTS)
+    org = load_departments(DEFAULT_DEPARTMENTS)
     embedder = TfidfSvdEmbedder(dim=32)
-    Router(book, embedder).route_texts(list(LUMEN_TEXTS) * 3)
+    Router(org, embedder).route_texts(list(LUMEN_TEXTS) * 3)
     vocabulary = embedder._pipeline[0].vocabulary_
     assert "buffering" in vocabulary  # from the texts
     assert "openreach" not in vocabulary  # only in the departments file

@@ -24,7 +24,7 @@ from statistics import mean
 import polars as pl
 import pytest
 
-from flows.sample import (
+from flows.sample_company import (
     FIRST_DAY,
     MANIFEST_NAME,
     SUPPORT_ADDRESS,

@@ -11,9 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from flows import sample
-from flows.sample import MANIFEST_NAME, PLANTED_STORIES, PLANTED_URGENT, generate_sample
-from models.urgent import CONTRACT_KINDS, detect, load_cue_book
+from flows.sample_company import (
+    MANIFEST_NAME,
+    PLANTED_STORIES,
+    PLANTED_URGENT,
+    generate_sample,
+    inbox,
+)
+from flows.sample_company.urgent import _survived
+from models.urgent import CONTRACT_KINDS, detect, load_urgent_cues
 
 
 def test_planted_contacts_cover_every_kind_on_several_channels_and_languages():
@@ -33,7 +39,7 @@ def test_planted_contacts_cover_every_kind_on_several_channels_and_languages():
 
 
 def test_the_key_reads_sentences_that_survived_into_the_text():
-    survived = sample._survived
+    survived = _survived
     template = "I'm on a fixed income and can't afford to lose {amount}."
     assert survived(template, "Hi. I'm on a fixed income and can't afford to lose £40.00. Thanks")
     assert survived(
@@ -54,7 +60,7 @@ def _digests(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
 def test_planting_adds_files_and_changes_nothing_else(tmp_path, monkeypatch):
     manifest = generate_sample(tmp_path / "with" / "inbox")
     with_urgent = _digests(tmp_path / "with" / "inbox")
-    monkeypatch.setattr(sample, "write_urgent", lambda rng, book: ([], []))
+    monkeypatch.setattr(inbox, "write_urgent", lambda rng, inbox_writer: ([], []))
     generate_sample(tmp_path / "without" / "inbox")
     without = _digests(tmp_path / "without" / "inbox")
     added = set(with_urgent) - set(without)
@@ -77,7 +83,7 @@ def test_planting_adds_files_and_changes_nothing_else(tmp_path, monkeypatch):
     assert generated["regulator"] > 50 and generated["churn_risk"] > 100
     assert generated["repeat_failure"] > 100 and generated["vulnerability"] > 50
     # the planted texts carry their kinds by the shipped cue file; hard negatives none
-    book = load_cue_book()
+    urgent_cues = load_urgent_cues()
     for kinds, _ch, _lang, _day, _tag, _subject, text in PLANTED_URGENT:
-        found = {f.kind for f in detect(text, book)}
+        found = {f.kind for f in detect(text, urgent_cues)}
         assert found == set(kinds), text

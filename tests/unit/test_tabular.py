@@ -9,9 +9,9 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from flows.sources import complaint, survey
-from flows.sources.base import ParseOptions
-from flows.sources.tabular import find_columns, sniff_delimiter, tokens
+from flows.intake.sources import complaint, survey
+from flows.intake.sources.base import ParseOptions
+from flows.intake.sources.tabular import find_columns, sniff_delimiter, tokens
 
 
 def rec(parsed, i=0):

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 
 from models.embeddings import TfidfSvdEmbedder, fit_svd_by_blocks
-from warehouse import repo
+from warehouse import core_tables
 
 
 def _tall_sparse(rows: int = 3000, cols: int = 400, seed: int = 0) -> sp.csr_matrix:
@@ -78,12 +78,12 @@ def test_corpus_vectors_line_up_with_the_corpus(warehouse):
         con.execute("INSERT INTO feedback BY NAME SELECT * FROM staged")
         con.unregister("staged")
         # stored out of order, and one item without a vector for this model
-        repo.store_embeddings(con, "m", ids[:-1], list(vectors[:-1]), at)
-        repo.store_embeddings(con, "other", ids[-1:], list(vectors[-1:]), at)
+        core_tables.store_embeddings(con, "m", ids[:-1], list(vectors[:-1]), at)
+        core_tables.store_embeddings(con, "other", ids[-1:], list(vectors[-1:]), at)
     with warehouse.read() as con:
-        corpus = repo.corpus_for_topics(con, "m")
-        matrix = repo.corpus_vectors(con, "m", corpus.height)
-        empty = repo.corpus_vectors(con, "none", 0)
+        corpus = core_tables.corpus_for_topics(con, "m")
+        matrix = core_tables.corpus_vectors(con, "m", corpus.height)
+        empty = core_tables.corpus_vectors(con, "none", 0)
     assert corpus.height == 299 and matrix.shape == (299, 8) and matrix.dtype == np.float32
     by_id = dict(zip(ids, vectors, strict=True))
     expected = np.stack([by_id[i] for i in corpus["feedback_id"]])

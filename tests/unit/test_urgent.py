@@ -15,15 +15,15 @@ from models.urgent import (
     Contact,
     CueFileError,
     detect,
-    load_cue_book,
-    parse_cue_book,
+    load_urgent_cues,
+    parse_urgent_cues,
     repeat_contacts,
 )
 
 
 @pytest.fixture(scope="module")
-def book():
-    return load_cue_book(DEFAULT_URGENT_CUES)
+def urgent_cues():
+    return load_urgent_cues(DEFAULT_URGENT_CUES)
 
 
 @pytest.fixture
@@ -31,16 +31,16 @@ def raw() -> dict:
     return yaml.safe_load(DEFAULT_URGENT_CUES.read_text(encoding="utf-8"))
 
 
-def kinds(text: str, book) -> set[str]:
-    return {f.kind for f in detect(text, book)}
+def kinds(text: str, urgent_cues) -> set[str]:
+    return {f.kind for f in detect(text, urgent_cues)}
 
 
-def test_the_shipped_cue_file_is_where_the_settings_point_and_has_every_contract_kind(book):
+def test_the_shipped_cue_file_is_where_the_settings_point_and_has_every_contract_kind(urgent_cues):
     assert load_settings().urgent_cues == DEFAULT_URGENT_CUES
-    assert set(CONTRACT_KINDS) <= set(book.kind_names)
-    assert book.repeat_kind == "repeat_failure"
-    assert (book.repeat_nth, book.repeat_window_days) == (3, 30)
-    assert all(book.describe(k) for k in book.kind_names)
+    assert set(CONTRACT_KINDS) <= set(urgent_cues.kind_names)
+    assert urgent_cues.repeat_kind == "repeat_failure"
+    assert (urgent_cues.repeat_nth, urgent_cues.repeat_window_days) == (3, 30)
+    assert all(urgent_cues.describe(k) for k in urgent_cues.kind_names)
 
 
 @pytest.mark.parametrize(
@@ -70,8 +70,8 @@ def test_the_shipped_cue_file_is_where_the_settings_point_and_has_every_contract
         ("Ich werde kündigen.", {"churn_risk"}),
     ],
 )
-def test_cues_flag_their_kind(book, text, expected):
-    assert kinds(text, book) == expected
+def test_cues_flag_their_kind(urgent_cues, text, expected):
+    assert kinds(text, urgent_cues) == expected
 
 
 @pytest.mark.parametrize(
@@ -100,42 +100,42 @@ def test_cues_flag_their_kind(book, text, expected):
         "",
     ],
 )
-def test_hard_negatives_do_not_flag(book, text):
-    assert kinds(text, book) == set()
+def test_hard_negatives_do_not_flag(urgent_cues, text):
+    assert kinds(text, urgent_cues) == set()
 
 
-def test_a_quote_that_is_not_the_company_still_counts(book):
+def test_a_quote_that_is_not_the_company_still_counts(urgent_cues):
     text = 'Customer rang to complain. In their words: "I will go to the Ombudsman."'
-    assert kinds(text, book) == {"regulator"}
+    assert kinds(text, urgent_cues) == {"regulator"}
 
 
-def test_negation_only_reaches_back_within_the_clause(book):
-    assert kinds("Nothing was done. The socket is sparking.", book) == {"safety"}
-    assert kinds("I don't want to complain, but I'm leaving.", book) == {"churn_risk"}
+def test_negation_only_reaches_back_within_the_clause(urgent_cues):
+    assert kinds("Nothing was done. The socket is sparking.", urgent_cues) == {"safety"}
+    assert kinds("I don't want to complain, but I'm leaving.", urgent_cues) == {"churn_risk"}
 
 
-def test_a_cue_that_does_not_count_does_not_hide_one_that_does(book):
+def test_a_cue_that_does_not_count_does_not_hide_one_that_does(urgent_cues):
     # the denied "chase" match runs on to "four times"; the cue after it still counts
     text = "Sorted it without me having to chase - I had to ring four times."
-    (flag,) = detect(text, book)
+    (flag,) = detect(text, urgent_cues)
     assert (flag.kind, flag.cue) == ("repeat_failure", "ring four times")
-    assert kinds("Sorted it without me having to chase it.", book) == set()
+    assert kinds("Sorted it without me having to chase it.", urgent_cues) == set()
 
 
-def test_evidence_is_the_sentence_holding_the_cue_and_typographic_apostrophes_match(book):
+def test_evidence_is_the_sentence_holding_the_cue_and_typographic_apostrophes_match(urgent_cues):
     text = "Hello. I can’t afford the new price since I lost my job. Please help."
-    (flag,) = detect(text, book)
+    (flag,) = detect(text, urgent_cues)
     assert flag.kind == "vulnerability"
     assert flag.evidence == "I can't afford the new price since I lost my job."
     long = "word " * 200 + "my solicitor will write to you " + "word " * 200
-    (flag,) = detect(long, book)
+    (flag,) = detect(long, urgent_cues)
     assert "solicitor" in flag.evidence and len(flag.evidence) <= 202
     assert flag.evidence.startswith("…") and flag.evidence.endswith("…")
 
 
-def test_one_flag_per_kind_and_several_kinds_per_text(book):
+def test_one_flag_per_kind_and_several_kinds_per_text(urgent_cues):
     text = "I've written to the Ombudsman and to Ofcom, and unless I can leave without a penalty I'll go elsewhere."
-    flags = detect(text, book)
+    flags = detect(text, urgent_cues)
     assert sorted(f.kind for f in flags) == ["churn_risk", "regulator"]
 
 
@@ -145,10 +145,10 @@ def test_a_team_can_add_a_kind_and_cues(raw):
         "negation": "cancels",
         "cues": ["fraud\\w*", "scam(med)?"],
     }
-    book = parse_cue_book(raw)
-    assert "fraud" in book.kind_names
-    assert kinds("Someone scammed me using your account.", book) == {"fraud"}
-    assert kinds("This is not fraud, just a billing error.", book) == set()
+    urgent_cues = parse_urgent_cues(raw)
+    assert "fraud" in urgent_cues.kind_names
+    assert kinds("Someone scammed me using your account.", urgent_cues) == {"fraud"}
+    assert kinds("This is not fraud, just a billing error.", urgent_cues) == set()
 
 
 @pytest.mark.parametrize(
@@ -168,16 +168,16 @@ def test_mistakes_in_the_cue_file_are_named(raw, change, message):
     broken = copy.deepcopy(raw)
     change(broken)
     with pytest.raises(CueFileError, match=message):
-        parse_cue_book(broken, "urgent.yaml")
+        parse_urgent_cues(broken, "urgent.yaml")
 
 
 def test_a_missing_or_broken_file_says_so(tmp_path):
     with pytest.raises(CueFileError, match="no cue file"):
-        load_cue_book(tmp_path / "nope.yaml")
+        load_urgent_cues(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("kinds: [unclosed", encoding="utf-8")
     with pytest.raises(CueFileError, match="not valid YAML"):
-        load_cue_book(bad)
+        load_urgent_cues(bad)
 
 
 # ------------------------------------------------------------------------ repeat failures
@@ -249,8 +249,8 @@ def test_a_customer_known_by_an_e_mail_and_a_phone_is_one_customer_for_repeats()
             "top_label": ["Broadband outages"] * 3,
         }
     )
-    book = load_cue_book(DEFAULT_URGENT_CUES)
-    assert repeat_flags(frame, book).height == 0  # an e-mail and a phone: two strangers
-    linked = repeat_flags(frame, book, links=[("ref-email", "ref-phone")])
+    urgent_cues = load_urgent_cues(DEFAULT_URGENT_CUES)
+    assert repeat_flags(frame, urgent_cues).height == 0  # an e-mail and a phone: two strangers
+    linked = repeat_flags(frame, urgent_cues, links=[("ref-email", "ref-phone")])
     assert linked["feedback_id"].to_list() == ["x3"]
     assert "2026-11-04 call" in linked["evidence"][0]

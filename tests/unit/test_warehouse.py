@@ -11,7 +11,7 @@ import pytest
 
 from warehouse import Warehouse, WarehouseBusy, WarehouseError
 from warehouse import db as dbmod
-from warehouse.sql import parse_named_queries, q
+from warehouse.sql import named_query, parse_named_queries
 
 
 def test_schema_is_applied_once_and_recorded(warehouse):
@@ -139,6 +139,6 @@ def test_named_queries_parse_and_refuse_duplicates():
     assert parse_named_queries(text) == {"one": "SELECT 1;", "two": "SELECT $x;"}
     with pytest.raises(ValueError, match="twice"):
         parse_named_queries(text + "-- name: one\nSELECT 3;")
-    assert "INSERT INTO feedback" in q("insert_new_feedback")
+    assert "INSERT INTO feedback" in named_query("insert_new_feedback")
     with pytest.raises(KeyError):
-        q("no_such_query")
+        named_query("no_such_query")

@@ -111,7 +111,7 @@ NO_RECOVERY = pl.DataFrame(
 
 
 @pytest.fixture(scope="module")
-def book():
+def org():
     return load_departments(DEFAULT_DEPARTMENTS)
 
 
@@ -124,10 +124,10 @@ def test_parse_week_and_iso_week():
         parse_week("last tuesday", None)
 
 
-def test_spike_is_emerging_only_in_its_week_and_costs_add_up(book):
+def test_spike_is_emerging_only_in_its_week_and_costs_add_up(org):
     volumes = {1: [30] * 7 + [120], 2: [25] * 8, 3: [20] * 8, 4: [15] * 8}
     review = build_review(
-        facts_for(volumes), routing(), book, WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY
+        facts_for(volumes), routing(), org, WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY
     )
     weekly = review.theme_weekly
     flagged = weekly.filter(pl.col("is_emerging")).select("week_start", "theme_id").rows()
@@ -145,7 +145,7 @@ def test_spike_is_emerging_only_in_its_week_and_costs_add_up(book):
         (pl.col("week_start") == WEEKS[0]) & (pl.col("theme_id") == 2)
     )
     expected = sum(
-        book.cost("Billing", ch) * v for ch, v in one_week.select("channel", "volume").rows()
+        org.cost("Billing", ch) * v for ch, v in one_week.select("channel", "volume").rows()
     )
     assert one_week["est_cost"].sum() == pytest.approx(expected)
     # the chargeback charges failure demand to the department that causes it
@@ -158,7 +158,7 @@ def test_spike_is_emerging_only_in_its_week_and_costs_add_up(book):
     assert charge["total_cost"].sum() == pytest.approx(total)
 
 
-def test_quiet_weeks_flag_nothing(book):
+def test_quiet_weeks_flag_nothing(org):
     volumes = {
         1: [30, 28, 33, 29, 31, 30, 27, 32],
         2: [25, 27, 24, 26, 25, 23, 26, 25],
@@ -166,16 +166,16 @@ def test_quiet_weeks_flag_nothing(book):
         4: [15, 14, 16, 15, 17, 15, 14, 16],
     }
     review = build_review(
-        facts_for(volumes, seed=4), routing(), book, WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY
+        facts_for(volumes, seed=4), routing(), org, WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY
     )
     assert review.theme_weekly["is_emerging"].sum() == 0
     assert review.summary.emerging == []
 
 
-def test_opportunities_and_issue_candidates(book):
+def test_opportunities_and_issue_candidates(org):
     volumes = {1: [30] * 7 + [120], 2: [25] * 8, 3: [20] * 8, 4: [15] * 8}
     review = build_review(
-        facts_for(volumes), routing(), book, WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY
+        facts_for(volumes), routing(), org, WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY
     )
     kinds = dict(
         zip(
@@ -198,7 +198,7 @@ def test_opportunities_and_issue_candidates(book):
     assert all(c["department"] for c in cands.values())
 
 
-def test_a_real_fall_verifies_and_no_fall_does_not(book):
+def test_a_real_fall_verifies_and_no_fall_does_not(org):
     volumes = {1: [30] * 8, 2: [25] * 8, 3: [40, 42, 38, 41, 39, 3, 2, 3], 4: [15] * 8}
     fixed_at = datetime.combine(WEEKS[5], datetime.min.time()) + timedelta(hours=9)
     fixed = pl.DataFrame(
@@ -210,16 +210,14 @@ def test_a_real_fall_verifies_and_no_fall_does_not(book):
             "resolved_at": [fixed_at, fixed_at],
         }
     ).cast({"issue_id": pl.Int32, "theme_id": pl.Int32})
-    review = build_review(
-        facts_for(volumes), routing(), book, WEEKS[-1], LABELS, fixed, NO_RECOVERY
-    )
+    review = build_review(facts_for(volumes), routing(), org, WEEKS[-1], LABELS, fixed, NO_RECOVERY)
     checks = {v["issue_id"]: v["check"] for v in review.verifications}
     assert checks[7].status == "verified" and checks[7].rate_ratio < 0.3
     assert "Verified" in checks[7].evidence
     assert checks[8].status in ("not_yet", "no_fall") and checks[8].status != "verified"
 
 
-def test_service_recovery_compares_scores_before_and_after_the_fix(book):
+def test_service_recovery_compares_scores_before_and_after_the_fix(org):
     fixed_at = datetime(2026, 11, 2, 9)
     rows = []
     for c in range(6):
@@ -251,7 +249,7 @@ def test_service_recovery_compares_scores_before_and_after_the_fix(book):
     review = build_review(
         facts_for({1: [10] * 8, 2: [10] * 8, 3: [10] * 8, 4: [10] * 8}),
         routing(),
-        book,
+        org,
         WEEKS[-1],
         LABELS,
         NO_FIXED,
@@ -268,7 +266,7 @@ def test_service_recovery_compares_scores_before_and_after_the_fix(book):
     ) == (3, 6, 2.0, 8.0, 6.0, COMPUTED_AT)
 
 
-def test_unrouted_contacts_are_charged_to_triage(book):
+def test_unrouted_contacts_are_charged_to_triage(org):
     r = routing()
     themes = r.themes.with_columns(
         pl.when(pl.col("theme_id") == 2)
@@ -279,7 +277,7 @@ def test_unrouted_contacts_are_charged_to_triage(book):
     review = build_review(
         facts_for({1: [10] * 8, 2: [10] * 8, 3: [10] * 8, 4: [10] * 8}),
         Routing(themes, r.items),
-        book,
+        org,
         WEEKS[-1],
         LABELS,
         NO_FIXED,
@@ -289,7 +287,7 @@ def test_unrouted_contacts_are_charged_to_triage(book):
     assert LABELS[2] in review.summary.triage
 
 
-def _book_with(costs: dict[str, dict[str, float]]):
+def _org_with(costs: dict[str, dict[str, float]]):
     """The routing fixture's four departments, costed only where ``costs`` says."""
     from models.departments import parse_departments
 
@@ -306,7 +304,7 @@ def _book_with(costs: dict[str, dict[str, float]]):
 def test_without_costs_every_cost_is_unknown_never_zero():
     volumes = {1: [30] * 7 + [120], 2: [25] * 8, 3: [20] * 8, 4: [15] * 8}
     review = build_review(
-        facts_for(volumes), routing(), _book_with({}), WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY
+        facts_for(volumes), routing(), _org_with({}), WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY
     )
     assert review.channel_weekly["est_cost"].null_count() == review.channel_weekly.height
     assert review.theme_weekly["est_cost"].null_count() == review.theme_weekly.height
@@ -332,10 +330,10 @@ def test_without_costs_every_cost_is_unknown_never_zero():
 
 def test_a_total_with_some_costs_unknown_is_partial_and_says_so():
     # Billing costs its calls and e-mails only; nobody else has a figure
-    book = _book_with({"Billing": {"call": 5.0, "email": 3.0}})
+    org = _org_with({"Billing": {"call": 5.0, "email": 3.0}})
     volumes = {1: [30] * 8, 2: [25] * 8, 3: [20] * 8, 4: [15] * 8}
     review = build_review(
-        facts_for(volumes), routing(), book, WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY
+        facts_for(volumes), routing(), org, WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY
     )
     billing = review.theme_weekly.filter(
         (pl.col("week_start") == WEEKS[-1]) & (pl.col("theme_id") == 2)
@@ -386,14 +384,14 @@ def _routing_with_group() -> Routing:
     return Routing(pl.concat([base.themes, group]), pl.DataFrame())
 
 
-def test_without_a_hierarchy_the_review_is_the_same_with_or_without_sub_themes(book):
+def test_without_a_hierarchy_the_review_is_the_same_with_or_without_sub_themes(org):
     volumes = {1: [30] * 7 + [120], 2: [25] * 8, 3: [20] * 8, 4: [15] * 8}
     facts = facts_for(volumes)
-    plain = build_review(facts, routing(), book, WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY)
+    plain = build_review(facts, routing(), org, WEEKS[-1], LABELS, NO_FIXED, NO_RECOVERY)
     levelled = build_review(
         facts.with_columns(pl.col("theme_id").alias("sub_theme_id")),
         routing(),
-        book,
+        org,
         WEEKS[-1],
         LABELS,
         NO_FIXED,
@@ -410,7 +408,7 @@ def test_without_a_hierarchy_the_review_is_the_same_with_or_without_sub_themes(b
     assert plain.subtheme_weekly.height == 0 and levelled.subtheme_weekly.height == 0
 
 
-def test_a_spike_split_over_two_sub_themes_is_one_emerging_top_level_theme(book):
+def test_a_spike_split_over_two_sub_themes_is_one_emerging_top_level_theme(org):
     volumes = {
         1: [30] * 8,
         2: [25] * 8,
@@ -421,7 +419,7 @@ def test_a_spike_split_over_two_sub_themes_is_one_emerging_top_level_theme(book)
     facts = _grouped(volumes, {5: GROUP, 6: GROUP})
     labels = {**LABELS, GROUP: "Broadband outages", 5: "light red", 6: "pppoe timeout"}
     review = build_review(
-        facts, _routing_with_group(), book, WEEKS[-1], labels, NO_FIXED, NO_RECOVERY
+        facts, _routing_with_group(), org, WEEKS[-1], labels, NO_FIXED, NO_RECOVERY
     )
     weekly = review.theme_weekly
     assert set(weekly["theme_id"].unique().to_list()) == {1, 2, 3, GROUP}
@@ -447,7 +445,7 @@ def test_a_spike_split_over_two_sub_themes_is_one_emerging_top_level_theme(book)
     assert not quiet["is_growing"].any()
 
 
-def test_a_fixed_issue_on_a_sub_theme_is_checked_on_the_sub_themes_own_contacts(book):
+def test_a_fixed_issue_on_a_sub_theme_is_checked_on_the_sub_themes_own_contacts(org):
     volumes = {1: [30] * 8, 2: [25] * 8, 5: [20] * 4 + [4] * 4, 6: [20] * 8}
     facts = _grouped(volumes, {5: GROUP, 6: GROUP})
     fixed = pl.DataFrame(
@@ -460,6 +458,6 @@ def test_a_fixed_issue_on_a_sub_theme_is_checked_on_the_sub_themes_own_contacts(
         },
         schema=NO_FIXED.schema,
     )
-    review = build_review(facts, _routing_with_group(), book, WEEKS[-1], LABELS, fixed, NO_RECOVERY)
+    review = build_review(facts, _routing_with_group(), org, WEEKS[-1], LABELS, fixed, NO_RECOVERY)
     (check,) = review.verifications
     assert check["check"].status == "verified", check["check"].evidence

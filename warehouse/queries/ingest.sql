@@ -1,4 +1,4 @@
--- Ingest: write one prepared file (staged_* are frames registered by repo.py) and
+-- Ingest: write one prepared file (staged_* are frames registered by core_tables.py) and
 -- report on what was loaded. Each block runs inside the caller's one transaction.
 
 -- name: insert_new_feedback

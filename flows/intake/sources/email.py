@@ -30,7 +30,7 @@ from pathlib import PurePath
 from mailparser_reply.constants import MAIL_LANGUAGES
 from mailparser_reply.parser import EmailMessage as ReplyMessage
 
-from flows.sources.base import (
+from flows.intake.sources.base import (
     ParsedSource,
     ParseOptions,
     QuarantineLog,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flows.sources.base import ParsedSource, ParseOptions
-from flows.sources.tabular import parse_tabular
+from flows.intake.sources.base import ParsedSource, ParseOptions
+from flows.intake.sources.tabular import parse_tabular
 
 
 def parse(name: str, data: bytes, options: ParseOptions = ParseOptions()) -> ParsedSource:

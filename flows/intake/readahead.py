@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flows.discover import InboxFile, discover
-from flows.prepare import PreparedBatch, prepare
-from flows.sources import ParseOptions, parse_source
-from flows.sources.base import whole_file_rejected
+from flows.intake.discover import InboxFile, discover
+from flows.intake.prepare import PreparedBatch, prepare
+from flows.intake.sources import ParseOptions, parse_source
+from flows.intake.sources.base import whole_file_rejected
 from warehouse.clock import utc_now
 
 # stop reading ahead once this much input waits to be taken (a 1M-row survey is 150 MB)

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from flows.language import settle_languages
-from flows.pii import clean_text, customer_refs, normalise_customer, redact
-from flows.sources.base import QUARANTINE_SCHEMA, ParsedSource
+from flows.intake.language import settle_languages
+from flows.intake.pii import clean_text, customer_refs, normalise_customer, redact
+from flows.intake.sources.base import QUARANTINE_SCHEMA, ParsedSource
 from warehouse.clock import utc_now
 from warehouse.contract import FEEDBACK, FEEDBACK_LOAD_COLUMNS, SCORE_RANGES, WHOLE_NUMBER_SCORES
 from warehouse.db import sha256_hex

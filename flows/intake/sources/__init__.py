@@ -6,14 +6,14 @@ import importlib
 import traceback
 from pathlib import PurePath
 
-from flows.sources.base import ParsedSource, ParseOptions, whole_file_rejected
+from flows.intake.sources.base import ParsedSource, ParseOptions, whole_file_rejected
 from warehouse.contract import CHANNELS
 
 _MODULES = {
-    "survey": "flows.sources.survey",
-    "complaint": "flows.sources.complaint",
-    "email": "flows.sources.email",
-    "call": "flows.sources.call",
+    "survey": "flows.intake.sources.survey",
+    "complaint": "flows.intake.sources.complaint",
+    "email": "flows.intake.sources.email",
+    "call": "flows.intake.sources.call",
 }
 
 

@@ -1,4 +1,6 @@
-"""Typed functions over the named queries. Callers pass a connection from
+"""Typed reads and writes of the core tables (ingest runs and quarantine, feedback,
+embeddings, themes and their events, routes, exports) over the named queries; the weekly
+review's own tables are ``review_tables``, issues ``tracker``. Callers pass a connection from
 ``Warehouse.write()`` or ``Warehouse.read()``; every value is a bound parameter.
 
 The analyst's edits (rename, merge, assign, demand, route an item) are written here and
@@ -17,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from warehouse import edit_rules
-from warehouse.sql import q
+from warehouse.sql import named_query
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def record_file(
     con.register("staged_feedback", feedback)
     try:
         inserted = con.execute(
-            q("insert_new_feedback"), {"run_id": run.run_id, "ingested_at": finished_at}
+            named_query("insert_new_feedback"), {"run_id": run.run_id, "ingested_at": finished_at}
         ).fetchall()[0][0]
     finally:
         con.unregister("staged_feedback")
@@ -98,7 +100,7 @@ def record_file(
         con.register("staged_notes", staged_notes)
         try:
             con.execute(
-                q("insert_ingest_notes"),
+                named_query("insert_ingest_notes"),
                 {"run_id": run.run_id, "source_file": run.source_file, "noted_at": finished_at},
             )
         finally:
@@ -108,7 +110,9 @@ def record_file(
         staged_links = links.select("ref_a", "ref_b")  # noqa: F841 - registered below
         con.register("staged_links", staged_links)
         try:
-            con.execute(q("insert_customer_links"), {"seen_at": finished_at, "run_id": run.run_id})
+            con.execute(
+                named_query("insert_customer_links"), {"seen_at": finished_at, "run_id": run.run_id}
+            )
         finally:
             con.unregister("staged_links")
 
@@ -117,7 +121,7 @@ def record_file(
         con.register("staged_quarantine", staged_quarantine)
         try:
             con.execute(
-                q("insert_quarantine"),
+                named_query("insert_quarantine"),
                 {
                     "run_id": run.run_id,
                     "source_file": run.source_file,
@@ -144,7 +148,7 @@ def record_file(
     elif status == "ok" and counts.rows_quarantined:
         status = "partial"
     con.execute(
-        q("insert_ingest_run"),
+        named_query("insert_ingest_run"),
         {
             "run_id": run.run_id,
             "source_file": run.source_file,
@@ -162,7 +166,7 @@ def record_file(
     )
     if run.file_sha256:
         con.execute(
-            q("remember_source_file"),
+            named_query("remember_source_file"),
             {
                 "file_sha256": run.file_sha256,
                 "path": run.source_file,
@@ -176,34 +180,34 @@ def record_file(
 
 
 def known_file_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {row[0] for row in con.execute(q("known_file_hashes")).fetchall()}
+    return {row[0] for row in con.execute(named_query("known_file_hashes")).fetchall()}
 
 
 def rows_per_channel_week(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return fetch_frame(con, q("rows_per_channel_week"))
+    return fetch_frame(con, named_query("rows_per_channel_week"))
 
 
 def contacts_by_language(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return fetch_frame(con, q("contacts_by_language"))
+    return fetch_frame(con, named_query("contacts_by_language"))
 
 
 def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 10) -> pl.DataFrame:
-    return fetch_frame(con, q("recent_runs"), {"limit": limit})
+    return fetch_frame(con, named_query("recent_runs"), {"limit": limit})
 
 
 def quarantine_by_reason(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return fetch_frame(con, q("quarantine_by_reason"))
+    return fetch_frame(con, named_query("quarantine_by_reason"))
 
 
 def feedback_count(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute(q("feedback_count")).fetchall()[0][0])
+    return int(con.execute(named_query("feedback_count")).fetchall()[0][0])
 
 
 # --------------------------------------------------------------------------------------
 # themes
 # --------------------------------------------------------------------------------------
 def feedback_needing_embedding(con: duckdb.DuckDBPyConnection, model: str) -> pl.DataFrame:
-    return fetch_frame(con, q("feedback_needing_embedding"), {"model": model})
+    return fetch_frame(con, named_query("feedback_needing_embedding"), {"model": model})
 
 
 def store_embeddings(
@@ -214,16 +218,16 @@ def store_embeddings(
         schema={"feedback_id": pl.String, "vector": pl.List(pl.Float32)},
     )
     with _registered(con, staged_embeddings=frame):
-        con.execute(q("insert_embeddings"), {"model": model, "at": at})
+        con.execute(named_query("insert_embeddings"), {"model": model, "at": at})
 
 
 def embedded_count(con: duckdb.DuckDBPyConnection, model: str) -> int:
-    return int(fetch_frame(con, q("embedding_counts"), {"model": model})["embedded"][0])
+    return int(fetch_frame(con, named_query("embedding_counts"), {"model": model})["embedded"][0])
 
 
 def corpus_for_topics(con: duckdb.DuckDBPyConnection, model: str) -> pl.DataFrame:
     """feedback_id, text, received_at of every item with a vector (``corpus_vectors``)."""
-    return fetch_frame(con, q("corpus_for_topics"), {"model": model})
+    return fetch_frame(con, named_query("corpus_for_topics"), {"model": model})
 
 
 def crosslingual_needed(
@@ -234,7 +238,7 @@ def crosslingual_needed(
     vector when ``missing``."""
     return fetch_frame(
         con,
-        q("crosslingual_needed"),
+        named_query("crosslingual_needed"),
         {"model": model, "team": team, "sample": sample, "missing": missing},
     )
 
@@ -248,7 +252,9 @@ def corpus_vectors(con: duckdb.DuckDBPyConnection, model: str, rows: int) -> np.
     million vectors through a frame costs several times the matrix itself."""
     out: np.ndarray | None = None
     filled = 0
-    reader = con.sql(q("corpus_vectors"), params={"model": model}).to_arrow_reader(VECTOR_BATCH)
+    reader = con.sql(named_query("corpus_vectors"), params={"model": model}).to_arrow_reader(
+        VECTOR_BATCH
+    )
     for batch in reader:
         if batch.num_rows == 0:
             continue
@@ -268,24 +274,24 @@ def corpus_vectors(con: duckdb.DuckDBPyConnection, model: str, rows: int) -> np.
 
 
 def current_assignments(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return fetch_frame(con, q("current_assignments"))
+    return fetch_frame(con, named_query("current_assignments"))
 
 
 def known_themes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return fetch_frame(con, q("known_themes"))
+    return fetch_frame(con, named_query("known_themes"))
 
 
 def next_theme_id(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute(q("next_theme_id")).fetchall()[0][0])
+    return int(con.execute(named_query("next_theme_id")).fetchall()[0][0])
 
 
 def last_topic_run(con: duckdb.DuckDBPyConnection) -> dict | None:
-    rows = fetch_frame(con, q("last_topic_run")).to_dicts()
+    rows = fetch_frame(con, named_query("last_topic_run")).to_dicts()
     return rows[0] if rows else None
 
 
 def last_theme_edit(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    return con.execute(q("last_theme_edit")).fetchall()[0][0]
+    return con.execute(named_query("last_theme_edit")).fetchall()[0][0]
 
 
 class _registered:
@@ -324,31 +330,35 @@ def write_topic_run(
         staged_examples=examples,
         staged_lineage=lineage,
     ):
-        con.execute(q("upsert_themes"), {"model": model, "run_id": run["run_id"], "at": at})
-        con.execute(q("mark_dormant_themes"), {"at": at})
-        con.execute(q("update_unclassified_size"), {"size": unclassified, "at": at})
-        con.execute(q("clear_assignments"))
-        con.execute(q("insert_assignments"), {"run_id": run["run_id"], "at": at})
-        con.execute(q("clear_examples"))
-        con.execute(q("insert_examples"))
+        con.execute(
+            named_query("upsert_themes"), {"model": model, "run_id": run["run_id"], "at": at}
+        )
+        con.execute(named_query("mark_dormant_themes"), {"at": at})
+        con.execute(named_query("update_unclassified_size"), {"size": unclassified, "at": at})
+        con.execute(named_query("clear_assignments"))
+        con.execute(named_query("insert_assignments"), {"run_id": run["run_id"], "at": at})
+        con.execute(named_query("clear_examples"))
+        con.execute(named_query("insert_examples"))
         if lineage.height:
-            con.execute(q("insert_lineage"), {"run_id": run["run_id"], "at": at})
-    con.execute(q("insert_topic_run"), run)
+            con.execute(named_query("insert_lineage"), {"run_id": run["run_id"], "at": at})
+    con.execute(named_query("insert_topic_run"), run)
 
 
 def theme_list(con: duckdb.DuckDBPyConnection, include_all: bool = False) -> pl.DataFrame:
-    return fetch_frame(con, q("theme_list"), {"include_all": include_all})
+    return fetch_frame(con, named_query("theme_list"), {"include_all": include_all})
 
 
 def theme_by_id(con: duckdb.DuckDBPyConnection, theme_id: int) -> dict | None:
-    rows = fetch_frame(con, q("theme_by_id"), {"theme_id": theme_id}).to_dicts()
+    rows = fetch_frame(con, named_query("theme_by_id"), {"theme_id": theme_id}).to_dicts()
     return rows[0] if rows else None
 
 
 def theme_example_texts(con: duckdb.DuckDBPyConnection, theme_id: int) -> list[str]:
     return [
         r["text"]
-        for r in fetch_frame(con, q("theme_example_texts"), {"theme_id": theme_id}).to_dicts()
+        for r in fetch_frame(
+            con, named_query("theme_example_texts"), {"theme_id": theme_id}
+        ).to_dicts()
     ]
 
 
@@ -356,7 +366,7 @@ def record_theme_event(
     con: duckdb.DuckDBPyConnection, theme_id: int, actor: str, field: str, old, new, at: datetime
 ) -> None:
     con.execute(
-        q("record_theme_event"),
+        named_query("record_theme_event"),
         {
             "theme_id": theme_id,
             "at": at,
@@ -380,7 +390,7 @@ def rename_theme(
     if current is None:
         raise KeyError(f"no theme {theme_id}")
     label = unique_label(con, label, theme_id)
-    con.execute(q("rename_theme"), {"theme_id": theme_id, "label": label, "at": at})
+    con.execute(named_query("rename_theme"), {"theme_id": theme_id, "label": label, "at": at})
     record_theme_event(con, theme_id, actor, "label", current["label"], label, at)
     return label
 
@@ -418,26 +428,26 @@ def merge_themes(
     if target["kind"] == "group":
         theme_edits.merge_groups(con, target, source, actor, at)
     else:
-        con.execute(q("merge_theme_into"), {"theme_id": absorbed, "into": keep, "at": at})
-        con.execute(q("move_assignments"), {"theme_id": absorbed, "into": keep})
-        con.execute(q("refresh_theme_size"), {"theme_id": keep, "at": at})
+        con.execute(named_query("merge_theme_into"), {"theme_id": absorbed, "into": keep, "at": at})
+        con.execute(named_query("move_assignments"), {"theme_id": absorbed, "into": keep})
+        con.execute(named_query("refresh_theme_size"), {"theme_id": keep, "at": at})
         theme_edits.refresh_after_fine_merge(con, target, source, at)
     record_theme_event(con, absorbed, actor, "merged_into", None, keep, at)
 
 
 def theme_history(con: duckdb.DuckDBPyConnection, theme_id: int) -> pl.DataFrame:
-    return fetch_frame(con, q("theme_history"), {"theme_id": theme_id})
+    return fetch_frame(con, named_query("theme_history"), {"theme_id": theme_id})
 
 
 def theme_detail(con: duckdb.DuckDBPyConnection, theme_id: int) -> dict | None:
-    rows = fetch_frame(con, q("theme_detail"), {"theme_id": theme_id}).to_dicts()
+    rows = fetch_frame(con, named_query("theme_detail"), {"theme_id": theme_id}).to_dicts()
     return rows[0] if rows else None
 
 
 def department_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every department the warehouse knows: the departments file's, plus any name a
     theme or an issue still carries."""
-    return [row[0] for row in con.execute(q("department_names")).fetchall()]
+    return [row[0] for row in con.execute(named_query("department_names")).fetchall()]
 
 
 def assign_theme_department(
@@ -458,10 +468,11 @@ def assign_theme_department(
     known = department_names(con) if departments is None else departments
     department = edit_rules.department(department, known)
     con.execute(
-        q("assign_theme_department"), {"theme_id": theme_id, "department": department, "at": at}
+        named_query("assign_theme_department"),
+        {"theme_id": theme_id, "department": department, "at": at},
     )
     con.execute(
-        q("learn_routing_from_theme"),
+        named_query("learn_routing_from_theme"),
         {
             "theme_id": theme_id,
             "label": current["label"],
@@ -470,7 +481,9 @@ def assign_theme_department(
             "at": at,
         },
     )
-    con.execute(q("route_theme_items_to"), {"theme_id": theme_id, "department": department})
+    con.execute(
+        named_query("route_theme_items_to"), {"theme_id": theme_id, "department": department}
+    )
     record_theme_event(con, theme_id, actor, "department", current["department"], department, at)
     return department
 
@@ -488,11 +501,11 @@ def route_item(
     an example routing learns from. Returns the name as stored."""
     known = department_names(con) if departments is None else departments
     department = edit_rules.department(department, known)
-    if not con.execute(q("item_route"), {"feedback_id": feedback_id}).fetchall():
+    if not con.execute(named_query("item_route"), {"feedback_id": feedback_id}).fetchall():
         raise KeyError(f"no routed item {feedback_id}")
-    con.execute(q("route_item"), {"feedback_id": feedback_id, "department": department})
+    con.execute(named_query("route_item"), {"feedback_id": feedback_id, "department": department})
     con.execute(
-        q("learn_routing_from_item"),
+        named_query("learn_routing_from_item"),
         {"feedback_id": feedback_id, "department": department, "actor": actor, "at": at},
     )
     return department
@@ -521,7 +534,7 @@ def set_theme_demand(
         )
     reason = edit_rules.reason(reason)
     con.execute(
-        q("set_theme_demand"),
+        named_query("set_theme_demand"),
         {
             "theme_id": theme_id,
             "demand_type": demand_type,
@@ -543,7 +556,7 @@ def week_subthemes(
     """The sub-themes under each top-level theme in ``week`` (``subtheme_weekly``)."""
     return fetch_frame(
         con,
-        q("week_subthemes"),
+        named_query("week_subthemes"),
         {"week": week, "growing_only": growing_only, "departments": departments},
     )
 
@@ -553,24 +566,26 @@ def issue_subthemes(
 ) -> pl.DataFrame:
     """An issue's evidence: the sub-themes of its theme, their volume and examples."""
     return fetch_frame(
-        con, q("issue_subthemes"), {"issue_id": issue_id, "week": week, "per_theme": per_theme}
+        con,
+        named_query("issue_subthemes"),
+        {"issue_id": issue_id, "week": week, "per_theme": per_theme},
     )
 
 
 def issue_folds(con: duckdb.DuckDBPyConnection, issue_id: int) -> pl.DataFrame:
     """The issues folded into ``issue_id``."""
-    return fetch_frame(con, q("issue_folds"), {"issue_id": issue_id})
+    return fetch_frame(con, named_query("issue_folds"), {"issue_id": issue_id})
 
 
 def top_theme_counts_of_sources(
     con: duckdb.DuckDBPyConnection, source_refs: list[str]
 ) -> pl.DataFrame:
     """How many of these records (by source ref) each top-level theme holds, most first."""
-    return fetch_frame(con, q("top_theme_counts_of_sources"), {"refs": source_refs})
+    return fetch_frame(con, named_query("top_theme_counts_of_sources"), {"refs": source_refs})
 
 
 def majority_theme_of_sources(con: duckdb.DuckDBPyConnection, source_refs: list[str]) -> int | None:
-    frame = fetch_frame(con, q("majority_theme_of_sources"), {"refs": source_refs})
+    frame = fetch_frame(con, named_query("majority_theme_of_sources"), {"refs": source_refs})
     return int(frame["theme_id"][0]) if frame.height else None
 
 
@@ -579,4 +594,4 @@ def export_frame(con: duckdb.DuckDBPyConnection, what: str) -> pl.DataFrame:
     names = {"issues", "themes", "weekly", "subthemes", "chargeback", "opportunities", "quarantine"}
     if what not in names:
         raise ValueError(f"nothing to export called {what!r}")
-    return fetch_frame(con, q(f"export_{what}"))
+    return fetch_frame(con, named_query(f"export_{what}"))

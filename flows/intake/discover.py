@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.sources.tabular import TABULAR_SUFFIXES
+from flows.intake.sources.tabular import TABULAR_SUFFIXES
 from warehouse.contract import CHANNELS
 
 FOLDER_CHANNELS = {

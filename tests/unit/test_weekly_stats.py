@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from models.trends import (
+from models.weekly_stats import (
     EMERGING_COLUMNS,
     EmergingSettings,
     benjamini_hochberg,

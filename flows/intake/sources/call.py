@@ -30,8 +30,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from flows.pii import identifiers_in
-from flows.sources.base import (
+from flows.intake.pii import identifiers_in
+from flows.intake.sources.base import (
     ParsedSource,
     ParseOptions,
     QuarantineLog,
@@ -42,7 +42,7 @@ from flows.sources.base import (
     suffix,
     whole_file_rejected,
 )
-from flows.sources.dates import parse_date_column
+from flows.intake.sources.dates import parse_date_column
 
 CHANNEL = "call"
 SCORE_KINDS = ("nps", "csat", "rating", "ces", "csat_binary")
@@ -931,7 +931,7 @@ def _duration(meta: dict[str, object]) -> float | None:
 
 def parse_when(value: object, options: ParseOptions = ParseOptions()) -> datetime | None:
     """A start time as naive UTC: ISO 8601, epoch seconds or milliseconds, or any format
-    ``flows.sources.dates`` knows. None when it cannot be read or is implausible."""
+    ``flows.intake.sources.dates`` knows. None when it cannot be read or is implausible."""
     parsed: datetime | None = None
     if isinstance(value, bool):
         return None

@@ -20,7 +20,7 @@ from pathlib import PurePath
 
 import polars as pl
 
-from flows.sources.base import (
+from flows.intake.sources.base import (
     RECORD_SCHEMA,
     ParsedSource,
     ParseOptions,
@@ -34,7 +34,7 @@ from flows.sources.base import (
     suffix,
     whole_file_rejected,
 )
-from flows.sources.dates import parse_date_column
+from flows.intake.sources.dates import parse_date_column
 from warehouse.contract import SCORE_KINDS
 
 TABULAR_SUFFIXES = {
