@@ -111,6 +111,7 @@ def english_sample():
     return encoder, encoder.encode(texts), ids
 
 
+@pytest.mark.slow  # the multilingual encoder runs: the full suite, not the fast lane
 @pytest.mark.parametrize(("language", "problem", "text"), OTHER, ids=lambda v: str(v)[:16])
 def test_a_contact_in_each_language_joins_its_problems_english_contacts(
     english_sample, language, problem, text
@@ -120,6 +121,7 @@ def test_a_contact_in_each_language_joins_its_problems_english_contacts(
     assert placed.top[0] == list(ENGLISH).index(problem) + 1, (language, text)
 
 
+@pytest.mark.slow
 def test_a_texts_multilingual_vector_does_not_depend_on_its_batch(english_sample):
     encoder, _, _ = english_sample
     texts = [t for _, _, t in OTHER] + ["ok", "x" * 3000]
