@@ -115,7 +115,8 @@ def edited_template(tmp_path_factory, shared_data) -> Edited:
     # split a sub-theme by vectors, a lone theme by a keyword (it becomes their group)
     voc("themes", "split", str(t[0]), *a, *d)
     ed.retired.append(t[0])
-    lone = t[11]
+    lone = t[11]  # made lone first, whatever group the map gave it
+    voc("themes", "move", str(lone), "--top", *a, *d)
     texts = _frame(
         db,
         "SELECT lower(f.text) AS text FROM feedback_themes JOIN feedback AS f USING"
