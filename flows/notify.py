@@ -33,6 +33,7 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prefect import flow
 
@@ -54,6 +55,10 @@ from models.notify import (
 from warehouse import Warehouse
 from warehouse import notify as store
 from warehouse.clock import utc_now
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
 
 
 class DeliveryError(RuntimeError):
@@ -207,6 +212,74 @@ def webhooks_of(settings: Settings, departments: Path | None, problems: list[str
     return Webhooks(team, own)
 
 
+def _digests(
+    con: duckdb.DuckDBPyConnection,
+    week: str,
+    start: date,
+    end: date,
+    today: date,
+    heads: dict[str, list[str]],
+    hooks: Webhooks,
+) -> list[Outgoing]:
+    """Each department's weekly digest to its head(s) and webhook, then the team's overview
+    (counts only) when the team has a webhook."""
+    out: list[Outgoing] = []
+    overview = []
+    for department, head in store.departments(con).items():
+        rows = store.issues(con, department, start, end, today)
+        urgent = store.urgent_of_week(con, department, start, end)
+        digest = Digest(
+            department=department,
+            head=head,
+            week=week,
+            week_start=start,
+            open_issues=rows.filter(rows["is_open"]).to_dicts(),
+            overdue=rows.filter(rows["is_overdue"].fill_null(False)).to_dicts(),
+            opened=rows.filter(rows["opened_this_week"].fill_null(False)).to_dicts(),
+            verified=rows.filter(rows["verified_this_week"].fill_null(False)).to_dicts(),
+            urgent=urgent.to_dicts(),
+        )
+        out.append(
+            Outgoing(digest_message(digest), heads.get(department, []), hooks.of(department))
+        )
+        overview.append(
+            {
+                "department": department,
+                "urgent": len(digest.urgent),
+                "overdue": len(digest.overdue),
+                "opened": len(digest.opened),
+                "verified": len(digest.verified),
+                "open": len(digest.open_issues),
+            }
+        )
+    if hooks.team:
+        out.append(Outgoing(team_overview_message(week, start, overview), [], [hooks.team]))
+    return out
+
+
+def _urgent_alerts(
+    new: pl.DataFrame, heads: dict[str, list[str]], team: list[str], hooks: Webhooks
+) -> list[Outgoing]:
+    """An alert per department for its new urgent contacts (the unowned ones to the team,
+    to triage), and the team's notice that owned ones came in (no content)."""
+    out: list[Outgoing] = []
+    owned = new.filter(new["department"].is_not_null())
+    for department in dict.fromkeys(new["department"].to_list()):
+        part = new.filter(
+            new["department"].is_null() if department is None else new["department"] == department
+        ).to_dicts()
+        ids = [c["feedback_id"] for c in part]
+        message = urgent_alert(department, part, utc_now())
+        if department is None:  # nobody owns them yet: the team triages them
+            out.append(Outgoing(message, team, [hooks.team] if hooks.team else [], ids))
+        else:
+            out.append(Outgoing(message, heads.get(department, []), hooks.of(department), ids))
+    if hooks.team and owned.height:
+        notice = urgent_notice(owned.to_dicts())
+        out.append(Outgoing(notice, [], [hooks.team], owned["feedback_id"].to_list()))
+    return out
+
+
 def compose(
     warehouse: Warehouse,
     week: str,
@@ -226,38 +299,7 @@ def compose(
         heads = store.recipients(con)
         team = store.insight_team(con)
         if digests:
-            overview = []
-            for department, head in store.departments(con).items():
-                rows = store.issues(con, department, start, end, today)
-                urgent = store.urgent_of_week(con, department, start, end)
-                digest = Digest(
-                    department=department,
-                    head=head,
-                    week=week,
-                    week_start=start,
-                    open_issues=rows.filter(rows["is_open"]).to_dicts(),
-                    overdue=rows.filter(rows["is_overdue"].fill_null(False)).to_dicts(),
-                    opened=rows.filter(rows["opened_this_week"].fill_null(False)).to_dicts(),
-                    verified=rows.filter(rows["verified_this_week"].fill_null(False)).to_dicts(),
-                    urgent=urgent.to_dicts(),
-                )
-                out.append(
-                    Outgoing(
-                        digest_message(digest), heads.get(department, []), hooks.of(department)
-                    )
-                )
-                overview.append(
-                    {
-                        "department": department,
-                        "urgent": len(digest.urgent),
-                        "overdue": len(digest.overdue),
-                        "opened": len(digest.opened),
-                        "verified": len(digest.verified),
-                        "open": len(digest.open_issues),
-                    }
-                )
-            if hooks.team:
-                out.append(Outgoing(team_overview_message(week, start, overview), [], [hooks.team]))
+            out += _digests(con, week, start, end, today, heads, hooks)
         if emerging:
             for theme in store.emerging(con, start).to_dicts():
                 message = emerging_alert(week, theme)
@@ -269,25 +311,7 @@ def compose(
                     )
                 )
         if since is not None:
-            new = store.new_urgent(con, since)
-            owned = new.filter(new["department"].is_not_null())
-            for department in dict.fromkeys(new["department"].to_list()):
-                part = new.filter(
-                    new["department"].is_null()
-                    if department is None
-                    else new["department"] == department
-                ).to_dicts()
-                ids = [c["feedback_id"] for c in part]
-                message = urgent_alert(department, part, utc_now())
-                if department is None:  # nobody owns them yet: the team triages them
-                    out.append(Outgoing(message, team, [hooks.team] if hooks.team else [], ids))
-                else:
-                    out.append(
-                        Outgoing(message, heads.get(department, []), hooks.of(department), ids)
-                    )
-            if hooks.team and owned.height:
-                notice = urgent_notice(owned.to_dicts())
-                out.append(Outgoing(notice, [], [hooks.team], owned["feedback_id"].to_list()))
+            out += _urgent_alerts(store.new_urgent(con, since), heads, team, hooks)
     return out
 
 

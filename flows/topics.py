@@ -268,6 +268,67 @@ def write_themes(
     return True
 
 
+def _settled_embedder(embedder: str, last: dict | None, settings: Settings, logger) -> str:
+    """The embedder to use: MiniLM stays at the precision the warehouse was themed with,
+    unless that precision is not right on this machine (then everything is embedded again)."""
+    was_minilm = last is not None and last["embedder"].startswith("all-MiniLM")
+    if embedder != "minilm" or not was_minilm:
+        return embedder
+    here = make_embedder("minilm", settings)  # measures the networks once per machine
+    settled = settle_kind(embedder, last["embedder"], f"minilm-{here.precision}")
+    if settled == "minilm" and here.name != last["embedder"]:
+        logger.warning(
+            "embeddings: this warehouse was themed with %s, which is not right on this "
+            "machine; every item is embedded again once with %s",
+            last["embedder"],
+            here.name,
+        )
+    return settled
+
+
+def _nothing_new(last: dict | None, embedded: int, name: str, total: int) -> bool:
+    """No item embedded since the last run, which used this embedder on as many items."""
+    return (
+        embedded == 0
+        and last is not None
+        and last["embedder"] == name
+        and last["items"] == total
+        and "map" in json.loads(last["params"] or "{}")  # an older warehouse gains its map
+    )
+
+
+def _themes_written(
+    db: str,
+    embedder: str,
+    name: str,
+    max_fit: int,
+    seed: int,
+    refit: bool,
+    embedded: int,
+    logger,
+) -> ThemeResult | None:
+    """Find the themes and write them; again, from the edited map, when an analyst edited
+    the themes meanwhile. None when there was nothing to theme."""
+    for attempt in range(1, EDIT_RETRIES + 1):
+        read_at = utc_now()
+        run_id = str(uuid.uuid4())
+        result = find_themes(db, embedder, name, max_fit, seed, run_id, refit)
+        if result is None:
+            return None
+        if write_themes(db, result, name, read_at, embedded):
+            return result
+        logger.warning(
+            "themes: an analyst edited the themes while this run computed; computing again "
+            "from the edited map (%d of %d)",
+            attempt,
+            EDIT_RETRIES,
+        )
+    raise RuntimeError(
+        f"the themes were edited during each of {EDIT_RETRIES} topic runs in a row; "
+        "nothing was written (every edit is kept): run voc topics again"
+    )
+
+
 @flow(name="voc-topics", log_prints=False, validate_parameters=False)
 def topics_flow(
     db: str | None = None,
@@ -285,18 +346,7 @@ def topics_flow(
     warehouse.ensure_schema()
     with warehouse.read() as con:
         last = core_tables.last_topic_run(con)
-    was_minilm = last is not None and last["embedder"].startswith("all-MiniLM")
-    if embedder == "minilm" and was_minilm:
-        here = make_embedder("minilm", settings)  # measures the networks once per machine
-        settled = settle_kind(embedder, last["embedder"], f"minilm-{here.precision}")
-        if settled == "minilm" and here.name != last["embedder"]:
-            logger.warning(
-                "embeddings: this warehouse was themed with %s, which is not right on this "
-                "machine; every item is embedded again once with %s",
-                last["embedder"],
-                here.name,
-            )
-        embedder = settled
+    embedder = _settled_embedder(embedder, last, settings, logger)
     network = getattr(make_embedder(embedder, settings), "why", "")
     if network:
         logger.info("embeddings: %s", network)
@@ -305,35 +355,15 @@ def topics_flow(
     name = make_embedder(embedder, settings).name  # a TF-IDF model is named once fitted
     with warehouse.read() as con:
         total = core_tables.embedded_count(con, name)
-    if (
-        not force
-        and embedded == 0
-        and last is not None
-        and last["embedder"] == name
-        and last["items"] == total
-        and "map" in json.loads(last["params"] or "{}")  # an older warehouse gains its map
-    ):
+    if not force and _nothing_new(last, embedded, name, total):
         logger.info("themes: nothing new since run %s; themes unchanged", last["run_id"])
         return TopicSummary(None, 0, total, skipped=True, network=network)
-    for attempt in range(1, EDIT_RETRIES + 1):
-        read_at = utc_now()
-        run_id = str(uuid.uuid4())
-        result = find_themes(str(settings.db), embedder, name, max_fit, seed, run_id, refit)
-        if result is None:
-            return TopicSummary(None, embedded, total, skipped=True, network=network)
-        if write_themes(str(settings.db), result, name, read_at, embedded):
-            break
-        logger.warning(
-            "themes: an analyst edited the themes while this run computed; computing again "
-            "from the edited map (%d of %d)",
-            attempt,
-            EDIT_RETRIES,
-        )
-    else:
-        raise RuntimeError(
-            f"the themes were edited during each of {EDIT_RETRIES} topic runs in a row; "
-            "nothing was written (every edit is kept): run voc topics again"
-        )
+    result = _themes_written(
+        str(settings.db), embedder, name, max_fit, seed, refit, embedded, logger
+    )
+    if result is None:
+        return TopicSummary(None, embedded, total, skipped=True, network=network)
+    run_id = result.run_id
     share = result.unclassified / max(1, result.items)
     logger.info(
         "themes: %d theme(s) under %d top-level theme(s), %d new, %d matched, %.1f%% unclassified",

@@ -237,6 +237,40 @@ class DemandVerdict:
     evidence: list[str] = field(default_factory=list)  # the cue phrases quoted
 
 
+def _weighted_parts(
+    label: str, keywords: Sequence[str], sample_texts: Sequence[str], label_weight: float
+) -> list[tuple[str, float]]:
+    """The texts to classify, each with its weight: the label, the keywords as one text,
+    then each sample text (blank ones left out)."""
+    parts: list[tuple[str, float]] = []
+    if label and label.strip():
+        parts.append((label, label_weight))
+    keyword_text = ", ".join(k for k in keywords if k and k.strip())
+    if keyword_text:
+        parts.append((keyword_text, 1.0))
+    samples = [t for t in sample_texts if t and t.strip()]
+    parts += [(t, 1.0) for t in samples]
+    return parts
+
+
+def _cue_weights(
+    parts: list[tuple[str, float]],
+) -> tuple[Counter[str], dict[str, Counter[str]]]:
+    """The weight of the texts each sub-kind won, and how often each of its cue phrases
+    was found."""
+    kind_weight: Counter[str] = Counter()
+    phrases: dict[str, Counter[str]] = {}
+    for text, weight in parts:
+        verdict = classify_text(text)
+        if verdict.sub_kind is None:
+            continue
+        kind_weight[verdict.sub_kind] += weight
+        bucket = phrases.setdefault(verdict.sub_kind, Counter())
+        for phrase in verdict.cues.get(verdict.sub_kind, []):
+            bucket[phrase] += 1
+    return kind_weight, phrases
+
+
 def classify_theme(
     label: str = "",
     keywords: Sequence[str] = (),
@@ -253,30 +287,14 @@ def classify_theme(
     theme's contacts that repeat an earlier contact on it within 14 days) is failure
     demand by definition, so it is added to the failure side as its own sub-kind.
     Less than ``min_evidence`` of the weight carrying any cue → 'unclear'."""
-    parts: list[tuple[str, float]] = []
-    if label and label.strip():
-        parts.append((label, label_weight))
-    keyword_text = ", ".join(k for k in keywords if k and k.strip())
-    if keyword_text:
-        parts.append((keyword_text, 1.0))
-    samples = [t for t in sample_texts if t and t.strip()]
-    parts += [(t, 1.0) for t in samples]
+    parts = _weighted_parts(label, keywords, sample_texts, label_weight)
     if repeat_share is not None and not 0.0 <= repeat_share <= 1.0:
         raise ValueError(f"repeat_share must be in [0, 1], got {repeat_share}")
     if not parts:
         return DemandVerdict("unclear", None, 0.0, {}, "unclear: nothing to classify")
 
     total = sum(w for _, w in parts)
-    kind_weight: Counter[str] = Counter()
-    phrases: dict[str, Counter[str]] = {}
-    for text, weight in parts:
-        verdict = classify_text(text)
-        if verdict.sub_kind is None:
-            continue
-        kind_weight[verdict.sub_kind] += weight
-        bucket = phrases.setdefault(verdict.sub_kind, Counter())
-        for phrase in verdict.cues.get(verdict.sub_kind, []):
-            bucket[phrase] += 1
+    kind_weight, phrases = _cue_weights(parts)
     text_shares = {k: w / total for k, w in kind_weight.items()}
     repeats = repeat_share or 0.0
     # contacts that are repeats are failure demand; the texts describe the rest

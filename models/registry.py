@@ -106,26 +106,7 @@ def match_clusters(
     if not clusters:
         return RegistryMatch({}, [], [])
 
-    # evidence matrices: clusters × live themes
-    overlap = np.zeros((len(clusters), len(live)), dtype=np.float64)  # share of cluster's old items
-    old_counts = np.zeros(len(clusters))
-    theme_index = {k.theme_id: j for j, k in enumerate(live)}
-    for i, c in enumerate(clusters):
-        members = prev[labels == c]
-        members = members[members >= 0]
-        old_counts[i] = len(members)
-        if len(members):
-            ids, counts = np.unique(members, return_counts=True)
-            for t, n in zip(ids, counts, strict=True):
-                if int(t) in theme_index:
-                    overlap[i, theme_index[int(t)]] = n / len(members)
-    if live:
-        c_mat = np.stack([cluster_centroids[c] for c in clusters])
-        t_mat = np.stack([normalise(k.centroid) for k in live])
-        similarity = c_mat @ t_mat.T
-    else:
-        similarity = np.zeros((len(clusters), 0))
-
+    overlap, old_counts, similarity = _evidence(labels, prev, clusters, cluster_centroids, live)
     # a pair qualifies by membership, or (for clusters of mostly new items) by centroid
     mostly_new = old_counts < 5
     eligible = (overlap >= min_overlap) | (
@@ -147,8 +128,57 @@ def match_clusters(
                         f"{overlap[i, j]:.0%} of its known items",
                     )
                 )
+    new_ids = _new_themes(
+        clusters, mapping, events, next_id, live, prev, overlap, old_counts, similarity, split_share
+    )
+    _merges(labels, prev, live, mapping, events)
+    return RegistryMatch(mapping, new_ids, events)
 
-    # splits: an unmatched cluster holding a large part of one theme's former items
+
+def _evidence(
+    labels: np.ndarray,
+    prev: np.ndarray,
+    clusters: list[int],
+    cluster_centroids: dict[int, np.ndarray],
+    live: list[KnownTheme],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The evidence matrices, clusters × live themes: the share of each cluster's old items
+    each theme held, each cluster's count of old items, and centroid similarity."""
+    overlap = np.zeros((len(clusters), len(live)), dtype=np.float64)  # share of cluster's old items
+    old_counts = np.zeros(len(clusters))
+    theme_index = {k.theme_id: j for j, k in enumerate(live)}
+    for i, c in enumerate(clusters):
+        members = prev[labels == c]
+        members = members[members >= 0]
+        old_counts[i] = len(members)
+        if len(members):
+            ids, counts = np.unique(members, return_counts=True)
+            for t, n in zip(ids, counts, strict=True):
+                if int(t) in theme_index:
+                    overlap[i, theme_index[int(t)]] = n / len(members)
+    if live:
+        c_mat = np.stack([cluster_centroids[c] for c in clusters])
+        t_mat = np.stack([normalise(k.centroid) for k in live])
+        similarity = c_mat @ t_mat.T
+    else:
+        similarity = np.zeros((len(clusters), 0))
+    return overlap, old_counts, similarity
+
+
+def _new_themes(
+    clusters: list[int],
+    mapping: dict[int, int],
+    events: list[LineageEvent],
+    next_id: int,
+    live: list[KnownTheme],
+    prev: np.ndarray,
+    overlap: np.ndarray,
+    old_counts: np.ndarray,
+    similarity: np.ndarray,
+    split_share: float,
+) -> list[int]:
+    """Give each unmatched cluster a new theme id (into ``mapping``), noting a split when it
+    holds a large part of one theme's former items; returns the new ids."""
     new_ids: list[int] = []
     for i, c in enumerate(clusters):
         if c in mapping:
@@ -178,8 +208,18 @@ def match_clusters(
                 "created", theme_id, parent, None, "new cluster" if parent is None else "split off"
             )
         )
+    return new_ids
 
-    # merges: a cluster that took most of another live theme's items, which got no cluster
+
+def _merges(
+    labels: np.ndarray,
+    prev: np.ndarray,
+    live: list[KnownTheme],
+    mapping: dict[int, int],
+    events: list[LineageEvent],
+) -> None:
+    """Note a merge for each live theme that got no cluster while one cluster took most of
+    its items."""
     matched_themes = set(mapping.values())
     for theme in live:
         if theme.theme_id in matched_themes:
@@ -200,4 +240,3 @@ def match_clusters(
                     f"{counts[best] / members.sum():.0%} of its items joined theme {into}",
                 )
             )
-    return RegistryMatch(mapping, new_ids, events)

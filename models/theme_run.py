@@ -286,32 +286,9 @@ def compute_themes(
     fit = fitted_language(corpus["language"].to_list(), team_language)
     if fit.sum() < 10 or not inputs.crosslingual:
         fit = np.ones(len(texts), dtype=bool)  # nothing to place by (or with): fit them all
-    rows = np.flatnonzero(fit)
-    everyone = bool(fit.all())  # no copy of the vectors when every item is fitted
-    clusters = _cluster(
-        texts if everyone else [texts[i] for i in rows],
-        embeddings if everyone else embeddings[rows],
-        prev if everyone else prev[rows],
-        registry,
-        inputs.next_id,
-        seed=seed,
-        max_fit=max_fit,
-        refit=refit,
-        log=log,
+    clusters, theme_of, similarity, cents = _fine_themes(
+        texts, embeddings, prev, fit, registry, known, inputs.next_id, seed, max_fit, refit, log
     )
-    theme_of = np.zeros(len(texts), dtype=np.int64)
-    similarity = np.zeros(len(texts), dtype=np.float32)
-    theme_of[rows], similarity[rows] = clusters.theme_of, clusters.similarity
-    if refit:  # the contacts of themes an analyst made by hand stay in them
-        by_hand = [int(t) for t in known.filter(pl.col("origin") == "analyst")["theme_id"]]
-        keep = fit & np.isin(prev, by_hand)
-        theme_of[keep] = prev[keep]
-    own = np.where(fit & (theme_of > 0), theme_of, -1)
-    cents = centroids_of(embeddings, own)
-    # a theme's score for an item is its similarity to the theme's centre as it is now
-    for t, centre in cents.items():
-        members = own == t
-        similarity[members] = embeddings[members] @ centre
     new_ids = clusters.new_ids
     theme_map = map_from_rows(
         known.to_dicts(),
@@ -333,15 +310,7 @@ def compute_themes(
         theme_of[~fit], top[~fit], similarity[~fit] = fine_p, top_p, support
         params["placed"] = {"items": placed, "team_language": team_language}
         log(f"themes: {placed} item(s) in other languages placed by meaning")
-    group_cents = {
-        g: c
-        for g, c in centroids_of(embeddings, np.where(fit & (top > 0), top, -1)).items()
-        if g in theme_map.groups
-    }
-    group_sim = np.zeros(len(texts), dtype=np.float32)
-    for g, centre in group_cents.items():
-        members = fit & (top == g)
-        group_sim[members] = embeddings[members] @ centre
+    group_cents, group_sim = _group_centres(embeddings, fit, top, theme_map)
     renamed = set(cents) | set(group_cents) if refit else set(new_ids) | set(theme_map.new_groups)
     labels, keywords = _name_themes(
         texts, fit, theme_of, top, similarity, group_sim, cents, group_cents, known, renamed, encode
@@ -361,19 +330,7 @@ def compute_themes(
             }
         ),
         examples,
-        pl.DataFrame(
-            [
-                {
-                    "event": e.event,
-                    "theme_id": e.theme_id,
-                    "related_theme_id": e.related_theme_id,
-                    "similarity": e.similarity,
-                    "detail": e.detail,
-                }
-                for e in events
-            ],
-            schema=LINEAGE_SCHEMA,
-        ),
+        _lineage_frame(events),
         int((theme_of == UNCLASSIFIED).sum()),
         len(texts),
         len(new_ids),
@@ -387,6 +344,84 @@ def compute_themes(
         fine_themes=len(cents),
         top_level=len({int(t) for t in top if t > 0}),
         placed=placed,
+    )
+
+
+def _fine_themes(
+    texts: list[str],
+    embeddings: np.ndarray,
+    prev: np.ndarray,
+    fit: np.ndarray,
+    registry: dict[int, KnownTheme],
+    known: pl.DataFrame,
+    next_id: int,
+    seed: int,
+    max_fit: int,
+    refit: bool,
+    log: Callable[[str], None],
+) -> tuple[_Clusters, np.ndarray, np.ndarray, dict[int, np.ndarray]]:
+    """Cluster the fitted items into fine themes: the clusters, each item's theme and score
+    (0 for items not fitted), and each theme's centre."""
+    rows = np.flatnonzero(fit)
+    everyone = bool(fit.all())  # no copy of the vectors when every item is fitted
+    clusters = _cluster(
+        texts if everyone else [texts[i] for i in rows],
+        embeddings if everyone else embeddings[rows],
+        prev if everyone else prev[rows],
+        registry,
+        next_id,
+        seed=seed,
+        max_fit=max_fit,
+        refit=refit,
+        log=log,
+    )
+    theme_of = np.zeros(len(texts), dtype=np.int64)
+    similarity = np.zeros(len(texts), dtype=np.float32)
+    theme_of[rows], similarity[rows] = clusters.theme_of, clusters.similarity
+    if refit:  # the contacts of themes an analyst made by hand stay in them
+        by_hand = [int(t) for t in known.filter(pl.col("origin") == "analyst")["theme_id"]]
+        keep = fit & np.isin(prev, by_hand)
+        theme_of[keep] = prev[keep]
+    own = np.where(fit & (theme_of > 0), theme_of, -1)
+    cents = centroids_of(embeddings, own)
+    # a theme's score for an item is its similarity to the theme's centre as it is now
+    for t, centre in cents.items():
+        members = own == t
+        similarity[members] = embeddings[members] @ centre
+    return clusters, theme_of, similarity, cents
+
+
+def _group_centres(
+    embeddings: np.ndarray, fit: np.ndarray, top: np.ndarray, theme_map: ThemeMap
+) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """Each top-level group's centre (over its fitted items) and each item's similarity to
+    its group's centre."""
+    group_cents = {
+        g: c
+        for g, c in centroids_of(embeddings, np.where(fit & (top > 0), top, -1)).items()
+        if g in theme_map.groups
+    }
+    group_sim = np.zeros(len(fit), dtype=np.float32)
+    for g, centre in group_cents.items():
+        members = fit & (top == g)
+        group_sim[members] = embeddings[members] @ centre
+    return group_cents, group_sim
+
+
+def _lineage_frame(events: list[LineageEvent]) -> pl.DataFrame:
+    """The run's lineage events as a frame."""
+    return pl.DataFrame(
+        [
+            {
+                "event": e.event,
+                "theme_id": e.theme_id,
+                "related_theme_id": e.related_theme_id,
+                "similarity": e.similarity,
+                "detail": e.detail,
+            }
+            for e in events
+        ],
+        schema=LINEAGE_SCHEMA,
     )
 
 

@@ -399,6 +399,31 @@ class FixCheck:
     evidence: str
 
 
+def _before_and_after(
+    weekly: pl.DataFrame, fix_week: date, grace_weeks: int, baseline_weeks: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The baseline weeks before the fix week and the full weeks after the grace period,
+    each with its ``volume`` and ``total`` (weeks without contacts left out)."""
+    volumes = _weekly_frame(weekly, "volume", theme=False)
+    totals = _weekly_frame(weekly, "total", theme=False)
+    frame = volumes.join(totals, on="week_start").filter(pl.col("total") > 0).sort("week_start")
+    after_start = fix_week + timedelta(days=7 * max(grace_weeks, 0))
+    before = frame.filter(pl.col("week_start") < fix_week).tail(baseline_weeks)
+    after = frame.filter(pl.col("week_start") >= after_start)
+    return before, after
+
+
+def _grace_text(grace_weeks: int, fix_week: date) -> str:
+    """How the grace period reads in a verdict."""
+    return (
+        f"the fix week {fix_week.isoformat()} skipped"
+        if grace_weeks == 1
+        else f"{grace_weeks} grace weeks from {fix_week.isoformat()} skipped"
+        if grace_weeks > 1
+        else "no grace week"
+    )
+
+
 def verify_fix(
     weekly: pl.DataFrame,
     fixed_at: date | datetime,
@@ -418,41 +443,18 @@ def verify_fix(
     the baseline; every full week after the grace period is the evidence."""
     if decide_after_weeks < min_after_weeks:
         raise ValueError("decide_after_weeks must be at least min_after_weeks")
-    volumes = _weekly_frame(weekly, "volume", theme=False)
-    totals = _weekly_frame(weekly, "total", theme=False)
-    frame = volumes.join(totals, on="week_start").filter(pl.col("total") > 0).sort("week_start")
     fix_week = _monday(fixed_at)
-    after_start = fix_week + timedelta(days=7 * max(grace_weeks, 0))
-    before = frame.filter(pl.col("week_start") < fix_week).tail(baseline_weeks)
-    after = frame.filter(pl.col("week_start") >= after_start)
+    before, after = _before_and_after(weekly, fix_week, grace_weeks, baseline_weeks)
     xb, nb = int(before["volume"].sum()), int(before["total"].sum())
     xa, na = int(after["volume"].sum()), int(after["total"].sum())
     wb, wa = before.height, after.height
     before_rate = xb / nb if nb else float("nan")
     after_rate = xa / na if na else float("nan")
-    grace = (
-        f"the fix week {fix_week.isoformat()} skipped"
-        if grace_weeks == 1
-        else f"{grace_weeks} grace weeks from {fix_week.isoformat()} skipped"
-        if grace_weeks > 1
-        else "no grace week"
-    )
+    grace = _grace_text(grace_weeks, fix_week)
 
     def result(status: FixStatus, rr=np.nan, low=np.nan, high=np.nan, p=np.nan, text=""):
-        return FixCheck(
-            status,
-            before_rate,
-            after_rate,
-            float(rr),
-            float(low),
-            float(high),
-            float(p),
-            wb,
-            wa,
-            xb,
-            xa,
-            text,
-        )
+        stats = (float(rr), float(low), float(high), float(p))
+        return FixCheck(status, before_rate, after_rate, *stats, wb, wa, xb, xa, text)
 
     if wb == 0 or xb == 0:
         return result(

@@ -85,51 +85,42 @@ def record_file(
     """Write one file's outcome: new feedback, notes, quarantine, customer identity links
     (``ref_a, ref_b``), the run row and the file's fingerprint. Must run inside one
     transaction (``Warehouse.write()``)."""
-    con.register("staged_feedback", feedback)
-    try:
-        inserted = con.execute(
-            named_query("insert_new_feedback"), {"run_id": run.run_id, "ingested_at": finished_at}
-        ).fetchall()[0][0]
-    finally:
-        con.unregister("staged_feedback")
+    inserted = _with_staged(
+        con,
+        "staged_feedback",
+        feedback,
+        "insert_new_feedback",
+        {"run_id": run.run_id, "ingested_at": finished_at},
+    )[0][0]
     loaded = int(inserted)
 
     if notes.height:
         loaded_ids = feedback["feedback_id"]
-        staged_notes = notes.filter(pl.col("feedback_id").is_in(loaded_ids.implode()))
-        con.register("staged_notes", staged_notes)
-        try:
-            con.execute(
-                named_query("insert_ingest_notes"),
-                {"run_id": run.run_id, "source_file": run.source_file, "noted_at": finished_at},
-            )
-        finally:
-            con.unregister("staged_notes")
+        _with_staged(
+            con,
+            "staged_notes",
+            notes.filter(pl.col("feedback_id").is_in(loaded_ids.implode())),
+            "insert_ingest_notes",
+            {"run_id": run.run_id, "source_file": run.source_file, "noted_at": finished_at},
+        )
 
     if links is not None and links.height:
-        staged_links = links.select("ref_a", "ref_b")  # noqa: F841 - registered below
-        con.register("staged_links", staged_links)
-        try:
-            con.execute(
-                named_query("insert_customer_links"), {"seen_at": finished_at, "run_id": run.run_id}
-            )
-        finally:
-            con.unregister("staged_links")
+        _with_staged(
+            con,
+            "staged_links",
+            links.select("ref_a", "ref_b"),
+            "insert_customer_links",
+            {"seen_at": finished_at, "run_id": run.run_id},
+        )
 
     if quarantine.height:
-        staged_quarantine = quarantine.with_columns(quarantine_ids(run.file_sha256, quarantine))
-        con.register("staged_quarantine", staged_quarantine)
-        try:
-            con.execute(
-                named_query("insert_quarantine"),
-                {
-                    "run_id": run.run_id,
-                    "source_file": run.source_file,
-                    "quarantined_at": finished_at,
-                },
-            )
-        finally:
-            con.unregister("staged_quarantine")
+        _with_staged(
+            con,
+            "staged_quarantine",
+            quarantine.with_columns(quarantine_ids(run.file_sha256, quarantine)),
+            "insert_quarantine",
+            {"run_id": run.run_id, "source_file": run.source_file, "quarantined_at": finished_at},
+        )
 
     counts = LoadCounts(
         rows_read=rows_read,
@@ -137,16 +128,39 @@ def record_file(
         rows_duplicate=duplicates_in_file + (feedback.height - loaded),
         rows_quarantined=quarantine.height,
     )
-    status = run.status
+    _record_run(con, run, counts, finished_at)
+    return counts
+
+
+def _with_staged(
+    con: duckdb.DuckDBPyConnection, view: str, frame: pl.DataFrame, query: str, params: dict
+) -> list[tuple]:
+    """Run the named ``query`` with ``frame`` registered as ``view``; its result rows."""
+    con.register(view, frame)
+    try:
+        return con.execute(named_query(query), params).fetchall()
+    finally:
+        con.unregister(view)
+
+
+def _run_status(status: str, counts: LoadCounts) -> str:
+    """An ok file that quarantined rows is partial, or rejected when nothing else came of it."""
     if (
         status == "ok"
         and counts.rows_quarantined
         and not counts.rows_loaded
         and not counts.rows_duplicate
     ):
-        status = "rejected"
-    elif status == "ok" and counts.rows_quarantined:
-        status = "partial"
+        return "rejected"
+    if status == "ok" and counts.rows_quarantined:
+        return "partial"
+    return status
+
+
+def _record_run(
+    con: duckdb.DuckDBPyConnection, run: FileRun, counts: LoadCounts, finished_at: datetime
+) -> None:
+    """The file's ingest run row, and its fingerprint so the same bytes are not read again."""
     con.execute(
         named_query("insert_ingest_run"),
         {
@@ -160,7 +174,7 @@ def record_file(
             "rows_quarantined": counts.rows_quarantined,
             "started_at": run.started_at,
             "finished_at": finished_at,
-            "status": status,
+            "status": _run_status(run.status, counts),
             "message": run.message,
         },
     )
@@ -176,7 +190,6 @@ def record_file(
                 "seen_at": finished_at,
             },
         )
-    return counts
 
 
 def known_file_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:

@@ -312,35 +312,9 @@ def split_theme(
         if has_vectors
         else None
     )
-    try:
-        if keyword is not None and keyword.strip():
-            first, by = theme_split.split_by_keyword(texts, keyword), "keyword"
-        elif vectors is None:
-            raise MapEditError(
-                f"the contacts of theme {theme_id} have no vectors of its model; split by a keyword"
-            )
-        else:
-            first, by = theme_split.split_by_vectors(vectors, seed=seed), "vectors"
-    except MapEditError:
-        raise
-    except ValueError as exc:
-        raise MapEditError(str(exc)) from None
-
+    first, by = _divide(theme_id, texts, vectors, keyword, seed)
     words = theme_split.distinctive_words(texts, first)
-    if labels:
-        names = [unique_label(con, labels[0]), unique_label(con, labels[1])]
-        if names[0].lower() == names[1].lower():
-            raise edit_rules.InvalidEdit("the two parts need different labels", "label")
-        label_source = "analyst"
-    else:
-        names = [
-            _part_label(theme["label"], w, keyword if by == "keyword" else None, i)
-            for i, w in enumerate(words)
-        ]
-        names = [_free_label(con, n) for n in names]
-        if names[0].lower() == names[1].lower():
-            names[1] = _free_label(con, names[1] + " (2)")
-        label_source = "model"
+    names, label_source = _part_names(con, theme["label"], labels, words, keyword, by)
 
     becomes_group = theme["parent_id"] is None
     parent_id = theme_id if becomes_group else theme["parent_id"]
@@ -350,46 +324,140 @@ def split_theme(
     staged, examples = [], []
     for mask, name, kws in zip((first, ~first), names, words, strict=True):
         part = contacts.filter(pl.Series(mask))
-        new_id = next_theme_id(con)
-        if vectors is not None:
-            part_vectors = vectors[mask]
-            cent = theme_split.centre(part_vectors)
-            scores = (theme_split.normalise(part_vectors) @ cent).astype(np.float64)
-            picks = theme_split.representative(part_vectors, EXAMPLES)
-            centroid = cent.tolist()
-        else:
-            scores = part["score"].to_numpy().astype(np.float64)
-            picks = list(range(min(EXAMPLES, part.height)))
-            centroid = None
-        _insert_theme(
+        new_id, scores, picks = _add_part(
             con,
-            theme_id=new_id,
+            part,
+            vectors[mask] if vectors is not None else None,
             like_id=theme_id,
             at=at,
             label=name,
             label_source=label_source,
             keywords=kws or None,
-            kind="fine",
             parent_id=parent_id,
             parent_source=parent_source,
-            centroid=centroid,
-            centroid_model=model if centroid is not None else None,
-            size=part.height,
-            first_seen=part["received_at"].min(),
-            last_seen=part["received_at"].max(),
+            model=model,
         )
-        staged.append(
-            pl.DataFrame(
-                {"feedback_id": part["feedback_id"], "theme_id": new_id, "score": scores},
-                schema={"feedback_id": pl.String, "theme_id": pl.Int32, "score": pl.Float64},
-            )
-        )
+        staged.append(_part_scores(part, new_id, scores))
         examples += [
             {"theme_id": new_id, "rank": rank, "feedback_id": part["feedback_id"][i]}
             for rank, i in enumerate(picks, start=1)
         ]
         ids.append(new_id)
         sizes.append(part.height)
+    _move_to_parts(con, theme_id, staged, examples)
+    if becomes_group:
+        con.execute(named_query("make_group"), {"theme_id": theme_id, "at": at})
+    else:
+        con.execute(named_query("retire_split_theme"), {"theme_id": theme_id, "at": at})
+    _refresh_group(con, parent_id, at)
+    detail = f"split by {by}" + (f" {keyword!r}" if by == "keyword" else "")
+    _record_split_lineage(con, theme_id, ids, sizes, f"{detail} by {actor}", at)
+    record_theme_event(con, theme_id, actor, "split", None, f"{ids[0]}, {ids[1]} ({detail})", at)
+    return SplitResult(
+        theme_id if becomes_group else None, (ids[0], ids[1]), (sizes[0], sizes[1]), by
+    )
+
+
+def _divide(
+    theme_id: int,
+    texts: list[str],
+    vectors: np.ndarray | None,
+    keyword: str | None,
+    seed: int,
+) -> tuple[np.ndarray, str]:
+    """Which contacts go to the first part (by ``keyword`` when given, else by their
+    vectors), and what divided them."""
+    try:
+        if keyword is not None and keyword.strip():
+            return theme_split.split_by_keyword(texts, keyword), "keyword"
+        if vectors is None:
+            raise MapEditError(
+                f"the contacts of theme {theme_id} have no vectors of its model; split by a keyword"
+            )
+        return theme_split.split_by_vectors(vectors, seed=seed), "vectors"
+    except MapEditError:
+        raise
+    except ValueError as exc:
+        raise MapEditError(str(exc)) from None
+
+
+def _part_names(
+    con: duckdb.DuckDBPyConnection,
+    label: str,
+    labels: Sequence[str] | None,
+    words: Sequence[list[str]],
+    keyword: str | None,
+    by: str,
+) -> tuple[list[str], str]:
+    """The two parts' labels and who named them: the analyst's ``labels``, or the theme's
+    label with the keyword or each part's distinctive words."""
+    if labels:
+        names = [unique_label(con, labels[0]), unique_label(con, labels[1])]
+        if names[0].lower() == names[1].lower():
+            raise edit_rules.InvalidEdit("the two parts need different labels", "label")
+        return names, "analyst"
+    names = [
+        _part_label(label, w, keyword if by == "keyword" else None, i) for i, w in enumerate(words)
+    ]
+    names = [_free_label(con, n) for n in names]
+    if names[0].lower() == names[1].lower():
+        names[1] = _free_label(con, names[1] + " (2)")
+    return names, "model"
+
+
+def _add_part(
+    con: duckdb.DuckDBPyConnection,
+    part: pl.DataFrame,
+    part_vectors: np.ndarray | None,
+    *,
+    like_id: int,
+    at: datetime,
+    label: str,
+    label_source: str,
+    keywords: list[str] | None,
+    parent_id: int,
+    parent_source: str,
+    model: str | None,
+) -> tuple[int, np.ndarray, list[int]]:
+    """Insert one part of a split as a new fine theme: its id, its contacts' scores and
+    the rows of its examples."""
+    new_id = next_theme_id(con)
+    if part_vectors is not None:
+        cent = theme_split.centre(part_vectors)
+        scores = (theme_split.normalise(part_vectors) @ cent).astype(np.float64)
+        picks = theme_split.representative(part_vectors, EXAMPLES)
+        centroid = cent.tolist()
+    else:
+        scores = part["score"].to_numpy().astype(np.float64)
+        picks = list(range(min(EXAMPLES, part.height)))
+        centroid = None
+    _insert_theme(
+        con,
+        theme_id=new_id,
+        like_id=like_id,
+        at=at,
+        label=label,
+        label_source=label_source,
+        keywords=keywords,
+        kind="fine",
+        parent_id=parent_id,
+        parent_source=parent_source,
+        centroid=centroid,
+        centroid_model=model if centroid is not None else None,
+        size=part.height,
+        first_seen=part["received_at"].min(),
+        last_seen=part["received_at"].max(),
+    )
+    return new_id, scores, picks
+
+
+def _move_to_parts(
+    con: duckdb.DuckDBPyConnection,
+    theme_id: int,
+    staged: list[pl.DataFrame],
+    examples: list[dict],
+) -> None:
+    """Move the split theme's contacts to its parts; the parts' examples replace its own."""
     with _registered(con, staged_split=pl.concat(staged)):
         con.execute(named_query("move_split_contacts"))
     with _registered(
@@ -400,12 +468,25 @@ def split_theme(
     ):
         con.execute(named_query("insert_edit_examples"))
     con.execute(named_query("clear_theme_examples"), {"theme_id": theme_id})
-    if becomes_group:
-        con.execute(named_query("make_group"), {"theme_id": theme_id, "at": at})
-    else:
-        con.execute(named_query("retire_split_theme"), {"theme_id": theme_id, "at": at})
-    _refresh_group(con, parent_id, at)
-    detail = f"split by {by}" + (f" {keyword!r}" if by == "keyword" else "")
+
+
+def _part_scores(part: pl.DataFrame, new_id: int, scores: np.ndarray) -> pl.DataFrame:
+    """A part's contacts staged for their move to the new theme ``new_id``."""
+    return pl.DataFrame(
+        {"feedback_id": part["feedback_id"], "theme_id": new_id, "score": scores},
+        schema={"feedback_id": pl.String, "theme_id": pl.Int32, "score": pl.Float64},
+    )
+
+
+def _record_split_lineage(
+    con: duckdb.DuckDBPyConnection,
+    theme_id: int,
+    ids: list[int],
+    sizes: list[int],
+    detail: str,
+    at: datetime,
+) -> None:
+    """One lineage row per new part: split off ``theme_id``, with its size."""
     for new_id, size in zip(ids, sizes, strict=True):
         con.execute(
             named_query("record_edit_lineage"),
@@ -414,13 +495,9 @@ def split_theme(
                 "event": "split",
                 "theme_id": new_id,
                 "related_theme_id": theme_id,
-                "detail": f"{detail} by {actor}: {size} contact(s)",
+                "detail": f"{detail}: {size} contact(s)",
             },
         )
-    record_theme_event(con, theme_id, actor, "split", None, f"{ids[0]}, {ids[1]} ({detail})", at)
-    return SplitResult(
-        theme_id if becomes_group else None, (ids[0], ids[1]), (sizes[0], sizes[1]), by
-    )
 
 
 def _part_label(label: str, words: list[str], keyword: str | None, side: int) -> str:
@@ -443,6 +520,42 @@ def _free_label(con, label: str) -> str:
     return candidate
 
 
+def _leaving(
+    group_id: int,
+    members: pl.DataFrame,
+    ids: list[int],
+    going: Sequence[int] | None,
+    seed: int,
+) -> tuple[np.ndarray, str]:
+    """Which of the group's sub-themes (``ids``, rows of ``members``) leave it: the ones in
+    ``going``, or the part k-means on their centres sets apart; and how they were chosen."""
+    if going:
+        going = list(dict.fromkeys(int(t) for t in going))
+        strangers = [t for t in going if t not in ids]
+        if strangers:
+            raise MapEditError(
+                f"theme(s) {', '.join(map(str, strangers))} are not live sub-themes of group {group_id}"
+            )
+        if len(going) == len(ids):
+            raise MapEditError("every sub-theme would go: at least one must stay with the group")
+        return np.isin(ids, going), "named"
+    models = members["centroid_model"].drop_nulls().unique()
+    usable = members.filter(
+        pl.col("centroid").is_not_null() & pl.col("centroid_model").is_in(models.to_list())
+    )
+    if models.len() != 1 or usable.height != members.height:
+        raise MapEditError("the sub-themes have no common centres: name the ones that go")
+    try:
+        leaving = theme_split.split_groups_by_centroid(
+            np.stack([np.asarray(v, dtype=np.float32) for v in members["centroid"]]),
+            members["size"].to_numpy(),
+            seed=seed,
+        )
+    except ValueError as exc:
+        raise MapEditError(str(exc)) from None
+    return leaving, "centroids"
+
+
 def split_group(
     con: duckdb.DuckDBPyConnection,
     group_id: int,
@@ -461,33 +574,7 @@ def split_group(
     if members.height < 2:
         raise MapEditError(f"group {group_id} has {members.height} sub-theme(s): too few to split")
     ids = [int(t) for t in members["theme_id"]]
-    if going:
-        going = list(dict.fromkeys(int(t) for t in going))
-        strangers = [t for t in going if t not in ids]
-        if strangers:
-            raise MapEditError(
-                f"theme(s) {', '.join(map(str, strangers))} are not live sub-themes of group {group_id}"
-            )
-        if len(going) == len(ids):
-            raise MapEditError("every sub-theme would go: at least one must stay with the group")
-        leaving = np.isin(ids, going)
-        by = "named"
-    else:
-        models = members["centroid_model"].drop_nulls().unique()
-        usable = members.filter(
-            pl.col("centroid").is_not_null() & pl.col("centroid_model").is_in(models.to_list())
-        )
-        if models.len() != 1 or usable.height != members.height:
-            raise MapEditError("the sub-themes have no common centres: name the ones that go")
-        try:
-            leaving = theme_split.split_groups_by_centroid(
-                np.stack([np.asarray(v, dtype=np.float32) for v in members["centroid"]]),
-                members["size"].to_numpy(),
-                seed=seed,
-            )
-        except ValueError as exc:
-            raise MapEditError(str(exc)) from None
-        by = "centroids"
+    leaving, by = _leaving(group_id, members, ids, going, seed)
     label = unique_label(con, label)
     going_ids = [t for t, g in zip(ids, leaving, strict=True) if g]
     staying_ids = [t for t, g in zip(ids, leaving, strict=True) if not g]

@@ -110,6 +110,30 @@ def update_issue(
         raise NotYourDepartment(
             f"issue {issue_id} belongs to {current['department'] or 'no department'}, not {allowed_department}"
         )
+    wanted = _wanted(issue_id, current, change, system)
+    changed = {k: v for k, v in wanted.items() if v != current.get(k)}
+    note = edit_rules.text(change.note, "note") if change.note else None
+    if change.fixed_on is not None:
+        live = f"fix live since {change.fixed_on:%Y-%m-%d %H:%M}"
+        note = f"{note} ({live})" if note else live
+    if not changed and not note:
+        return current
+    if change.fixed_on is not None and changed.get("status") != "fixed":
+        raise IssueError("a fix date goes with marking the issue fixed")
+    if change.fixed_on is not None and change.fixed_on > at:
+        raise IssueError("a fix cannot go live in the future")
+    params: dict[str, object] = {"issue_id": issue_id, "at": at, "fixed_at": change.fixed_on or at}
+    for name in _FIELDS:
+        params[f"set_{name}"] = name in changed
+        params[name] = changed.get(name)
+    con.execute(named_query("update_issue_fields"), params)
+    _record_events(con, issue_id, current, changed, note, actor, at)
+    return get_issue(con, issue_id) or current
+
+
+def _wanted(issue_id: int, current: dict, change: IssueChange, system: bool) -> dict:
+    """The fields ``change`` asks for, checked against the issue as it is (transitions,
+    who may set what) and cleaned (texts, due date)."""
     wanted = change.requested()
     system_only = [name for name in SYSTEM_FIELDS if name in wanted]
     if system_only and not system:
@@ -140,22 +164,19 @@ def update_issue(
             wanted[name] = edit_rules.text(wanted[name], name)
     if "due_date" in wanted:
         wanted["due_date"] = edit_rules.due_date(wanted["due_date"])
-    changed = {k: v for k, v in wanted.items() if v != current.get(k)}
-    note = edit_rules.text(change.note, "note") if change.note else None
-    if change.fixed_on is not None:
-        live = f"fix live since {change.fixed_on:%Y-%m-%d %H:%M}"
-        note = f"{note} ({live})" if note else live
-    if not changed and not note:
-        return current
-    if change.fixed_on is not None and changed.get("status") != "fixed":
-        raise IssueError("a fix date goes with marking the issue fixed")
-    if change.fixed_on is not None and change.fixed_on > at:
-        raise IssueError("a fix cannot go live in the future")
-    params: dict[str, object] = {"issue_id": issue_id, "at": at, "fixed_at": change.fixed_on or at}
-    for name in _FIELDS:
-        params[f"set_{name}"] = name in changed
-        params[name] = changed.get(name)
-    con.execute(named_query("update_issue_fields"), params)
+    return wanted
+
+
+def _record_events(
+    con: duckdb.DuckDBPyConnection,
+    issue_id: int,
+    current: dict,
+    changed: dict,
+    note: str | None,
+    actor: str,
+    at: datetime,
+) -> None:
+    """One event per changed field (each carrying the note), or the note on its own."""
     for name, value in changed.items():
         con.execute(
             named_query("record_issue_event"),
@@ -182,7 +203,6 @@ def update_issue(
                 "note": note,
             },
         )
-    return get_issue(con, issue_id) or current
 
 
 def list_issues(

@@ -58,6 +58,8 @@ def _srt(cues) -> str:
 
 
 def write_calls(rng: random.Random, inbox_writer: InboxWriter, contacts: list[Contact]) -> None:
+    # long: numbers the calls, then writes each in its own transcript format (VTT, SRT, JSON, text);
+    # the random draws stay in this order (same seed, same bytes)
     calls = sorted(
         (c for c in contacts if c.form in ("vtt", "srt", "json", "txt")), key=lambda c: c.at
     )

@@ -62,6 +62,8 @@ def _pasted_log(rng: random.Random, length: int) -> str:
 def write_crm(
     rng: random.Random, inbox_writer: InboxWriter, contacts: list[Contact], people: list[Customer]
 ) -> None:
+    # long: the CRM case export written field by field, in its column order; the random draws stay
+    # in this order (same seed, same bytes)
     cases = sorted((c for c in contacts if c.form == "crm"), key=lambda c: c.at)
     number = 418_230
     for c in cases:

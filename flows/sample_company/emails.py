@@ -179,6 +179,8 @@ def _mbox_entry(
 def write_emails(
     rng: random.Random, inbox_writer: InboxWriter, contacts: list[Contact], people: list[Customer]
 ) -> None:
+    # long: the mailboxes and .eml files written message by message, MIME part by part; the random
+    # draws stay in this order (same seed, same bytes)
     mails = sorted((c for c in contacts if c.form in ("mbox", "eml")), key=lambda c: c.at)
     for c in mails:
         c.source_id = _message_id(rng, c)

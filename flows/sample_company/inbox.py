@@ -32,10 +32,11 @@ from flows.sample_company.manifest import (
     ContactRecord,
     InboxWriter,
     PlantedPII,
+    PlantedUrgent,
     SampleManifest,
     _cid,
 )
-from flows.sample_company.plan import plan_contacts
+from flows.sample_company.plan import Contact, plan_contacts
 from flows.sample_company.surveys import write_csat, write_qualtrics, write_unreadable
 from flows.sample_company.urgent import urgent_key, write_urgent
 from flows.sample_company.writing import Writer, assign_forms, render
@@ -79,7 +80,19 @@ def generate_sample(inbox: Path, *, seed: int = 7) -> SampleManifest:
         {"file": c.file, "source_id": c.source_id, "kind": kind, "contact_id": _cid(c)}
         for c, kind in urgent_key(contacts)
     ] + planted_flags
+    manifest = _manifest(seed, contacts, inbox_writer, flags, planted)
+    (inbox.parent / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+    return manifest
 
+
+def _manifest(
+    seed: int,
+    contacts: list[Contact],
+    inbox_writer: InboxWriter,
+    flags: list[dict[str, str]],
+    planted: list[PlantedUrgent],
+) -> SampleManifest:
+    """The answer key: every contact as written, the planted PII, spike, fix and flags."""
     records = [
         ContactRecord(
             contact_id=_cid(c),
@@ -112,7 +125,7 @@ def generate_sample(inbox: Path, *, seed: int = 7) -> SampleManifest:
     for c in contacts:
         weekly[c.week][c.theme.key] += 1
     spike_monday = FIRST_DAY + timedelta(days=7 * SPIKE_WEEK)
-    manifest = SampleManifest(
+    return SampleManifest(
         company=COMPANY,
         support_address=SUPPORT_ADDRESS,
         seed=seed,
@@ -146,5 +159,3 @@ def generate_sample(inbox: Path, *, seed: int = 7) -> SampleManifest:
         flags=flags,
         urgent_contacts=planted,
     )
-    (inbox.parent / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
-    return manifest

@@ -101,6 +101,8 @@ def _qualtrics_row(
 def write_qualtrics(
     rng: random.Random, inbox_writer: InboxWriter, contacts: list[Contact], people: list[Customer]
 ) -> None:
+    # long: the Qualtrics export written column by column, in its own layout; the random draws stay
+    # in this order (same seed, same bytes)
     header = [
         [m for m, _, _ in QUALTRICS_COLUMNS],
         [q for _, q, _ in QUALTRICS_COLUMNS],
@@ -251,6 +253,8 @@ def _us_date(at: datetime) -> str:
 def write_csat(
     rng: random.Random, inbox_writer: InboxWriter, contacts: list[Contact], people: list[Customer]
 ) -> None:
+    # long: the CSAT workbook written column by column, in its own layout; the random draws stay in
+    # this order (same seed, same bytes)
     rel = "surveys/csat_post_contact.xlsx"
     rows = sorted((c for c in contacts if c.form == "csat"), key=lambda c: c.at)
     respondent = 118_204_551_000

@@ -126,6 +126,8 @@ def write_urgent(
     """Write the planted urgent contacts and hard negatives to files of their own (the
     generated inbox is not touched): a survey CSV, a web-form JSONL, .eml messages in
     emails/urgent/ and JSON call transcripts (C-9…) in the week folders of calls/. Returns them and their flags."""
+    # long: each planted contact written in its channel's format, one after another; the random
+    # draws stay in this order (same seed, same bytes)
     items = [
         (kinds, ch, lang, day, tag, subj, text)
         for kinds, ch, lang, day, tag, subj, text in PLANTED_URGENT

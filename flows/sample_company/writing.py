@@ -165,6 +165,8 @@ class Writer:
 
     def context(self, c: Contact) -> _Context:
         """The values a contact's {placeholders} take, each drawn the first time it is used."""
+        # long: one draw per placeholder in a fixed order; moving a draw changes every sample byte
+        # after it
         rng = self.rng
         today = c.local.date()
         before = today - timedelta(days=rng.randint(1, 6))
@@ -674,6 +676,8 @@ def assign_forms(rng: random.Random, contacts: list[Contact]) -> None:
 
 
 def render(writer: Writer, contacts: list[Contact]) -> None:
+    # long: each contact's touches (CRM channel, identity, PII, repeats) in the order their random
+    # draws are made (same seed, same bytes)
     rng = writer.rng
     for c in contacts:
         writer.used = c.extra.setdefault("templates", [])

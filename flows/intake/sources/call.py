@@ -274,6 +274,25 @@ def detect_format(name: str, text: str) -> str:
 # --------------------------------------------------------------------------------------
 # one record
 # --------------------------------------------------------------------------------------
+def _call_duration(call: Call, turns: list[Turn]) -> float | None:
+    """The call's length: as the format gives it, else from its metadata, else the end of
+    its last timed turn."""
+    duration = call.duration
+    if duration is None:
+        duration = _duration(call.meta)
+    if duration is None:
+        ends = [t.end for t in turns if t.end is not None]
+        duration = max(ends) if ends else None
+    return duration
+
+
+def _content_key(raw_date: object, customer: str | None, turns: list[Turn]) -> str:
+    """The record key of a call without an id: a hash of its start, customer and words."""
+    lines = [str(raw_date or ""), customer or ""]
+    lines += [f"{(t.speaker or '').strip().lower()}\t{' '.join(t.text.split())}" for t in turns]
+    return "sha256:" + hashlib.sha256("\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _record(
     call: Call, name_date: datetime | None, options: ParseOptions
 ) -> dict[str, object] | Problem:
@@ -308,27 +327,13 @@ def _record(
     known = _customer_values(meta) + spoken
     who = customer or next((v for v in spoken if "@" in v), spoken[0] if spoken else None)
     score, score_kind, score_raw = _score(meta)
-    duration = call.duration
-    if duration is None:
-        duration = _duration(meta)
-    if duration is None:
-        ends = [t.end for t in turns if t.end is not None]
-        duration = max(ends) if ends else None
+    duration = _call_duration(call, turns)
     agent_name = _name(_first(meta, _AGENT_KEYS)) or _agent_from_labels(turns, roles)
     language = _scalar(_first(meta, _LANGUAGE_KEYS))
     if language:
         language = re.split(r"[-_\s]", language.strip().lower())[0] or None
 
-    if call_id:
-        key = call_id
-    else:
-        lines = [str(raw_date or ""), customer or ""]
-        lines += [f"{(t.speaker or '').strip().lower()}\t{' '.join(t.text.split())}" for t in turns]
-        key = (
-            "sha256:"
-            + hashlib.sha256("\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
-        )
-
+    key = call_id or _content_key(raw_date, customer, turns)
     attributes = {
         "format": call.fmt,
         "duration_seconds": round(duration, 3) if duration is not None else None,

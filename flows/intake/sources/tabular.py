@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -697,88 +698,27 @@ def find_columns(labels: list[str], body: pl.DataFrame, mapping: dict[str, str])
     sample = body.head(2000)
     roles = ColumnRoles(columns={})
     used: set[int] = set()
-
-    forced_kind = mapping.get("score_kind")
-    if forced_kind is not None and forced_kind not in SCORE_KINDS:
-        raise MappingError(
-            f"score_kind must be one of {', '.join(SCORE_KINDS)}, not {forced_kind!r}"
-        )
-    for role, column in mapping.items():
-        if role == "score_kind":
-            continue
-        if role not in ROLES:
-            raise MappingError(f"--map role {role!r} is unknown; roles are {', '.join(ROLES)}")
-        idx = _match_map(labels, column)
-        roles.columns[role] = idx
-        used.add(idx)
+    forced_kind = _mapped_roles(labels, mapping, roles, used)
 
     def candidates(words, exclude, extra_ok=lambda i: True) -> list[int]:
-        found: list[tuple[int, int]] = []
-        for i, t in enumerate(toks):
-            if i in used or exclude & set(t) or not extra_ok(i):
-                continue
-            for rank, phrase in enumerate(words):
-                if _has_phrase(t, phrase):
-                    found.append((rank, i))
-                    break
-        return [i for _, i in sorted(found)]
+        return _candidates(toks, used, words, exclude, extra_ok)
+
+    def take(role: str, i: int | None) -> None:
+        if i is not None:
+            roles.columns[role] = i
+            used.add(i)
 
     if "text" not in roles.columns:
-        text_cols = candidates(
-            _TEXT_WORDS, _TEXT_EXCLUDE, lambda i: _numeric_share(sample[f"c{i}"]) < 0.5
-        )
-        if text_cols:
-            # several text-like columns: the customer's words are the longest ones
-            best = max(text_cols[:6], key=lambda i: _mean_length(sample[f"c{i}"]))
-            roles.columns["text"] = best
-        else:
-            free = [
-                i
-                for i in range(len(labels))
-                if i not in used
-                and not _TEXT_EXCLUDE & set(toks[i])
-                and _numeric_share(sample[f"c{i}"]) < 0.5
-                and _mean_length(sample[f"c{i}"]) >= 25
-            ]
-            if free:
-                best = max(free, key=lambda i: _mean_length(sample[f"c{i}"]))
-                roles.columns["text"] = best
-                roles.notes.append(
-                    f"no column is named like free text; using {labels[best]!r}, the longest"
-                )
-        if "text" in roles.columns:
-            used.add(roles.columns["text"])
-
+        take("text", _text_column(labels, toks, sample, used, roles, candidates))
     if "subject" not in roles.columns:
-        subject = candidates(_SUBJECT_WORDS, _TEXT_EXCLUDE)
-        if subject:
-            roles.columns["subject"] = subject[0]
-            used.add(subject[0])
-
+        take("subject", next(iter(candidates(_SUBJECT_WORDS, _TEXT_EXCLUDE)), None))
     if "id" not in roles.columns:
-        best_id = None
-        for i, t in enumerate(toks):
-            if i in used or not t or _ID_EXCLUDE & set(t[:-1]):
-                continue
-            if t in (["id"], ["uuid"], ["guid"], ["key"]):
-                best_id = (0, i)
-                break
-            if (
-                t[-1] in {"id", "number", "no", "ref", "reference", "uuid"}
-                and set(t[:-1]) & _ID_RECORD_WORDS
-            ):
-                best_id = min(best_id or (1, i), (1, i))
-        if best_id is not None:
-            roles.columns["id"] = best_id[1]
-            used.add(best_id[1])
-
+        take("id", _id_column(toks, used))
     if "date" not in roles.columns:
         for i in candidates(_DATE_WORDS, _DATE_EXCLUDE):
             if parse_date_column(sample[f"c{i}"], "auto").share_parsed >= 0.5:
-                roles.columns["date"] = i
-                used.add(i)
+                take("date", i)
                 break
-
     if "score" in roles.columns:
         roles.score_kind = forced_kind or _kind_from_label(toks[roles.columns["score"]]) or "rating"
     else:
@@ -795,21 +735,103 @@ def find_columns(labels: list[str], body: pl.DataFrame, mapping: dict[str, str])
             break
     if forced_kind and "score" in roles.columns:
         roles.score_kind = forced_kind
-
     if "customer" not in roles.columns:
-        found = candidates(_CUSTOMER_WORDS, _CUSTOMER_EXCLUDE)
-        if found:
-            roles.columns["customer"] = found[0]
-            used.add(found[0])
+        take("customer", next(iter(candidates(_CUSTOMER_WORDS, _CUSTOMER_EXCLUDE)), None))
     if "customer" in roles.columns:
         roles.also = candidates(_CUSTOMER_ALSO_WORDS, _CUSTOMER_EXCLUDE)[:4]
-
     if "language" not in roles.columns:
-        found = candidates(_LANGUAGE_WORDS, set())
-        if found:
-            roles.columns["language"] = found[0]
-            used.add(found[0])
+        take("language", next(iter(candidates(_LANGUAGE_WORDS, set())), None))
     return roles
+
+
+def _mapped_roles(
+    labels: list[str], mapping: dict[str, str], roles: ColumnRoles, used: set[int]
+) -> str | None:
+    """Put the columns ``--map`` names in ``roles`` (and ``used``); the score kind it
+    forces, if any."""
+    forced_kind = mapping.get("score_kind")
+    if forced_kind is not None and forced_kind not in SCORE_KINDS:
+        raise MappingError(
+            f"score_kind must be one of {', '.join(SCORE_KINDS)}, not {forced_kind!r}"
+        )
+    for role, column in mapping.items():
+        if role == "score_kind":
+            continue
+        if role not in ROLES:
+            raise MappingError(f"--map role {role!r} is unknown; roles are {', '.join(ROLES)}")
+        idx = _match_map(labels, column)
+        roles.columns[role] = idx
+        used.add(idx)
+    return forced_kind
+
+
+def _candidates(
+    toks: list[list[str]],
+    used: set[int],
+    words: Sequence,
+    exclude: set[str],
+    extra_ok: Callable[[int], bool] = lambda i: True,
+) -> list[int]:
+    """The free columns whose name holds one of ``words`` (and none of ``exclude``),
+    best (earliest word) first."""
+    found: list[tuple[int, int]] = []
+    for i, t in enumerate(toks):
+        if i in used or exclude & set(t) or not extra_ok(i):
+            continue
+        for rank, phrase in enumerate(words):
+            if _has_phrase(t, phrase):
+                found.append((rank, i))
+                break
+    return [i for _, i in sorted(found)]
+
+
+def _text_column(
+    labels: list[str],
+    toks: list[list[str]],
+    sample: pl.DataFrame,
+    used: set[int],
+    roles: ColumnRoles,
+    candidates: Callable[..., list[int]],
+) -> int | None:
+    """The customer's words: the longest column named like free text, else the longest
+    free column of long text (noted in ``roles``)."""
+    text_cols = candidates(
+        _TEXT_WORDS, _TEXT_EXCLUDE, lambda i: _numeric_share(sample[f"c{i}"]) < 0.5
+    )
+    if text_cols:
+        # several text-like columns: the customer's words are the longest ones
+        return max(text_cols[:6], key=lambda i: _mean_length(sample[f"c{i}"]))
+    free = [
+        i
+        for i in range(len(labels))
+        if i not in used
+        and not _TEXT_EXCLUDE & set(toks[i])
+        and _numeric_share(sample[f"c{i}"]) < 0.5
+        and _mean_length(sample[f"c{i}"]) >= 25
+    ]
+    if not free:
+        return None
+    best = max(free, key=lambda i: _mean_length(sample[f"c{i}"]))
+    roles.notes.append(f"no column is named like free text; using {labels[best]!r}, the longest")
+    return best
+
+
+def _id_column(toks: list[list[str]], used: set[int]) -> int | None:
+    """The record id: a column named just id (or uuid, guid, key), else the first named
+    like a record's number or reference."""
+    best_id = None
+    for i, t in enumerate(toks):
+        if i in used or not t or _ID_EXCLUDE & set(t[:-1]):
+            continue
+        if t in (["id"], ["uuid"], ["guid"], ["key"]):
+            best_id = (0, i)
+            break
+        if (
+            t[-1] in {"id", "number", "no", "ref", "reference", "uuid"}
+            and set(t[:-1]) & _ID_RECORD_WORDS
+        ):
+            best_id = min(best_id or (1, i), (1, i))
+    return None if best_id is None else best_id[1]
 
 
 def _kind_from_label(toks: list[str]) -> str | None:
@@ -891,74 +913,35 @@ def _ids_are_unique(body: pl.DataFrame, id_col: str, text_col: str) -> bool:
     return clashes.height == 0
 
 
-def _build_records(
-    channel: str,
+def _with_subject(subject: pl.Expr, text: pl.Expr) -> pl.Expr:
+    """The subject above the text (unless the text starts with it); the subject alone
+    when there is no text."""
+    return (
+        pl.when(
+            subject.is_not_null()
+            & (subject != "")
+            & text.is_not_null()
+            & (text != "")
+            & ~text.str.starts_with(subject)
+        )
+        .then(pl.concat_str([subject, text], separator="\n\n"))
+        .when(text.is_null() | (text == ""))
+        .then(subject)
+        .otherwise(text)
+    )
+
+
+def _read_dates(
+    frame: pl.DataFrame,
+    bad: pl.Series,
     labels: list[str],
-    table: Table,
-    roles: ColumnRoles,
+    col: dict[str, int],
     options: ParseOptions,
-    rows_read: int,
-) -> ParsedSource:
-    body = table.body.with_columns(table.row_numbers.alias("__row"))
-    col = roles.columns
-    log = table.quarantine
-    notes = table.notes + roles.notes
-    notes.append(
-        "columns: " + ", ".join(f"{role}={labels[i]!r}" for role, i in sorted(col.items()))
-    )
-
-    def column(role: str) -> pl.Expr:
-        return pl.col(f"c{col[role]}") if role in col else pl.lit(None, dtype=pl.String)
-
-    text = column("text").str.strip_chars()
-    if "subject" in col:
-        subject = column("subject").str.strip_chars()
-        text = (
-            pl.when(
-                subject.is_not_null()
-                & (subject != "")
-                & text.is_not_null()
-                & (text != "")
-                & ~text.str.starts_with(subject)
-            )
-            .then(pl.concat_str([subject, text], separator="\n\n"))
-            .when(text.is_null() | (text == ""))
-            .then(subject)
-            .otherwise(text)
-        )
-    ident = column("id").str.strip_chars()
-    if "id" in col and not _ids_are_unique(body, f"c{col['id']}", f"c{col['text']}"):
-        notes.append(
-            f"column {labels[col['id']]!r} gives different records the same id "
-            "(rounded or reused): records are told apart by their content instead"
-        )
-        ident = pl.lit(None, dtype=pl.String)
-    raw_cols = [pl.col(f"c{i}").fill_null("") for i in range(len(labels))]
-    frame = body.select(
-        text.alias("text"),
-        pl.when(ident.is_not_null() & (ident != ""))
-        .then(ident)
-        .otherwise(pl.col("__row").cast(pl.String))
-        .alias("source_ref"),
-        pl.when(ident != "").then(ident).otherwise(None).alias("record_key"),
-        column("date").alias("__date"),
-        column("score").alias("__score"),
-        column("customer").str.strip_chars().alias("customer"),
-        (
-            pl.concat_list([pl.col(f"c{i}").str.strip_chars() for i in roles.also])
-            .list.drop_nulls()
-            .list.filter(pl.element() != "")
-            if roles.also
-            else pl.lit(None, dtype=pl.List(pl.String))
-        ).alias("customer_also"),
-        column("language").str.strip_chars().str.to_lowercase().alias("language"),
-        pl.concat_str(raw_cols, separator=" | ").str.slice(0, 600).alias("raw_excerpt"),
-        pl.col("__row"),
-        *[pl.col(f"c{i}") for i in range(len(labels))],
-    )
-
-    bad = pl.Series("bad", [False] * frame.height)
-    # dates
+    log: QuarantineLog,
+    notes: list[str],
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Parse the date column into ``received_at``, quarantining (and marking ``bad``) the
+    rows whose date cannot be read or reads two ways."""
     if "date" in col:
         parsed = parse_date_column(frame["__date"], options.date_order, options.source_timezone)
         notes.extend(parsed.notes)
@@ -986,8 +969,19 @@ def _build_records(
     else:
         frame = frame.with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias("received_at"))
         notes.append("no date column: records take the file's date")
-    # scores
-    kind = roles.score_kind
+    return frame, bad
+
+
+def _read_scores(
+    frame: pl.DataFrame,
+    bad: pl.Series,
+    labels: list[str],
+    col: dict[str, int],
+    kind: str | None,
+    log: QuarantineLog,
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Read the score column as a number (or good/bad for a binary CSAT) into ``score``
+    and ``score_kind``, quarantining (and marking ``bad``) the rows whose score is not."""
     if "score" in col:
         raw_score = frame["__score"].str.strip_chars()
         if kind == "csat_binary":
@@ -1022,8 +1016,12 @@ def _build_records(
             pl.lit(None, dtype=pl.Float64).alias("score"),
             pl.lit(None, dtype=pl.String).alias("score_kind"),
         )
+    return frame, bad
 
-    # every other column is kept as an attribute, except personal data
+
+def _attributes(labels: list[str], col: dict[str, int], notes: list[str]) -> pl.Expr:
+    """Every column no role took, as JSON: kept as the record's attributes, except
+    personal data (noted as withheld)."""
     roles_used = set(col.values())
     kept, withheld = [], []
     for i, label in enumerate(labels):
@@ -1038,6 +1036,66 @@ def _build_records(
         ).struct.json_encode()
     else:
         attributes = pl.lit(None, dtype=pl.String)
+    return attributes
+
+
+def _build_records(
+    channel: str,
+    labels: list[str],
+    table: Table,
+    roles: ColumnRoles,
+    options: ParseOptions,
+    rows_read: int,
+) -> ParsedSource:
+    body = table.body.with_columns(table.row_numbers.alias("__row"))
+    col = roles.columns
+    log = table.quarantine
+    notes = table.notes + roles.notes
+    notes.append(
+        "columns: " + ", ".join(f"{role}={labels[i]!r}" for role, i in sorted(col.items()))
+    )
+
+    def column(role: str) -> pl.Expr:
+        return pl.col(f"c{col[role]}") if role in col else pl.lit(None, dtype=pl.String)
+
+    text = column("text").str.strip_chars()
+    if "subject" in col:
+        text = _with_subject(column("subject").str.strip_chars(), text)
+    ident = column("id").str.strip_chars()
+    if "id" in col and not _ids_are_unique(body, f"c{col['id']}", f"c{col['text']}"):
+        notes.append(
+            f"column {labels[col['id']]!r} gives different records the same id "
+            "(rounded or reused): records are told apart by their content instead"
+        )
+        ident = pl.lit(None, dtype=pl.String)
+    raw_cols = [pl.col(f"c{i}").fill_null("") for i in range(len(labels))]
+    frame = body.select(
+        text.alias("text"),
+        pl.when(ident.is_not_null() & (ident != ""))
+        .then(ident)
+        .otherwise(pl.col("__row").cast(pl.String))
+        .alias("source_ref"),
+        pl.when(ident != "").then(ident).otherwise(None).alias("record_key"),
+        column("date").alias("__date"),
+        column("score").alias("__score"),
+        column("customer").str.strip_chars().alias("customer"),
+        (
+            pl.concat_list([pl.col(f"c{i}").str.strip_chars() for i in roles.also])
+            .list.drop_nulls()
+            .list.filter(pl.element() != "")
+            if roles.also
+            else pl.lit(None, dtype=pl.List(pl.String))
+        ).alias("customer_also"),
+        column("language").str.strip_chars().str.to_lowercase().alias("language"),
+        pl.concat_str(raw_cols, separator=" | ").str.slice(0, 600).alias("raw_excerpt"),
+        pl.col("__row"),
+        *[pl.col(f"c{i}") for i in range(len(labels))],
+    )
+
+    bad = pl.Series("bad", [False] * frame.height)
+    frame, bad = _read_dates(frame, bad, labels, col, options, log, notes)
+    frame, bad = _read_scores(frame, bad, labels, col, roles.score_kind, log)
+    attributes = _attributes(labels, col, notes)
 
     good = frame.filter(~bad).with_columns(
         attributes.alias("attributes"),
