@@ -31,8 +31,8 @@ from models.topics import (
     describe_themes,
     disambiguate,
     fit_themes,
+    ranked_sentence_labels,
     representative,
-    sentence_labels,
 )
 
 THEME_SCHEMA = {
@@ -246,7 +246,8 @@ def _name_themes(
         level, score = (own_top, group_sim) if t in group_cents else (own, similarity)
         rows = np.flatnonzero(level == t)
         members_of[t] = rows[np.argsort(-score[rows])]
-    sentences = sentence_labels(texts, members_of, {**cents, **group_cents}, encode)
+    ranked = ranked_sentence_labels(texts, members_of, {**cents, **group_cents}, encode)
+    sentences = {t: labels[0] for t, labels in ranked.items()}
     taken = [label for t, label in stored.items() if t in kept or t not in alive]
     fresh = disambiguate(
         {
@@ -256,11 +257,13 @@ def _name_themes(
         },
         group_keywords,
         taken=taken,
+        alternatives=ranked,
     )
     fresh |= disambiguate(
         {t: sentences.get(t, names.get(t, f"theme {t}")) for t in to_name if t in cents},
         keywords,
         taken=taken + list(fresh.values()),
+        alternatives=ranked,
     )
     return kept | fresh, keywords | group_keywords
 

@@ -497,6 +497,7 @@ _OPENERS = {
     "note",
 }
 _CLAUSE_WORDS = (2, 8)
+ALTERNATIVE_SHARE = 0.7  # a runner-up clause scoring this share of the best may name a theme
 
 
 def clauses(text: str) -> list[str]:
@@ -540,6 +541,26 @@ def sentence_labels(
     ``candidates`` most frequent clauses (used at least twice) among its ``per_theme`` most
     typical texts; all themes' candidates are embedded in one call. A theme with no
     candidate gets no entry (the caller keeps its keyword label)."""
+    ranked = ranked_sentence_labels(
+        texts, members, centroids, embed_phrases, per_theme=per_theme, candidates=candidates
+    )
+    return {theme: labels[0] for theme, labels in ranked.items()}
+
+
+def ranked_sentence_labels(
+    texts: list[str],
+    members: dict[int, np.ndarray],
+    centroids: dict[int, np.ndarray],
+    embed_phrases,
+    *,
+    per_theme: int = 300,
+    candidates: int = 25,
+    keep: float = ALTERNATIVE_SHARE,
+) -> dict[int, list[str]]:
+    """``sentence_labels`` with the runners-up: each theme's clauses best first, those
+    scoring at least ``keep`` of the best. A sub-theme whose best clause names its parent
+    (groups are named first) takes its next clause, "No complaints" under "Great
+    service", rather than the parent's with a keyword tacked on ("Great service (switch)")."""
     counts: dict[int, Counter] = {}
     forms: dict[str, Counter] = {}
     for theme, rows in members.items():
@@ -559,16 +580,21 @@ def sentence_labels(
     vectors = dict(
         zip(pool, normalise(np.asarray(embed_phrases(pool), dtype=np.float32)), strict=True)
     )
-    out = {}
+    out: dict[int, list[str]] = {}
     for theme, cands in chosen.items():
         if not cands or theme not in centroids:
             continue
         used = max(1, min(per_theme, len(members[theme])))
-        scores = [
-            float(vectors[c] @ centroids[theme]) * (counts[theme][c] / used) ** 0.2 for c in cands
+        scores = np.array(
+            [float(vectors[c] @ centroids[theme]) * (counts[theme][c] / used) ** 0.2 for c in cands]
+        )
+        order = np.argsort(-scores, kind="stable")  # ties: the more frequent clause
+        best = scores[order[0]]
+        out[theme] = [
+            _display(forms[cands[j]].most_common(1)[0][0])
+            for j in order
+            if j == order[0] or (best > 0 and scores[j] >= keep * best)
         ]
-        best = cands[int(np.argmax(scores))]
-        out[theme] = _display(forms[best].most_common(1)[0][0])
     return out
 
 
@@ -618,12 +644,17 @@ def readable_label(
 
 
 def disambiguate(
-    names: dict[int, str], keywords: dict[int, list[str]], taken: Iterable[str] = ()
+    names: dict[int, str],
+    keywords: dict[int, list[str]],
+    taken: Iterable[str] = (),
+    alternatives: dict[int, list[str]] | None = None,
 ) -> dict[int, str]:
     """Two themes never share a label (compared case-insensitively). ``taken`` are labels
     other themes keep (an analyst's, or last run's). Every theme whose name is shared, or
-    already taken, gets its first distinguishing keyword that makes it unique, else its
-    id: "card not arrived (replacement)", "card not arrived (#12)"."""
+    already taken, gets its first free runner-up phrase (``alternatives``, best first:
+    ``ranked_sentence_labels``), else its first distinguishing keyword that makes it
+    unique, else its id: "card not arrived (replacement)", "card not arrived (#12)"."""
+    alternatives = alternatives or {}
     used = {label.lower() for label in taken}
     counts = Counter(name.lower() for name in names.values())
     out: dict[int, str] = {}
@@ -636,7 +667,8 @@ def disambiguate(
         if theme in out:
             continue
         name = names[theme]
-        options = [
+        options = [a for a in alternatives.get(theme, []) if counts[a.lower()] == 0]
+        options += [
             f"{name} ({k})" for k in keywords.get(theme, []) if k.lower() not in name.lower()
         ]
         options.append(f"{name} (#{theme})")

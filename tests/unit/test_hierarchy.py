@@ -20,7 +20,7 @@ from models.hierarchy import (
     top_level_of,
 )
 from models.registry import normalise
-from models.topics import clauses, sentence_labels
+from models.topics import clauses, ranked_sentence_labels, sentence_labels
 
 DIM = 16
 
@@ -146,6 +146,30 @@ def test_the_label_is_the_customers_clause_closest_to_the_theme():
         texts, {7: np.arange(4)}, {7: normalise(np.array([0.9, 0.3], np.float32))}, embed
     )
     assert labels == {7: "Engineer didn't turn up"}
+
+
+def test_runner_up_labels_are_the_clauses_scoring_near_the_best():
+    texts = [
+        "Engineer didn't turn up. Where is my engineer",
+        "engineer didn't turn up. Very poor",
+        "Where is my engineer? Very poor",
+    ]
+    meaning = {
+        "engineer didn't turn up": [1.0, 0.0],
+        "where is my engineer": [0.9, 0.44],
+        "very poor": [0.0, 1.0],
+    }
+
+    def embed(phrases):
+        return np.array([meaning[p.lower()] for p in phrases], dtype=np.float32)
+
+    centre = {7: np.array([1.0, 0.0], np.float32)}
+    ranked = ranked_sentence_labels(texts, {7: np.arange(3)}, centre, embed)
+    # "very poor" scores 0 against the centre: no label a person would use for it
+    assert ranked == {7: ["Engineer didn't turn up", "Where is my engineer"]}
+    assert ranked_sentence_labels(texts, {7: np.arange(3)}, centre, embed, keep=0.95) == {
+        7: ["Engineer didn't turn up"]
+    }
 
 
 @pytest.mark.slow  # three fresh interpreters importing scikit-learn

@@ -129,3 +129,30 @@ def test_labels_are_made_unique_against_each_other_and_kept_labels():
     # nothing distinguishing left: the id makes it unique
     same = disambiguate({1: "wifi drops", 2: "wifi drops"}, {1: ["wifi"], 2: ["wifi"]})
     assert same == {1: "wifi drops (#1)", 2: "wifi drops (#2)"}
+
+
+def test_a_theme_whose_label_is_taken_takes_its_own_next_phrase_before_a_keyword():
+    from models.topics import disambiguate
+
+    out = disambiguate(
+        {3: "Great service", 5: "How do I cancel", 8: "Router not delivered"},
+        {3: ["switch"], 5: ["offering"], 8: ["tracking"]},
+        taken=["Great service", "How do I cancel", "Router not delivered"],
+        alternatives={
+            3: ["Great service", "No complaints"],
+            5: ["How do I cancel", "router not delivered"],  # taken too: skipped
+            8: ["Router not delivered"],
+        },
+    )
+    assert out == {
+        3: "No complaints",
+        5: "How do I cancel (offering)",
+        8: "Router not delivered (tracking)",
+    }
+    # a runner-up another theme in the batch is named by stays that theme's
+    out = disambiguate(
+        {1: "wifi drops", 2: "wifi drops", 4: "slow wifi"},
+        {},
+        alternatives={1: ["wifi drops", "slow wifi"], 2: ["wifi drops", "no signal"]},
+    )
+    assert out == {1: "wifi drops (#1)", 2: "no signal", 4: "slow wifi"}
