@@ -152,7 +152,7 @@ def embed_crosslingual(db: str) -> int:
         todo.height,
         MODEL_NAME,
     )
-    encoder = MultilingualEncoder()
+    encoder = MultilingualEncoder(model_dir=settings.resolved_model_cache())
     progress.start("multilingual embedding", todo.height)
     for start in range(0, todo.height, EMBED_CHUNK):
         part = todo.slice(start, EMBED_CHUNK)
@@ -166,6 +166,7 @@ def embed_crosslingual(db: str) -> int:
             )
         logger.info("embeddings: %d/%d", min(start + EMBED_CHUNK, todo.height), todo.height)
     progress.done("multilingual embedding")
+    logger.info("embeddings: multilingual-e5 ran on %s", encoder.runtime)
     return todo.height
 
 

