@@ -152,7 +152,7 @@ def embed_crosslingual(db: str) -> int:
         todo.height,
         MODEL_NAME,
     )
-    encoder = MultilingualEncoder(model_dir=settings.resolved_model_cache())
+    encoder = MultilingualEncoder(model_dir=settings.resolved_model_cache)
     progress.start("multilingual embedding", todo.height)
     for start in range(0, todo.height, EMBED_CHUNK):
         part = todo.slice(start, EMBED_CHUNK)
