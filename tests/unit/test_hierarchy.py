@@ -211,6 +211,27 @@ def test_a_single_large_theme_is_described():
     assert labels[1]
 
 
+@pytest.mark.slow  # imports BERTopic
+def test_keywords_carry_no_pronoun_contractions_in_either_spelling():
+    """BERTopic strips apostrophes before counting, so "we've" was a keyword as "weve"
+    (the demo's outage theme, 2026-12-06); "didn't" still counts: it says what went wrong."""
+    from models.topics import describe_themes
+
+    days = ("Monday", "Tuesday", "Friday", "Sunday")
+    themes = [
+        "We've had no internet since {}, they're saying the engineer can't come",
+        "The engineer didn't turn up on {}, you're wasting my time, I'm fed up with no internet",
+        "The engineer didn't fix the router on {}, we've no internet and you're not helping",
+    ]
+    texts = [t.format(d) for t in themes for d in days * 25]
+    theme = np.repeat([1, 2, 3], len(days) * 25)
+    keywords, _ = describe_themes(texts, theme, np.ones(len(theme)))
+    words = {w for t in (1, 2, 3) for phrase in keywords[t] for w in phrase.split()}
+    assert {"internet", "engineer"} <= words
+    assert not words & {"weve", "we've", "youre", "you're", "theyre", "they're", "im", "i'm"}
+    assert "didnt" in words or "didn't" in words
+
+
 def test_the_cut_is_the_finest_about_as_good_as_the_best():
     """Silhouettes of cuts from coarse to fine; the demo's own curve (2026-12-06): the best
     at 11 groups put four billing problems under one theme, 16 groups scored 3 % lower
