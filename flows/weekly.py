@@ -39,6 +39,7 @@ from models.review import (
     WeeklySummary,
     build_review,
     due_date,
+    escalation,
     iso_week,
     parse_week,
     still_as_checked,
@@ -238,6 +239,31 @@ def open_or_refresh_issues(con, review: Review, summary: WeeklySummary, at: date
                 },
             )
             summary.issues_refreshed += 1
+            escalate_issue(con, current, row, review.week, summary, at)
+
+
+def escalate_issue(con, current: dict, row: dict, week: date, summary: WeeklySummary, at) -> None:
+    """Raise an open issue's priority (and bring its due date forward) when its theme now
+    matters more than it did (models/review.py: ``escalation``), through the tracker."""
+    [(set_by_person,)] = con.execute(
+        named_query("priority_set_by_person"),
+        {"issue_id": current["issue_id"], "system_actor": tracker.REVIEW_ACTOR},
+    ).fetchall()
+    raised = escalation(current, row["priority"], week, set_by_person=bool(set_by_person))
+    if raised is None:
+        return
+    priority, due = raised
+    tracker.update_issue(
+        con,
+        current["issue_id"],
+        tracker.IssueChange(priority=priority, due_date=due, note=f"escalated: {row['reason']}"),
+        tracker.REVIEW_ACTOR,
+        at,
+        system=True,
+    )
+    summary.issues_escalated.append(
+        f"#{current['issue_id']} {row['title']}: {current['priority']} → {priority}, due {due}"
+    )
 
 
 def apply_fix_checks(con, review: Review, summary: WeeklySummary, at: datetime) -> None:
@@ -266,7 +292,7 @@ def apply_fix_checks(con, review: Review, summary: WeeklySummary, at: datetime) 
             con,
             item["issue_id"],
             tracker.IssueChange(status=outcome, note=check.evidence),
-            "weekly-review",
+            tracker.REVIEW_ACTOR,
             at,
             system=True,
         )
@@ -274,7 +300,7 @@ def apply_fix_checks(con, review: Review, summary: WeeklySummary, at: datetime) 
         lines.append(f"#{item['issue_id']}: {check.evidence}")
 
 
-def fold_issues_to_top_themes(con, at: datetime, actor: str = "weekly-review") -> list[str]:
+def fold_issues_to_top_themes(con, at: datetime, actor: str = tracker.REVIEW_ACTOR) -> list[str]:
     """Apply ``models.issue_folding.plan_folds`` to the open issues, through the tracker,
     inside the caller's transaction; returns a line per fold for the summary."""
     from models.issue_folding import OpenIssue, plan_folds

@@ -90,6 +90,26 @@ def due_date(week: date, priority: str) -> date:
     return week + timedelta(days=6) + timedelta(days=DUE_DAYS[priority])
 
 
+def escalation(
+    current: dict, wanted: str, week: date, *, set_by_person: bool
+) -> tuple[str, date] | None:
+    """(priority, due date) the weekly review raises an open issue to when its theme now
+    matters more than when the issue was opened, or None. An outage emerging on a theme
+    whose issue was opened weeks ago as P2 makes it P1, due as a P1 opened this week
+    would be (or sooner, if it was due sooner). The review never lowers a priority, does
+    not touch an issue marked fixed (the fix check decides), and leaves a priority a
+    person has set: their word is final."""
+    if set_by_person or current.get("status") == "fixed":
+        return None
+    order = {p: i for i, p in enumerate(DUE_DAYS)}
+    if order[wanted] >= order.get(current.get("priority"), len(order)):
+        return None
+    due = due_date(week, wanted)
+    if current.get("due_date") is not None and current["due_date"] < due:
+        due = current["due_date"]
+    return wanted, due
+
+
 # ------------------------------------------------------------------------------ results
 @dataclass
 class WeeklySummary:
@@ -99,6 +119,7 @@ class WeeklySummary:
     triage: list[str] = field(default_factory=list)
     issues_opened: int = 0
     issues_refreshed: int = 0
+    issues_escalated: list[str] = field(default_factory=list)
     issues_verified: list[str] = field(default_factory=list)
     issues_reopened: list[str] = field(default_factory=list)
     # issues on fine themes folded into one per top-level theme

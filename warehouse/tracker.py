@@ -29,6 +29,7 @@ TRANSITIONS: dict[str, set[str]] = {
     "closed": {"reopened"},
 }
 MAX_TEXT = edit_rules.MAX_TEXT
+REVIEW_ACTOR = "weekly-review"  # who the weekly review's own changes are by
 
 
 class IssueError(edit_rules.InvalidEdit):
@@ -235,7 +236,7 @@ def create_issue(
     weekly_volume: int,
     weekly_cost: float | None,  # None: the theme's cost is unknown
     at: datetime,
-    actor: str = "weekly-review",
+    actor: str = REVIEW_ACTOR,
     owner: str | None = None,
 ) -> int:
     """Open an issue for a theme (the caller checked none is open) and log its creation."""

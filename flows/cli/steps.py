@@ -337,6 +337,8 @@ def print_weekly_summary(summary) -> None:
         f"  issues: {summary.issues_opened} opened, {summary.issues_refreshed} refreshed, "
         f"{len(summary.issues_verified)} verified, {len(summary.issues_reopened)} reopened"
     )
+    for line in summary.issues_escalated:
+        console.print(f"  [red]escalated[/red] {esc(line)}", highlight=False)
     for line in summary.issues_verified:
         console.print(f"  [green]verified[/green] {esc(line)}", highlight=False)
     for line in summary.issues_reopened:

@@ -119,6 +119,8 @@ def test_the_outage_is_one_emerging_top_level_theme_with_one_issue(sample_run):
         ~pl.col("status").is_in(["verified", "closed"]) & pl.col("theme_id").is_in(outage)
     )
     assert open_["theme_id"].to_list() == [spike], open_.select("issue_id", "theme_id", "title")
+    # opened weeks before as the broadband-dropping issue; the outage makes it P1
+    assert open_["priority"].to_list() == ["P1"], open_.select("issue_id", "priority", "due_date")
 
 
 def test_quiet_weeks_flag_nothing_false_in_their_top_five(sample_run):

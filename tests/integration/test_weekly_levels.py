@@ -290,6 +290,26 @@ def test_fine_issues_fold_into_one_with_their_history(levels):
     assert "folded" in levels["out"]
 
 
+def test_the_outage_issue_is_raised_to_p1_when_its_theme_emerges(levels):
+    """The outage issue was opened as P2 in October; the outage triples in the last week,
+    so the review raises it to P1 (once: the second review is the same), while the bill
+    issue, which does not emerge, keeps its P2."""
+    opened = levels["opened"]
+    with levels["wh"].read() as con:
+        issues = {r["issue_id"]: r for r in tracker.list_issues(con).iter_rows(named=True)}
+        history = tracker.issue_history(con, opened["outage0"])
+    survivor = issues[opened["outage0"]]
+    assert survivor["priority"] == "P1"
+    # due as a P1 opened in the outage's week is: 29 Nov, sooner than the 1 Dec it had
+    assert survivor["due_date"] == date(2026, 11, 29) < date(2026, 12, 1)
+    raised = history.filter(pl.col("field") == "priority")
+    assert raised["actor"].to_list() == [tracker.REVIEW_ACTOR]
+    assert raised["old_value"].to_list() == ["P2"] and raised["new_value"].to_list() == ["P1"]
+    assert raised["note"][0].startswith("escalated: ") and "emerging" in raised["note"][0]
+    assert issues[opened["bill"]]["priority"] == "P2"
+    assert "escalated" in levels["out"] and "escalated" not in levels["again"]
+
+
 def test_a_second_review_changes_nothing(levels):
     with levels["wh"].read() as con:
         assert snapshot(con) == levels["first"]

@@ -85,6 +85,35 @@ def test_an_issue_is_due_its_priority_s_days_after_the_week_ends():
 
 
 # ------------------------------------------------------------------------------ cost
+def test_an_issue_whose_theme_now_emerges_is_raised_never_lowered():
+    """The W47 outage on a theme whose issue was opened weeks earlier as P2 (overdue since
+    October): the review makes it P1, keeping the sooner due date; a P2 reason on a P1
+    issue changes nothing."""
+    old = {"status": "acknowledged", "priority": "P2", "due_date": date(2026, 10, 18)}
+    assert review.escalation(old, "P1", WEEK, set_by_person=False) == ("P1", date(2026, 10, 18))
+    recent = {**old, "due_date": date(2026, 12, 30)}
+    assert review.escalation(recent, "P1", WEEK, set_by_person=False) == (
+        "P1",
+        review.due_date(WEEK, "P1"),
+    )
+    assert review.escalation({**old, "priority": "P1"}, "P2", WEEK, set_by_person=False) is None
+    assert review.escalation(old, "P2", WEEK, set_by_person=False) is None
+    assert review.escalation({**old, "priority": "P4"}, "P3", WEEK, set_by_person=False) == (
+        "P3",
+        date(2026, 10, 18),
+    )
+
+
+def test_a_priority_a_person_set_and_a_fixed_issue_are_left_alone():
+    old = {"status": "in_progress", "priority": "P3", "due_date": None}
+    assert review.escalation(old, "P1", WEEK, set_by_person=True) is None
+    assert review.escalation({**old, "status": "fixed"}, "P1", WEEK, set_by_person=False) is None
+    assert review.escalation(old, "P1", WEEK, set_by_person=False) == (
+        "P1",
+        review.due_date(WEEK, "P1"),
+    )
+
+
 def test_a_contact_costs_its_department_s_figure_else_the_default_else_nothing():
     org = _org(Billing={"call": 5.0}, default={"call": 2.0, "email": 1.0})
     facts = _facts(

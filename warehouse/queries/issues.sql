@@ -36,6 +36,11 @@ VALUES ($issue_id, $at, $actor, $field, $old_value, $new_value, $note);
 SELECT "at", actor, field, old_value, new_value, note
 FROM issue_events WHERE issue_id = $issue_id ORDER BY "at", field;
 
+-- name: priority_set_by_person
+-- grain: one answer: has anyone but ``$system_actor`` changed this issue's priority?
+SELECT count(*) > 0 AS set_by_person FROM issue_events
+WHERE issue_id = $issue_id AND field = 'priority' AND actor <> $system_actor;
+
 -- name: list_issues
 -- grain: one row per issue, most urgent first
 SELECT i.issue_id, i.theme_id, i.title, i.department, i.owner, i.status, i.priority, i.due_date,
@@ -48,7 +53,7 @@ WHERE ($department IS NULL OR i.department = $department)
 ORDER BY NOT issue_is_open(i.status), i.priority, i.due_date NULLS LAST, i.issue_id;
 
 -- name: open_issue_for_theme
-SELECT issue_id, status, department, priority FROM issues
+SELECT issue_id, status, department, priority, due_date FROM issues
 WHERE theme_id = $theme_id AND issue_is_open(status)
 ORDER BY issue_id DESC LIMIT 1;
 
