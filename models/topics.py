@@ -63,14 +63,16 @@ _KEEP = {
 # "we've", "they're", "that'll": a pronoun and its auxiliary say nothing about a theme.
 # BERTopic's c-TF-IDF strips apostrophes from English text before counting ("we've" is
 # counted as "weve"), so both spellings are stop words, except where the stripped one is a
-# word of its own ("id", "ill", "hell", "shed", "well", ...).
+# word of its own ("id", "hell", "shed", "well", ...). "ill" goes: in what customers write
+# it is "I'll" ("ill recommending" was a praise theme's keyword), and vulnerability is
+# flagged by models/urgent.py, not by keywords.
 _CONTRACTED = set(
     """i'm i've i'd i'll you're you've you'd you'll we're we've we'd we'll they're they've
     they'd they'll he's he'd he'll she's she'd she'll it's it'd it'll that's that'd that'll
     there's there'd there'll here's what's what'd what'll what're who's who'd who'll who've
     where's how's let's""".split()
 )
-_SPELT_AS_WORDS = {"id", "ill", "hell", "were", "wed", "well", "shed", "shell", "lets"}
+_SPELT_AS_WORDS = {"id", "hell", "were", "wed", "well", "shed", "shell", "lets"}
 _CONTRACTIONS = _CONTRACTED | ({c.replace("'", "") for c in _CONTRACTED} - _SPELT_AS_WORDS)
 STOP_WORDS = sorted(
     (set(ENGLISH_STOP_WORDS) - _KEEP)

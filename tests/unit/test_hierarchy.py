@@ -220,15 +220,15 @@ def test_keywords_carry_no_pronoun_contractions_in_either_spelling():
     days = ("Monday", "Tuesday", "Friday", "Sunday")
     themes = [
         "We've had no internet since {}, they're saying the engineer can't come",
-        "The engineer didn't turn up on {}, you're wasting my time, I'm fed up with no internet",
-        "The engineer didn't fix the router on {}, we've no internet and you're not helping",
+        "The engineer didn't turn up on {}, you're wasting my time, I'll leave, no internet",
+        "The engineer didn't fix the router on {}, we've no internet and I'll complain",
     ]
     texts = [t.format(d) for t in themes for d in days * 25]
     theme = np.repeat([1, 2, 3], len(days) * 25)
     keywords, _ = describe_themes(texts, theme, np.ones(len(theme)))
     words = {w for t in (1, 2, 3) for phrase in keywords[t] for w in phrase.split()}
     assert {"internet", "engineer"} <= words
-    assert not words & {"weve", "we've", "youre", "you're", "theyre", "they're", "im", "i'm"}
+    assert not words & {"weve", "we've", "youre", "you're", "theyre", "they're", "ill", "i'll"}
     assert "didnt" in words or "didn't" in words
 
 
