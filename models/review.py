@@ -38,6 +38,7 @@ from models.weekly_stats import (
 )
 from warehouse.contract import (
     CHANNELS,
+    ISSUE_PRIORITIES,
     OPPORTUNITIES,
     SERVICE_RECOVERY,
     SUBTHEME_WEEKLY,
@@ -101,8 +102,9 @@ def escalation(
     person has set: their word is final."""
     if set_by_person or current.get("status") == "fixed":
         return None
-    order = {p: i for i, p in enumerate(DUE_DAYS)}
-    if order[wanted] >= order.get(current.get("priority"), len(order)):
+    rank = ISSUE_PRIORITIES.index  # P1 first
+    now = current.get("priority")
+    if now in ISSUE_PRIORITIES and rank(wanted) >= rank(now):
         return None
     due = due_date(week, wanted)
     if current.get("due_date") is not None and current["due_date"] < due:
