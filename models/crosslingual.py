@@ -40,6 +40,7 @@ import numpy as np
 # another cut are never compared with these.
 MAX_CHARS = 500
 MODEL_NAME = f"multilingual-e5-small-q4-c{MAX_CHARS}"
+STANCE_WEIGHT = 3.0  # place(): a neighbour of the contact's own stance counts this many times
 DIM = 384
 K = 25  # neighbours that vote
 SAMPLE = 2_000  # team-language items the others are compared with (at most; see themes.sql)
@@ -129,11 +130,21 @@ def place(
     sample_fine: np.ndarray,
     sample_top: np.ndarray,
     k: int = K,
+    *,
+    query_pleased: np.ndarray | None = None,
+    sample_praised: np.ndarray | None = None,
 ) -> Placement:
     """Top-level theme, then fine theme, for each row of ``query`` by a similarity-weighted
     vote of its ``k`` nearest rows of ``sample`` (both L2-normalised, the same encoder).
     Sample rows without a theme (id ≤ 0) do not vote. Ties go to the lower id, so the
-    same input always gives the same answer."""
+    same input always gives the same answer.
+
+    A query whose score says pleased (``query_pleased`` 1.0, ``models.hierarchy.
+    pleased_scores``) counts its neighbours in praised top-level themes (``sample_praised``)
+    ``STANCE_WEIGHT`` times, one that says displeased (0.0) its neighbours in the others:
+    the map keeps praise and complaints apart, and "great speeds" is worded like "awful
+    speeds"; the words can still outvote the score (a refund that never came, scored 5
+    for the agent, stays with refunds)."""
     themed = (sample_fine > 0) & (sample_top > 0)
     sample, sample_fine, sample_top = sample[themed], sample_fine[themed], sample_top[themed]
     n = len(query)
@@ -145,11 +156,20 @@ def place(
     k = min(k, len(sample))
     sims = query @ sample.T
     nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    stance = np.full(n, np.nan) if query_pleased is None else np.asarray(query_pleased)
+    praised = (
+        np.zeros(len(sample), dtype=bool)
+        if sample_praised is None
+        else np.asarray(sample_praised, dtype=bool)[themed]
+    )
     for i in range(n):
         row, idx = sims[i], nearest[i]
+        weight = np.ones(len(idx))
+        if stance[i] in (0.0, 1.0):
+            weight[praised[idx] == (stance[i] == 1.0)] = STANCE_WEIGHT
         votes: dict[int, float] = defaultdict(float)
-        for j in idx:
-            votes[int(sample_top[j])] += float(row[j])
+        for j, w in zip(idx, weight, strict=True):
+            votes[int(sample_top[j])] += float(row[j]) * w
         winner = max(sorted(votes), key=votes.__getitem__)
         voters = idx[sample_top[idx] == winner]
         fine_votes: dict[int, float] = defaultdict(float)

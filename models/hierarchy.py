@@ -15,6 +15,12 @@ when nothing else is like it. Nobody gives the number of either level:
   the group's own members are, else on their own at the top.
 * a rebuilt map keeps its group ids where a new group holds mostly the contacts an old
   group held (Hungarian matching on that overlap), as the registry does for fine themes.
+* compliments stand apart: a fine theme whose scored contacts are mostly pleased (a
+  promoter's NPS, the top of a CSAT or rating scale; ``praised_themes``) is never grouped
+  with one that is not, however alike their words ("Fast install" and "Engineer didn't turn
+  up" both speak of the engineer). A group is what one owner fixes and what failure demand
+  is charged for; praise under a failure's group would be charged to it as failure demand.
+  Themes without scores (e-mails, calls, corpora with no survey) are grouped by words alone.
 * an analyst's word is final: a fine theme the analyst moved (``parent_source='analyst'``)
   stays where it was put, and a group the analyst made stays while it has members.
 
@@ -23,6 +29,7 @@ Pure numpy and scipy: tested on small fixed vectors, no model needed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +37,8 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 
 from models.registry import UNCLASSIFIED, LineageEvent, normalise
+from models.review import DETRACTOR, PROMOTER
+from warehouse.contract import SCORE_RANGES
 
 SILHOUETTE_SAMPLE = 3000  # contacts scored per candidate cut (seeded, so repeatable)
 CUT_TOLERANCE = 0.05  # the finest cut within 5 % of the best silhouette (silhouette_cut)
@@ -37,6 +46,10 @@ FINE_PER_GROUP = 3  # ... with at least this many fine themes per group on avera
 JOIN_QUANTILE = 0.10  # a new fine theme joins a group as close as its weaker members are
 JOIN_FLOOR = 0.5  # ... and never below this cosine
 KEEP_GROUP_OVERLAP = 0.5  # a rebuilt group keeps an old id holding this share of its contacts
+PRAISE_Z = 1.96  # praised: the 95 % lower bound of the pleased share (Wilson) is above a half
+APART = (
+    100.0  # Ward: an axis this long puts praised and other themes on branches joined at the root
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,7 @@ class FineTheme:
     parent_id: int | None = None  # its top-level group last run (None: top-level, or new)
     parent_source: str = "model"  # 'analyst': moved by hand, never moved by a run
     new: bool = False  # created by this run
+    praised: bool = False  # most of its scored contacts are pleased (praised_themes)
 
 
 @dataclass(frozen=True)
@@ -63,16 +77,65 @@ class ThemeMap:
     new_groups: list[int]
     events: list[LineageEvent] = field(default_factory=list)
     params: dict = field(default_factory=dict)
+    praised: set[int] = field(default_factory=set)  # fine themes mostly praised
 
     def top_of(self, theme_id: int) -> int:
         parent = self.parent_of.get(theme_id)
         return theme_id if parent is None else parent
+
+    def praised_tops(self) -> set[int]:
+        """The top-level themes most of whose fine themes are praised."""
+        tops: dict[int, list[bool]] = {}
+        for t in self.parent_of:
+            tops.setdefault(self.top_of(t), []).append(t in self.praised)
+        return {top for top, flags in tops.items() if 2 * sum(flags) > len(flags)}
+
+
+PLEASED, DISPLEASED = 0.6, 0.4  # of a scale: CSAT/rating 4-5 | 1-2 of 5, CES 5-7 | 1-3 of 7
+
+
+def pleased_scores(scores: Sequence[float | None], kinds: Sequence[str | None]) -> np.ndarray:
+    """Per item, what its score says of the customer: 1.0 pleased (an NPS promoter, 9-10;
+    the top of any other scale: CSAT or rating 4-5 of 5, CES 5-7 of 7, a binary 1), 0.0
+    displeased (an NPS detractor, 0-6; CSAT or rating 1-2, CES 1-3, a binary 0), 0.5 in
+    between, NaN where there is no score."""
+    out = np.full(len(scores), np.nan)
+    for i, (score, kind) in enumerate(zip(scores, kinds, strict=True)):
+        if score is None or kind not in SCORE_RANGES or np.isnan(score):
+            continue
+        if kind == "nps":
+            out[i] = 1.0 if score >= PROMOTER else 0.0 if score <= DETRACTOR else 0.5
+        else:
+            low, high = SCORE_RANGES[kind]
+            share = (score - low) / (high - low)
+            out[i] = 1.0 if share > PLEASED else 0.0 if share < DISPLEASED else 0.5
+    return out
+
+
+def praised_themes(theme_of: np.ndarray, pleased: np.ndarray) -> set[int]:
+    """The fine themes whose scored contacts are mostly pleased, with confidence: the Wilson
+    lower bound (95 %) of the pleased share among the theme's scored contacts is above a
+    half. ``pleased`` per item: 1.0 pleased, less not, NaN unscored (``pleased_scores``).
+    A theme with few scores needs them nearly all pleased (4 of 5 is not enough; 9 of 10
+    is); a theme with none is not praised."""
+    scored = ~np.isnan(pleased) & (theme_of != UNCLASSIFIED)
+    out = set()
+    for t in np.unique(theme_of[scored]):
+        votes = pleased[scored & (theme_of == t)] == 1.0
+        n, share = len(votes), float(votes.mean())
+        z2 = PRAISE_Z**2
+        centre = (share + z2 / (2 * n)) / (1 + z2 / n)
+        half = PRAISE_Z * np.sqrt(share * (1 - share) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+        if centre - half > 0.5:
+            out.add(int(t))
+    return out
 
 
 def silhouette_cut(
     centroids: np.ndarray,
     sample_vectors: np.ndarray,
     sample_theme: np.ndarray,
+    apart: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict]:
     """A group number for each row of ``centroids`` (fine themes): Ward linkage over the
     centres, cut at the finest number of groups whose contacts are separated about as
@@ -86,13 +149,19 @@ def silhouette_cut(
     moves it, while one cut coarser can put distinct problems under one top-level theme
     (one issue, one owner), which an analyst cannot see; two groups that should be one
     are merged in a click. Cuts finer than ``FINE_PER_GROUP`` fine themes per group on
-    average are not considered. With fewer than 3 fine themes each is its own group."""
+    average are not considered. With fewer than 3 fine themes each is its own group.
+
+    ``apart`` (a flag per row): rows flagged and rows not flagged are never in one group;
+    Ward sees them on two branches joined only at the root."""
     m = len(centroids)
     if m < 3 or len(sample_vectors) < 3:
         return np.arange(m), {"groups": m, "silhouette": None}
     from sklearn.metrics import silhouette_score
 
-    tree = linkage(np.asarray(centroids, dtype=np.float64), method="ward")
+    points = np.asarray(centroids, dtype=np.float64)
+    if apart is not None and 0 < int(np.sum(apart)) < m:
+        points = np.hstack([points, APART * np.asarray(apart, dtype=np.float64)[:, None]])
+    tree = linkage(points, method="ward")
     distances = np.clip(1.0 - sample_vectors @ sample_vectors.T, 0.0, 2.0).astype(np.float64)
     np.fill_diagonal(distances, 0.0)
     cuts: list[tuple[np.ndarray, float]] = []
@@ -184,7 +253,12 @@ def build_map(
     new_groups = [g for g in new_groups if g in members]
     params["top_level"] = len(members) + sum(1 for g in parent_of.values() if g is None)
     return ThemeMap(
-        parent_of, {g: sorted(ts) for g, ts in sorted(members.items())}, new_groups, events, params
+        parent_of,
+        {g: sorted(ts) for g, ts in sorted(members.items())},
+        new_groups,
+        events,
+        params,
+        {t for t, f in fine.items() if f.praised},
     )
 
 
@@ -199,6 +273,7 @@ def _regroup(fine, free, known, sample_vectors, sample_theme, next_id, parent_of
         np.stack([fine[t].centroid for t in free]),
         sample_vectors[keep],
         np.array([index[int(t)] for t in sample_theme[keep]], dtype=np.int64),
+        apart=np.array([fine[t].praised for t in free]),
     )
     params.update(found)
     clusters: dict[int, list[int]] = {}
@@ -245,7 +320,8 @@ def _regroup(fine, free, known, sample_vectors, sample_theme, next_id, parent_of
 
 def _place_new(fine, new, parent_of, events) -> None:
     """A new fine theme joins the nearest group when it is as close to the group's centre
-    as the group's weaker members are; else it stands at the top on its own."""
+    as the group's weaker members are, and praised as most of them are; else it stands at
+    the top on its own."""
     members: dict[int, list[int]] = {}
     for t, g in parent_of.items():
         if g is not None and not fine[t].new:
@@ -254,10 +330,13 @@ def _place_new(fine, new, parent_of, events) -> None:
         return
     ids = sorted(members)
     centres = np.stack([_centre(fine, members[g]) for g in ids])
+    praised = np.array(
+        [2 * sum(fine[t].praised for t in members[g]) > len(members[g]) for g in ids]
+    )
     spreads = [float(fine[t].centroid @ centres[i]) for i, g in enumerate(ids) for t in members[g]]
     bar = max(JOIN_FLOOR, float(np.quantile(spreads, JOIN_QUANTILE)))
     for t in new:
-        sims = centres @ fine[t].centroid
+        sims = np.where(praised == fine[t].praised, centres @ fine[t].centroid, -np.inf)
         j = int(np.argmax(sims))
         if sims[j] >= bar:
             parent_of[t] = ids[j]
@@ -278,10 +357,12 @@ def map_from_rows(
     *,
     rebuild: bool,
     seed: int = 42,
+    pleased: np.ndarray | None = None,
 ) -> ThemeMap:
     """``build_map`` from the registry's rows (``themes``: theme_id, kind, parent_id,
     parent_source, origin, status, merged_into) and this run's fine themes: ``theme_of`` per
-    item, their ``centroids``, the ids this run created."""
+    item, their ``centroids``, the ids this run created. ``pleased`` per item
+    (``pleased_scores``) marks the praised themes."""
     by_id = {int(r["theme_id"]): r for r in rows}
 
     def alive_parent(parent) -> int | None:
@@ -298,6 +379,7 @@ def map_from_rows(
     ids, counts = np.unique(theme_of[theme_of > 0], return_counts=True)
     size = dict(zip(ids.tolist(), counts.tolist(), strict=True))
     created = set(new_ids)
+    praised = praised_themes(theme_of, pleased) if pleased is not None else set()
     fine = []
     for t in sorted(centroids):
         if t == UNCLASSIFIED:
@@ -312,6 +394,7 @@ def map_from_rows(
                 alive_parent(int(parent)) if parent is not None else None,
                 row.get("parent_source") or "model",
                 new=t in created or t not in by_id,
+                praised=t in praised,
             )
         )
     groups = [
@@ -320,7 +403,11 @@ def map_from_rows(
         if r.get("kind") == "group"
     ]
     sample = sample_contacts(theme_of, [f.theme_id for f in fine], seed=seed)
-    return build_map(fine, groups, embeddings[sample], theme_of[sample], next_id, rebuild=rebuild)
+    theme_map = build_map(
+        fine, groups, embeddings[sample], theme_of[sample], next_id, rebuild=rebuild
+    )
+    theme_map.params["praised"] = sorted(praised)
+    return theme_map
 
 
 def top_level_of(theme_of: np.ndarray, theme_map: ThemeMap) -> np.ndarray:

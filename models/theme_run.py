@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from models.crosslingual import fitted_language, place
-from models.hierarchy import ThemeMap, map_from_rows, top_level_of
+from models.hierarchy import ThemeMap, map_from_rows, pleased_scores, top_level_of
 from models.registry import UNCLASSIFIED, KnownTheme, LineageEvent, match_clusters, resolve
 from models.topics import (
     assign_incrementally,
@@ -57,7 +57,8 @@ LINEAGE_SCHEMA = {
 
 @dataclass
 class ThemeInputs:
-    """What a topic run reads: ``corpus`` (feedback_id, text, received_at, language) with
+    """What a topic run reads: ``corpus`` (feedback_id, text, received_at, language, and
+    score and score_kind where it has them: they keep praise apart in the map) with
     its ``embeddings`` in the same order, the current ``previous`` assignments
     (feedback_id, theme_id), the registry's ``known`` themes, and the cross-lingual
     vectors by feedback id (``crosslingual``: the items to place and the sample)."""
@@ -70,6 +71,12 @@ class ThemeInputs:
     embedder_name: str
     had_map: bool
     crosslingual: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def pleased(self) -> np.ndarray | None:
+        """What each item's score says (``pleased_scores``); None for a corpus without."""
+        if "score" not in self.corpus.columns:
+            return None
+        return pleased_scores(self.corpus["score"].to_list(), self.corpus["score_kind"].to_list())
 
 
 @dataclass
@@ -185,12 +192,13 @@ def _place_others(
     prev: np.ndarray,
     theme_map: ThemeMap,
     vectors: dict[str, np.ndarray],
-    *,
+    pleased: np.ndarray | None,
     keep_previous: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(fine, top, support) for the items outside the fit, in their order. An item keeps a
     theme it had that is still alive (unless ``keep_previous`` is off: a refit); the rest
-    is placed by its neighbours among the sampled fitted items."""
+    is placed by its neighbours among the sampled fitted items, a pleased or displeased
+    one (``pleased`` per item) among praised or other top-level themes."""
     rows = np.flatnonzero(~fit)
     fine_out = np.zeros(len(rows), dtype=np.int64)
     top_out = np.zeros(len(rows), dtype=np.int64)
@@ -203,6 +211,8 @@ def _place_others(
             np.stack([vectors[ids[i]] for i in sample]),
             theme_of[sample],
             top[sample],
+            query_pleased=None if pleased is None else pleased[rows[todo]],
+            sample_praised=np.isin(top[sample], list(theme_map.praised_tops())),
         )
         fine_out[todo], top_out[todo], support[todo] = placed.fine, placed.top, placed.support
     if keep_previous:
@@ -293,6 +303,7 @@ def compute_themes(
         texts, embeddings, prev, fit, registry, known, inputs.next_id, seed, max_fit, refit, log
     )
     new_ids = clusters.new_ids
+    pleased = inputs.pleased()
     theme_map = map_from_rows(
         known.to_dicts(),
         np.where(fit, theme_of, UNCLASSIFIED),
@@ -302,13 +313,14 @@ def compute_themes(
         max([inputs.next_id, *[t + 1 for t in new_ids]]),
         rebuild=refit or not inputs.had_map,
         seed=seed,
+        pleased=pleased,
     )
     params = clusters.params | {"map": theme_map.params}
     top = top_level_of(theme_of, theme_map)
     placed = int((~fit).sum())
     if placed:
         fine_p, top_p, support = _place_others(
-            ids, fit, theme_of, top, prev, theme_map, inputs.crosslingual, keep_previous=not refit
+            ids, fit, theme_of, top, prev, theme_map, inputs.crosslingual, pleased, not refit
         )
         theme_of[~fit], top[~fit], similarity[~fit] = fine_p, top_p, support
         params["placed"] = {"items": placed, "team_language": team_language}
@@ -325,13 +337,7 @@ def compute_themes(
     return ThemeResult(
         run_id,
         themes,
-        pl.DataFrame(
-            {
-                "feedback_id": ids,
-                "theme_id": theme_of.astype(np.int32),
-                "score": similarity.astype(np.float64),
-            }
-        ),
+        _assignments(ids, theme_of, similarity),
         examples,
         _lineage_frame(events),
         int((theme_of == UNCLASSIFIED).sum()),
@@ -347,6 +353,17 @@ def compute_themes(
         fine_themes=len(cents),
         top_level=len({int(t) for t in top if t > 0}),
         placed=placed,
+    )
+
+
+def _assignments(ids: pl.Series, theme_of: np.ndarray, similarity: np.ndarray) -> pl.DataFrame:
+    """Each item's fine theme and its score there."""
+    return pl.DataFrame(
+        {
+            "feedback_id": ids,
+            "theme_id": theme_of.astype(np.int32),
+            "score": similarity.astype(np.float64),
+        }
     )
 
 

@@ -239,7 +239,8 @@ def embedded_count(con: duckdb.DuckDBPyConnection, model: str) -> int:
 
 
 def corpus_for_topics(con: duckdb.DuckDBPyConnection, model: str) -> pl.DataFrame:
-    """feedback_id, text, received_at of every item with a vector (``corpus_vectors``)."""
+    """feedback_id, text, received_at, language, score, score_kind of every item with a
+    vector (``corpus_vectors``)."""
     return fetch_frame(con, named_query("corpus_for_topics"), {"model": model})
 
 

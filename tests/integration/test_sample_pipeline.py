@@ -123,6 +123,28 @@ def test_the_outage_is_one_emerging_top_level_theme_with_one_issue(sample_run):
     assert open_["priority"].to_list() == ["P1"], open_.select("issue_id", "priority", "due_date")
 
 
+def test_praise_stands_apart_from_the_complaints_worded_like_it(sample_run):
+    """Compliments ("Fast install", "great speeds") are worded like the complaints about the
+    same thing; their scores keep them out of the complaints' top-level themes, so praise
+    is one top-level theme of value demand and no failure's group is charged for it."""
+    by_problem: dict[str, list[str]] = {}
+    for c in sample_run["manifest"].contacts:
+        if c.channel != "call":
+            by_problem.setdefault(c.theme, []).append(c.source_id.strip("<>"))
+    with sample_run["warehouse"].read() as con:
+        tops = {p: core_tables.top_theme_counts_of_sources(con, r) for p, r in by_problem.items()}
+    praise = tops.pop("praise")
+    home = praise["theme_id"][0]
+    assert praise["n"][0] >= 0.6 * praise["n"].sum(), praise
+    for problem, counts in tops.items():
+        there = counts.filter(pl.col("theme_id") == home)["n"].sum()
+        assert there <= 0.05 * counts["n"].sum(), (problem, counts)
+    frame = weekly(sample_run).filter(
+        (pl.col("theme_id") == home) & (pl.col("week_start") == date(2026, 11, 16))
+    )
+    assert frame["demand_type"].to_list() == ["value"], frame
+
+
 def test_quiet_weeks_flag_nothing_false_in_their_top_five(sample_run):
     frame = weekly(sample_run).filter(pl.col("theme_id") != 0)
     for monday in (date(2026, 10, 26), date(2026, 11, 2), date(2026, 11, 9)):

@@ -41,6 +41,32 @@ def test_a_tie_goes_to_the_lower_id_every_time():
         assert placed.top.tolist() == [3]
 
 
+def test_a_contacts_score_weighs_its_neighbours_of_the_same_stance_more():
+    # "great speeds" (praise, top-level 9) is worded like the speed complaints (top-level 2)
+    sample = unit([1, 0, 0], [0.98, 0.1, 0], [0.95, 0, 0.1], [0.6, 0.8, 0], [0.5, 0.85, 0])
+    fine = np.array([21, 21, 22, 91, 91])
+    top = np.array([2, 2, 2, 9, 9])
+    query = unit(*[[0.9, 0.45, 0]] * 4)
+    stance = np.array([1.0, np.nan, 0.5, 0.0])  # pleased, unscored, passive, displeased
+    placed = place(query, sample, fine, top, k=5, query_pleased=stance, sample_praised=top == 9)
+    assert placed.top.tolist() == [9, 2, 2, 2]
+    assert placed.fine.tolist() == [91, 21, 21, 21]
+    assert place(query, sample, fine, top, k=5).top.tolist() == [2, 2, 2, 2]
+    # the words can still outvote the score: four close complaints, one far compliment
+    sample = unit([1, 0, 0], [0.98, 0.1, 0], [0.95, 0, 0.1], [0.97, 0.05, 0.05], [0.6, 0.8, 0])
+    top = np.array([2, 2, 2, 2, 9])
+    pleased = place(
+        unit([1, 0, 0]),
+        sample,
+        top * 10,
+        top,
+        k=5,
+        query_pleased=np.array([1.0]),
+        sample_praised=top == 9,
+    )
+    assert pleased.top.tolist() == [2]
+
+
 def test_the_team_language_undetermined_and_unknown_are_fitted_the_rest_is_placed():
     got = fitted_language(["en", "und", None, "pl", "fr", "en"], "en")
     assert got.tolist() == [True, True, True, False, False, True]

@@ -16,6 +16,8 @@ from models.hierarchy import (
     build_map,
     map_from_rows,
     pick_cut,
+    pleased_scores,
+    praised_themes,
     silhouette_cut,
     top_level_of,
 )
@@ -121,6 +123,85 @@ def test_map_from_rows_follows_a_merged_group_and_reads_the_registry():
     assert themed.parent_of == {1: 41, 2: 41}
     top = top_level_of(theme_of, themed)
     assert set(top.tolist()) == {41}
+
+
+def test_a_score_says_pleased_at_the_top_of_its_scale_and_displeased_at_the_bottom():
+    scored = {
+        "nps": ([10, 9, 8, 7, 6, 0], [1, 1, 0.5, 0.5, 0, 0]),
+        "csat": ([5, 4, 3, 2, 1], [1, 1, 0.5, 0, 0]),
+        "rating": ([4, 3, 2], [1, 0.5, 0]),
+        "ces": ([7, 5, 4, 3, 1], [1, 1, 0.5, 0, 0]),
+        "csat_binary": ([1, 0], [1, 0]),
+    }
+    for kind, (scores, expected) in scored.items():
+        assert pleased_scores(scores, [kind] * len(scores)).tolist() == expected, kind
+    # no score, or a score of no known kind
+    assert np.isnan(pleased_scores([None, float("nan"), 5], ["nps", "csat", None])).all()
+
+
+def test_a_theme_is_praised_when_most_of_its_scores_are_pleased_with_confidence():
+    def votes(pleased: int, other: int, unscored: int = 0) -> list[float]:
+        return [1.0] * pleased + [0.0] * other + [np.nan] * unscored
+
+    themes = {
+        1: votes(9, 1),
+        2: votes(4, 1),
+        3: votes(28, 13, 40),
+        4: votes(37, 36),
+        5: votes(0, 0, 30),
+    }
+    theme_of = np.concatenate([[t] * len(v) for t, v in themes.items()] + [[0] * 5])
+    pleased = np.concatenate([v for v in themes.values()] + [[1.0] * 5])
+    # 9 of 10 and 28 of 41 are enough; 4 of 5 is too few to tell, 37 of 73 is a coin toss;
+    # a theme without scores, and the unclassified, are never praised
+    assert praised_themes(theme_of, pleased) == {1, 3}
+
+
+def _praise_beside_complaints(rng):
+    """Two families of complaints (axes 0 and 5), each with a praised theme in its own words
+    ("Fast install" beside "Engineer didn't turn up"): themes 4 and 8."""
+    centres = _family(0, 3, rng, 0.05) + _family(0, 1, rng, 0.12)
+    centres += _family(5, 3, rng, 0.05) + _family(5, 1, rng, 0.12)
+    vectors, theme = _contacts(centres, 20, rng)
+    return centres, vectors, theme + 1
+
+
+def test_praise_is_never_grouped_with_complaints_in_the_same_words():
+    rng = np.random.default_rng(6)
+    centres, vectors, theme = _praise_beside_complaints(rng)
+    by_words = build_map(_fine(centres, {}), [], vectors, theme, next_id=60, rebuild=True)
+    assert by_words.parent_of[4] == by_words.parent_of[1] is not None  # the failure's group
+    praised = {4: {"praised": True}, 8: {"praised": True}}
+    themed = build_map(_fine(centres, praised), [], vectors, theme, next_id=60, rebuild=True)
+    for complaint in (1, 2, 3, 5, 6, 7):
+        for praise in (4, 8):
+            assert themed.top_of(complaint) != themed.top_of(praise)
+    assert themed.parent_of[1] == themed.parent_of[2] == themed.parent_of[3] is not None
+    assert themed.parent_of[5] == themed.parent_of[6] == themed.parent_of[7] is not None
+
+
+def test_map_from_rows_reads_praise_from_the_scores():
+    rng = np.random.default_rng(6)
+    centres, vectors, theme = _praise_beside_complaints(rng)
+    pleased = np.where(np.isin(theme, [4, 8]), 1.0, 0.0)
+    pleased[theme == 2] = np.nan  # a theme nobody scored
+    cents = {t + 1: c for t, c in enumerate(centres)}
+    themed = map_from_rows([], theme, vectors, cents, [], 60, rebuild=True, pleased=pleased)
+    assert themed.params["praised"] == [4, 8]
+    assert themed.top_of(4) not in {themed.top_of(t) for t in (1, 2, 3, 5, 6, 7)}
+
+
+def test_a_new_praised_theme_does_not_join_a_group_of_complaints():
+    rng = np.random.default_rng(3)
+    old = _family(0, 3, rng, spread=0.1)
+    near = normalise(np.mean(old, axis=0))
+    fine = [FineTheme(i + 1, c, 20, parent_id=50) for i, c in enumerate(old)]
+    fine += [FineTheme(7, near, 20, new=True, praised=True), FineTheme(8, near, 20, new=True)]
+    themed = build_map(
+        fine, [KnownGroup(50)], np.zeros((0, DIM)), np.zeros(0, int), 60, rebuild=False
+    )
+    assert themed.parent_of[7] is None  # as close as can be, but praise: on its own
+    assert themed.parent_of[8] == 50
 
 
 def test_clauses_keep_what_could_name_a_theme():

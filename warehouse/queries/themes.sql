@@ -15,7 +15,7 @@ ON CONFLICT DO NOTHING;
 
 -- name: corpus_for_topics
 -- grain: one row per feedback item that has a vector for $model (the vectors: corpus_vectors)
-SELECT f.feedback_id, f.text, f.received_at, f.language
+SELECT f.feedback_id, f.text, f.received_at, f.language, f.score, f.score_kind
 FROM feedback AS f
 JOIN embeddings AS e ON e.feedback_id = f.feedback_id AND e.model = $model
 ORDER BY f.feedback_id;
