@@ -47,9 +47,8 @@ JOIN_QUANTILE = 0.10  # a new fine theme joins a group as close as its weaker me
 JOIN_FLOOR = 0.5  # ... and never below this cosine
 KEEP_GROUP_OVERLAP = 0.5  # a rebuilt group keeps an old id holding this share of its contacts
 PRAISE_Z = 1.96  # praised: the 95 % lower bound of the pleased share (Wilson) is above a half
-APART = (
-    100.0  # Ward: an axis this long puts praised and other themes on branches joined at the root
-)
+# Ward: an axis this long puts praised and other themes on branches joined at the root
+APART = 100.0
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,12 @@ class ThemeMap:
         tops: dict[int, list[bool]] = {}
         for t in self.parent_of:
             tops.setdefault(self.top_of(t), []).append(t in self.praised)
-        return {top for top, flags in tops.items() if 2 * sum(flags) > len(flags)}
+        return {top for top, flags in tops.items() if _mostly(flags)}
+
+
+def _mostly(flags: list[bool]) -> bool:
+    """More than half of ``flags`` are set: a group is praised when most of its themes are."""
+    return 2 * sum(flags) > len(flags)
 
 
 PLEASED, DISPLEASED = 0.6, 0.4  # of a scale: CSAT/rating 4-5 | 1-2 of 5, CES 5-7 | 1-3 of 7
@@ -252,13 +256,15 @@ def build_map(
             members.setdefault(g, []).append(t)
     new_groups = [g for g in new_groups if g in members]
     params["top_level"] = len(members) + sum(1 for g in parent_of.values() if g is None)
+    praised = {t for t, f in fine.items() if f.praised}
+    params["praised"] = sorted(praised)
     return ThemeMap(
         parent_of,
         {g: sorted(ts) for g, ts in sorted(members.items())},
         new_groups,
         events,
         params,
-        {t for t, f in fine.items() if f.praised},
+        praised,
     )
 
 
@@ -330,9 +336,7 @@ def _place_new(fine, new, parent_of, events) -> None:
         return
     ids = sorted(members)
     centres = np.stack([_centre(fine, members[g]) for g in ids])
-    praised = np.array(
-        [2 * sum(fine[t].praised for t in members[g]) > len(members[g]) for g in ids]
-    )
+    praised = np.array([_mostly([fine[t].praised for t in members[g]]) for g in ids])
     spreads = [float(fine[t].centroid @ centres[i]) for i, g in enumerate(ids) for t in members[g]]
     bar = max(JOIN_FLOOR, float(np.quantile(spreads, JOIN_QUANTILE)))
     for t in new:
@@ -403,11 +407,7 @@ def map_from_rows(
         if r.get("kind") == "group"
     ]
     sample = sample_contacts(theme_of, [f.theme_id for f in fine], seed=seed)
-    theme_map = build_map(
-        fine, groups, embeddings[sample], theme_of[sample], next_id, rebuild=rebuild
-    )
-    theme_map.params["praised"] = sorted(praised)
-    return theme_map
+    return build_map(fine, groups, embeddings[sample], theme_of[sample], next_id, rebuild=rebuild)
 
 
 def top_level_of(theme_of: np.ndarray, theme_map: ThemeMap) -> np.ndarray:
