@@ -36,9 +36,11 @@ import numpy as np
 # the start of a text says what it is about. Held out (support_tickets v3: 680 de/es/fr/pt
 # e-mails take the queue their 25 nearest English e-mails vote for) 300 characters place
 # 46.6 %, 500 47.9 %, 1,000 49.0 %, at 35 / 23 / 15 texts/s on OpenVINO (2 cores); the
-# demo's short contacts place alike at all three. The cut is in the name, so vectors of
-# another cut are never compared with these.
-MAX_CHARS = 500
+# demo's short contacts place alike at all three. 300, because 100k items with 3 % in
+# other languages must be themed in under 10 minutes on 2 cores, and at 500 they took
+# 9.1, 10.9 and 9.8 minutes (README). The cut is in the name, so vectors of another cut
+# are never compared with these.
+MAX_CHARS = 300
 MODEL_NAME = f"multilingual-e5-small-q4-c{MAX_CHARS}"
 STANCE_WEIGHT = 3.0  # place(): a neighbour of the contact's own stance counts this many times
 DIM = 384
