@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from models.theme_run import ThemeResult
 
 EMBED_CHUNK = 2048
+RENDER_CHUNK = 200  # contacts per run of the rendering engine (one start-up each)
 EDIT_RETRIES = 3  # topic runs computed again when an analyst edits the themes meanwhile
 
 
@@ -168,6 +170,57 @@ def embed_crosslingual(db: str) -> int:
     progress.done("multilingual embedding")
     logger.info("embeddings: multilingual-e5 ran on %s", encoder.runtime)
     return todo.height
+
+
+@task(retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def render_other_languages(db: str) -> int:
+    """Renderings in the team's language of the contacts written in a language voc can
+    render offline (models/rendering.py: Spanish, where Apertium is installed), a chunk
+    per short transaction and cached: for the reader only, themes never read them. A
+    chunk the engine fails on is logged and left for the next run; nothing else waits."""
+    from models.rendering import renderable
+
+    logger = run_logger()
+    settings = load_settings(db=Path(db))
+    warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
+    with warehouse.read() as con:
+        present = core_tables.other_language_counts(con, settings.team_language)
+    engines = renderable(present["language"].to_list(), settings.team_language)
+    if not engines:
+        return 0
+    with warehouse.read() as con:
+        todo = core_tables.renderings_needed(con, sorted(engines), settings.team_language)
+    if todo.height == 0:
+        return 0
+    logger.info(
+        "renderings: %d contact(s) to render in '%s' (%s)",
+        todo.height,
+        settings.team_language,
+        ", ".join(f"{k} by {v.name}" for k, v in sorted(engines.items())),
+    )
+    progress.start("rendering", todo.height)
+    done = 0
+    for (language,), rows in todo.group_by("language", maintain_order=True):
+        engine = engines[language]
+        for start in range(0, rows.height, RENDER_CHUNK):
+            part = rows.slice(start, RENDER_CHUNK)
+            try:
+                texts = engine.render(part["text"].to_list())
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+                logger.warning(
+                    "renderings: %s skipped %d contact(s): %s", engine.name, part.height, exc
+                )
+                continue
+            frame = part.select("feedback_id").with_columns(
+                text=pl.Series(texts, dtype=pl.String), engine=pl.lit(engine.name)
+            )
+            with warehouse.write() as con:
+                core_tables.store_renderings(con, settings.team_language, frame, utc_now())
+            done += part.height
+            progress.advance("rendering", part.height)
+    progress.done("rendering")
+    logger.info("renderings: %d/%d stored", done, todo.height)
+    return done
 
 
 @task(cache_policy=NO_CACHE)
@@ -353,6 +406,7 @@ def topics_flow(
         logger.info("embeddings: %s", network)
     embedded = embed_new(str(settings.db), embedder)
     embed_crosslingual(str(settings.db))
+    render_other_languages(str(settings.db))
     name = make_embedder(embedder, settings).name  # a TF-IDF model is named once fitted
     with warehouse.read() as con:
         total = core_tables.embedded_count(con, name)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything voc needs on a fresh machine that has Python 3.11 (and apt, for the
-# browser tests): a virtualenv in .venv with the locked dependencies.
+# browser tests and the English renderings of Spanish contacts): a virtualenv in .venv
+# with the locked dependencies.
 #   bash scripts/setup.sh          # the app
 #   bash scripts/setup.sh --test   # the app + test tools + Chromium for the browser tests
 set -euo pipefail
@@ -33,14 +34,29 @@ extras=""
 echo "==> installing voc$extras and its locked dependencies"
 "${pip[@]}" -c requirements/constraints.txt -e ".$extras"
 
-if [[ $want_test == 1 ]] && ! command -v chromium >/dev/null 2>&1; then
-  echo "==> installing Chromium for the browser tests"
+# apt_install WHAT PACKAGE...: as root, or through sudo when it needs no password; else
+# say what is missing and go on (the caller says what that costs)
+apt_install() {
+  local what=$1; shift
+  echo "==> installing $what"
   if [[ $(id -u) == 0 ]]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
   else
-    echo "Chromium is missing and this user cannot apt-get install it; browser tests will fail" >&2
+    return 1
   fi
+}
+
+# Spanish contacts get an English rendering from Apertium (models/rendering.py); without
+# it they are shown as written, and nothing else changes
+if command -v apt-get >/dev/null 2>&1 && ! [[ -e /usr/share/apertium/modes/spa-eng.mode ]]; then
+  apt_install "Apertium (English renderings of Spanish contacts)" apertium apertium-eng-spa \
+    || echo "Apertium is not installed (needs apt as root or sudo): Spanish contacts are shown as written" >&2
+fi
+
+if [[ $want_test == 1 ]] && ! command -v chromium >/dev/null 2>&1; then
+  apt_install "Chromium for the browser tests" chromium \
+    || echo "Chromium is missing and this user cannot apt-get install it; browser tests will fail" >&2
 fi
 echo "==> ready: .venv/bin/voc --help"

@@ -257,6 +257,29 @@ def crosslingual_needed(
     )
 
 
+def renderings_needed(
+    con: duckdb.DuckDBPyConnection, languages: list[str], team: str
+) -> pl.DataFrame:
+    """feedback_id, language, text of the items in ``languages`` not yet rendered in
+    ``team`` (models/rendering.py)."""
+    return fetch_frame(
+        con, named_query("renderings_needed"), {"languages": languages, "team": team}
+    )
+
+
+def other_language_counts(con: duckdb.DuckDBPyConnection, team: str) -> pl.DataFrame:
+    """language, contacts, rendered: each language other than ``team`` (not 'und')."""
+    return fetch_frame(con, named_query("other_language_counts"), {"team": team})
+
+
+def store_renderings(
+    con: duckdb.DuckDBPyConnection, team: str, frame: pl.DataFrame, at: datetime
+) -> None:
+    """``frame``: feedback_id, text (the rendering), engine."""
+    with _registered(con, staged_renderings=frame.select("feedback_id", "text", "engine")):
+        con.execute(named_query("insert_renderings"), {"team": team, "at": at})
+
+
 VECTOR_BATCH = 65_536
 
 

@@ -264,8 +264,9 @@ with verbatims:
         st.caption(
             "Contacts written in another language than the team's, placed in this theme by "
             "what they say (their nearest contacts in the team's language, compared by a "
-            "multilingual model). Shown as written: voc has no translator that runs "
-            "offline. Most clearly placed first."
+            "multilingual model). Shown as written, with a machine rendering where voc "
+            "has an offline engine for the language (Spanish, by Apertium, where it is "
+            "installed). Most clearly placed first."
         )
         for row in page.other_languages.iter_rows(named=True):
             st.badge(row["language"].upper(), icon=":material/translate:", color="blue")
@@ -275,11 +276,13 @@ with verbatims:
                 f" · placed with similarity {row['placed_with']:.2f}",
                 limit=600,
             )
+            if row["rendering"]:
+                st.caption(f"Machine rendering ({md(row['rendered_by'])}): {md(row['rendering'])}")
         table(
             page.other_languages,
             key="explorer-other-languages",
             file_name=f"theme-{theme_id}-other-languages.csv",
-            columns=["language", "channel", "received_at", "placed_with", "text"],
+            columns=["language", "channel", "received_at", "placed_with", "text", "rendering"],
             height=200,
         )
 

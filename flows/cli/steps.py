@@ -148,6 +148,7 @@ def status(db: DbOption = None) -> None:
             total = core_tables.feedback_count(con)
             last_topics = core_tables.last_topic_run(con)
             languages = core_tables.contacts_by_language(con)
+            others = core_tables.other_language_counts(con, settings.team_language)
     console.print(f"[bold]{esc(settings.db)}[/bold]: {total:,} feedback rows")
     _print_network(settings, last_topics["embedder"] if last_topics else None)
     if languages.height:
@@ -158,12 +159,35 @@ def status(db: DbOption = None) -> None:
                 for row in languages.iter_rows(named=True)
             )
         )
+    if others.height:
+        console.print(_renderings_line(others, settings.team_language))
     if per_week.height:
         console.print(_channel_week_table(per_week))
     if runs.height:
         console.print(_runs_table(runs))
     if reasons.height:
         console.print(_quarantine_table(reasons))
+
+
+def _renderings_line(others, team: str) -> str:
+    """How many contacts in each other language have a rendering in the team's language,
+    and which have no offline engine here (models/rendering.py)."""
+    from models.rendering import renderable
+
+    engines = renderable(others["language"].to_list(), team)
+    done = [
+        f"{esc(r['language'])} {r['rendered']:,} of {r['contacts']:,}"
+        + (f" ({esc(engines[r['language']].name)})" if r["language"] in engines else "")
+        for r in others.iter_rows(named=True)
+        if r["rendered"] or r["language"] in engines
+    ]
+    missing = [
+        esc(r["language"]) for r in others.iter_rows(named=True) if r["language"] not in engines
+    ]
+    line = f"Rendered in '{esc(team)}': " + (", ".join(done) if done else "none")
+    if missing:
+        line += f"; no offline engine for {', '.join(missing)} (shown as written)"
+    return line
 
 
 def _channel_week_table(per_week) -> Table:

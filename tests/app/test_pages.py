@@ -245,3 +245,46 @@ def test_unknown_costs_show_as_unknown_and_totals_say_they_are_partial(sample, a
     assert "no cost per contact" in page_text(week)
     head_week = app("head.billing", "this_week")
     assert {m.label: m.value for m in head_week.metric}["Estimated cost"] == "unknown"
+
+
+def test_contacts_in_other_languages_show_their_language_and_a_rendering_where_voc_has_one(
+    app, sample, page_text
+):
+    import duckdb
+
+    con = duckdb.connect(str(sample.path))
+    try:
+        source = con.execute(
+            "SELECT feedback_id FROM feedback_themes WHERE theme_id = 4 ORDER BY feedback_id LIMIT 1"
+        ).fetchall()[0][0]
+        for new_id, language, text in (
+            ("es-1", "es", "No puedo entrar en la aplicación después de cambiar la contraseña."),
+            ("de-1", "de", "Ich komme nach dem Zurücksetzen des Passworts nicht in die App."),
+        ):
+            con.execute(
+                "INSERT INTO feedback SELECT * REPLACE (? AS feedback_id, ? AS language,"
+                " ? AS text, source_ref || ? AS source_ref) FROM feedback WHERE feedback_id = ?",
+                [new_id, language, text, new_id, source],
+            )
+            con.execute(
+                "INSERT INTO feedback_themes SELECT * REPLACE (? AS feedback_id, 0.9 AS score)"
+                " FROM feedback_themes WHERE feedback_id = ?",
+                [new_id, source],
+            )
+        con.execute(
+            "INSERT INTO renderings VALUES ('es-1', 'en', ?, 'apertium spa-eng', now())",
+            ["I can not enter in the application after changing the password."],
+        )
+    finally:
+        con.close()
+    at = app("analyst", "theme_explorer")
+    at.selectbox(key="explorer-theme").set_value(4).run()
+    assert not at.exception
+    text = page_text(at)
+    assert "In other languages" in text
+    badges = [m.value for m in at.markdown if "-badge[" in m.value]  # st.badge is markdown
+    assert any(b.endswith(" ES]") for b in badges) and any(b.endswith(" DE]") for b in badges)
+    assert "No puedo entrar en la aplicación" in text  # the original, as written
+    assert "Machine rendering (apertium spa-eng): I can not enter in the application after" in text
+    assert "Ich komme nach dem Zurücksetzen" in text
+    assert text.count("Machine rendering") == 1  # German: shown as written only

@@ -15,6 +15,7 @@ import pytest
 from flows.config import load_settings
 from flows.ingest import run_ingest
 from flows.topics import run_topics
+from models.rendering import renderer
 
 # fits themes and runs the multilingual encoder over 264 contacts
 pytestmark = pytest.mark.slow
@@ -159,3 +160,44 @@ def test_placements_are_kept_and_a_new_week_places_only_its_own(placed):
     )
     assert (kept["theme_id"] == kept["now"]).all()
     assert after.filter(pl.col("text").str.starts_with("Ma carte n'est pas")).height == 1
+
+
+@pytest.mark.skipif(
+    renderer("es", "en") is None, reason="Apertium's spa-eng is not installed (scripts/setup.sh)"
+)
+def test_spanish_contacts_get_an_english_rendering_and_the_others_are_shown_as_written(placed):
+    con = duckdb.connect(str(placed["settings"].db), read_only=True)
+    try:
+        rows = con.sql(
+            "SELECT f.language, f.text AS original, r.language AS rendered_in, r.text, r.engine"
+            " FROM renderings r JOIN feedback f USING (feedback_id) ORDER BY f.text"
+        ).pl()
+    finally:
+        con.close()
+    assert rows["language"].to_list() == ["es"] * 4  # only Spanish has an offline engine
+    assert set(rows["rendered_in"]) == {"en"} and set(rows["engine"]) == {"apertium spa-eng"}
+    rendering = dict(zip(rows["original"], rows["text"], strict=True))
+    assert "card" in rendering["Mi tarjeta nueva todavía no ha llegado, ¿cuándo llegará?"]
+    assert "exchange rate" in rendering["¿Qué tipo de cambio aplican cuando pago en otra moneda?"]
+    assert (
+        "PIN is blocked" in rendering["Mi PIN está bloqueado y no puedo sacar dinero del cajero."]
+    )
+    assert all(text != original for original, text in rendering.items())
+
+
+def test_status_says_which_languages_are_rendered_and_which_are_shown_as_written(placed):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    out = CliRunner(env={"COLUMNS": "220"}).invoke(
+        app, ["status", "--db", str(placed["settings"].db)]
+    )
+    assert out.exit_code == 0, out.output
+    line = next(x for x in out.output.splitlines() if x.startswith("Rendered in 'en'"))
+    if renderer("es", "en") is not None:
+        assert "es 4 of 4 (apertium spa-eng)" in line
+    else:
+        assert line.startswith("Rendered in 'en': none")
+    for language in ("de", "fr", "pl", "pt", "nl"):
+        assert language in line.split("no offline engine for ")[1]

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.sample_company import generate_sample
+from models.rendering import renderer
 from warehouse import Warehouse, core_tables, tracker
 
 runner = CliRunner()
@@ -188,3 +189,21 @@ def test_one_open_issue_per_theme(sample_run):
     open_ = issues.filter(~pl.col("status").is_in(["verified", "closed"]))
     assert open_["theme_id"].is_unique().all()
     assert issues.height >= 3
+
+
+@pytest.mark.skipif(
+    renderer("es", "en") is None, reason="Apertium's spa-eng is not installed (scripts/setup.sh)"
+)
+def test_every_spanish_contact_has_an_english_rendering_and_no_other_language_has_one(sample_run):
+    with sample_run["warehouse"].read() as con:
+        rows = con.sql(
+            "SELECT f.language, count(*) AS contacts, count(r.feedback_id) AS rendered"
+            " FROM feedback f LEFT JOIN renderings r"
+            "   ON r.feedback_id = f.feedback_id AND r.language = 'en'"
+            " WHERE f.language NOT IN ('en', 'und') GROUP BY f.language"
+        ).pl()
+    counts = {r["language"]: (r["contacts"], r["rendered"]) for r in rows.iter_rows(named=True)}
+    spanish, rendered = counts.pop("es")
+    assert spanish >= 30 and rendered == spanish, counts
+    assert {"de", "fr", "pl"} <= set(counts)
+    assert all(done == 0 for _, done in counts.values()), counts

@@ -135,10 +135,13 @@ ORDER BY x.theme_id, x.rank;
 -- name: dash_theme_other_languages
 -- grain: one row per contact of a theme in $theme_ids written in another language than
 -- $team (placed in the theme by meaning), most clearly placed first, at most $limit
+-- with its rendering in $team where voc made one (rendering, rendered_by; else null)
 SELECT ft.theme_id, f.feedback_id, f.language, f.channel, f.received_at, f.score,
-       f.score_kind, ft.score AS placed_with, f.text
+       f.score_kind, ft.score AS placed_with, f.text, r.text AS rendering,
+       r.engine AS rendered_by
 FROM feedback_themes AS ft
 JOIN feedback AS f ON f.feedback_id = ft.feedback_id
+LEFT JOIN renderings AS r ON r.feedback_id = f.feedback_id AND r.language = $team
 WHERE list_contains($theme_ids, ft.theme_id)
   AND f.language IS NOT NULL AND f.language NOT IN ($team, 'und')
 ORDER BY ft.score DESC, f.feedback_id

@@ -49,6 +49,30 @@ LEFT JOIN embeddings AS e ON e.feedback_id = n.feedback_id AND e.model = $model
 WHERE NOT $missing OR e.vector IS NULL
 ORDER BY n.feedback_id;
 
+-- name: renderings_needed
+-- grain: one row per item written in one of $languages (those voc can render into $team)
+-- with no rendering in $team yet
+SELECT f.feedback_id, f.language, f.text
+FROM feedback AS f
+ANTI JOIN renderings AS r ON r.feedback_id = f.feedback_id AND r.language = $team
+WHERE list_contains($languages, f.language)
+ORDER BY f.feedback_id;
+
+-- name: insert_renderings
+INSERT INTO renderings BY NAME
+SELECT s.feedback_id, $team AS language, s.text, s.engine, $at AS rendered_at
+FROM staged_renderings AS s
+ON CONFLICT DO NOTHING;
+
+-- name: other_language_counts
+-- grain: one row per language other than $team (not 'und') with its contacts and renderings
+SELECT f.language, count(*) AS contacts, count(r.feedback_id) AS rendered
+FROM feedback AS f
+LEFT JOIN renderings AS r ON r.feedback_id = f.feedback_id AND r.language = $team
+WHERE f.language IS NOT NULL AND f.language NOT IN ($team, 'und')
+GROUP BY f.language
+ORDER BY contacts DESC, f.language;
+
 -- name: corpus_vectors
 -- grain: one row per row of corpus_for_topics, with its position there (pos, from 0);
 -- only the keys are sorted, the vectors stream in storage order
