@@ -38,6 +38,7 @@ from scipy.optimize import linear_sum_assignment
 
 from models.registry import UNCLASSIFIED, LineageEvent, normalise
 from models.review import DETRACTOR, PROMOTER
+from models.weekly_stats import wilson_interval
 from warehouse.contract import SCORE_RANGES
 
 SILHOUETTE_SAMPLE = 3000  # contacts scored per candidate cut (seeded, so repeatable)
@@ -46,7 +47,7 @@ FINE_PER_GROUP = 3  # ... with at least this many fine themes per group on avera
 JOIN_QUANTILE = 0.10  # a new fine theme joins a group as close as its weaker members are
 JOIN_FLOOR = 0.5  # ... and never below this cosine
 KEEP_GROUP_OVERLAP = 0.5  # a rebuilt group keeps an old id holding this share of its contacts
-PRAISE_Z = 1.96  # praised: the 95 % lower bound of the pleased share (Wilson) is above a half
+PRAISE_CONFIDENCE = 0.95  # praised: the Wilson lower bound of the pleased share is above a half
 # Ward: an axis this long puts praised and other themes on branches joined at the root
 APART = 100.0
 
@@ -123,16 +124,10 @@ def praised_themes(theme_of: np.ndarray, pleased: np.ndarray) -> set[int]:
     A theme with few scores needs them nearly all pleased (4 of 5 is not enough; 9 of 10
     is); a theme with none is not praised."""
     scored = ~np.isnan(pleased) & (theme_of != UNCLASSIFIED)
-    out = set()
-    for t in np.unique(theme_of[scored]):
-        votes = pleased[scored & (theme_of == t)] == 1.0
-        n, share = len(votes), float(votes.mean())
-        z2 = PRAISE_Z**2
-        centre = (share + z2 / (2 * n)) / (1 + z2 / n)
-        half = PRAISE_Z * np.sqrt(share * (1 - share) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-        if centre - half > 0.5:
-            out.add(int(t))
-    return out
+    themes, trials = np.unique(theme_of[scored], return_counts=True)
+    successes = np.array([np.sum(pleased[scored & (theme_of == t)] == 1.0) for t in themes])
+    low, _ = wilson_interval(successes, trials, PRAISE_CONFIDENCE)
+    return {int(t) for t, bound in zip(themes, low, strict=True) if bound > 0.5}
 
 
 def silhouette_cut(
