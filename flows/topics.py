@@ -178,14 +178,12 @@ def render_other_languages(db: str) -> int:
     render offline (models/rendering.py: Spanish, where Apertium is installed), a chunk
     per short transaction and cached: for the reader only, themes never read them. A
     chunk the engine fails on is logged and left for the next run; nothing else waits."""
-    from models.rendering import renderable
+    from models.rendering import engines_into
 
     logger = run_logger()
     settings = load_settings(db=Path(db))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
-    with warehouse.read() as con:
-        present = core_tables.other_language_counts(con, settings.team_language)
-    engines = renderable(present["language"].to_list(), settings.team_language)
+    engines = engines_into(settings.team_language)
     if not engines:
         return 0
     with warehouse.read() as con:

@@ -95,3 +95,8 @@ def renderable(languages: Sequence[str], team_language: str) -> dict[str, Aperti
         if engine is not None:
             out[language] = engine
     return out
+
+
+def engines_into(team_language: str) -> dict[str, Apertium]:
+    """Every language voc can render into ``team_language`` here, with the engine."""
+    return renderable([src for src, dst in APERTIUM_PAIRS if dst == team_language], team_language)

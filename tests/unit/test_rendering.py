@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from models.rendering import Apertium, renderable, renderer
+from models.rendering import Apertium, engines_into, renderable, renderer
 
 APERTIUM = renderer("es", "en")
 needs_apertium = pytest.mark.skipif(
@@ -49,3 +49,8 @@ def test_an_engine_that_fails_says_so():
     broken = Apertium("xxx-yyy", shutil.which("apertium"))
     with pytest.raises(RuntimeError, match="apertium xxx-yyy failed"):
         broken.render(["hola"])
+
+
+def test_the_engines_into_a_language_are_those_installed_for_it():
+    assert engines_into("de") == {}
+    assert set(engines_into("en")) == ({"es"} if APERTIUM else set())
