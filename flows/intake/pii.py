@@ -9,8 +9,10 @@ library validates them (Luhn and ISO 7064 via ``python-stdnum``, phone numbering
 Placeholders are typed: ``<EMAIL>``, ``<PHONE>``, ``<CARD>``, ``<IBAN>``, ``<SORT_CODE>``,
 ``<ACCOUNT>``, ``<POSTCODE>``, ``<ADDRESS>``, ``<NINO>``, ``<SSN>``, ``<NAME>``.
 Names of people are found only where the text announces one ("my name is Sarah", "I
-spoke to Dave", "Mrs Patel", "Regards, Tom"): a name in free running text needs a
-language model (spaCy/Presidio NER), and no such model ships in a PyPI wheel here.
+spoke to Dave", "Mrs Patel", "Regards, Tom", and the same in French, German, Spanish,
+Polish, Portuguese and Dutch: "Cordialement Thibault Laurent", "Z poważaniem Łukasz"):
+a name in free running text needs a language model (spaCy/Presidio NER), and no such
+model ships in a PyPI wheel here.
 """
 
 from __future__ import annotations
@@ -54,13 +56,39 @@ _STREET = (
 # a person's name where the text announces one: a title, "my name is", "spoke to", a
 # sign-off. The cue is matched in any case, the name must be capitalised. Candidates are
 # checked in Python (Rust regex has no look-ahead) so "spoke to Billing" keeps its word.
-_NAME_WORD = r"[A-Z](?:[a-z]+(?:[-'’][A-Z]?[a-z]+)*|['’][A-Z][a-z]+)"
+# (any alphabet's capitals and small letters: Łukasz Kamiński, Lucía García, Lukas Müller)
+_NAME_WORD = r"\p{Lu}(?:\p{Ll}+(?:[-'’]\p{Lu}?\p{Ll}+)*|['’]\p{Lu}\p{Ll}+)"
+
+
+# the same cues in the languages customers write to a UK/EU company in (fr, de, es, pl,
+# pt, nl): a sign-off ("Cordialement", "Mit freundlichen Grüßen", "Un saludo", "Z
+# poważaniem") and "my name is" ("je m'appelle", "ich heiße", "nazywam się")
+def _phrases(text: str) -> str:
+    """One alternation of the ``;``-separated phrases, any blanks between their words."""
+    return "|".join(p.strip().replace(" ", r"[ \t]+") for p in text.split(";") if p.strip())
+
+
+_SIGN_OFFS = _phrases(
+    """bien cordialement; cordialement; salutations; bien à vous; merci;
+    mit freundlichen grüßen; mit freundlichen grüssen; freundliche grüße; viele grüße;
+    beste grüße; liebe grüße; grüße; gruß; danke; un saludo; saludos cordiales; saludos;
+    atentamente; gracias; z poważaniem; pozdrawiam; pozdrowienia; dziękuję; atenciosamente;
+    cumprimentos; obrigado; obrigada; met vriendelijke groet; vriendelijke groeten; groeten;
+    bedankt"""
+)
+_INTROS = _phrases(
+    """je m'appelle; je m’appelle; mon nom est; ich heiße; ich heisse; mein name ist;
+    me llamo; mi nombre es; nazywam się; mam na imię; o meu nome é; chamo-me; mijn naam is;
+    ik heet"""
+)
 _NAME_CUE = (
     r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?[ \t]+"
-    r"|(?i:\b(?:my[ \t]+name[ \t]+is|my[ \t]+name'?s|i[ \t]+am[ \t]+called|"
+    r"|(?i:\b(?:my[ \t]+name[ \t]+is|my[ \t]+name'?s|i[ \t]+am[ \t]+called|" + _INTROS + "|"
     r"(?:spoke|speaking|talked|talking|chatted)[ \t]+(?:to|with)|ask(?:ed)?[ \t]+for|"
     r"(?:agent|advisor|adviser|engineer|rep|operator)[ \t]+(?:called|named)|"
-    r"(?:regards|thanks|thank[ \t]+you|cheers|sincerely|best[ \t]+wishes),?)[ \t\n]+))"
+    r"(?:regards|thanks|thank[ \t]+you|cheers|sincerely|best[ \t]+wishes|"
+    + _SIGN_OFFS
+    + r"),?)[ \t\n]+))"
 )
 _NAME = _NAME_CUE + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r")?"
 _NAME_PARTS = re.compile(f"(?P<cue>{_NAME_CUE})(?P<name>.*)", re.DOTALL)
@@ -75,6 +103,8 @@ _NOT_NAMES = frozenset(
     again already today yesterday tomorrow now then later soon also still again so very
     monday tuesday wednesday thursday friday saturday sunday january february march april
     may june july august september october november december for in on at of to and but or
+    please best kind many warm
+    le la les un une des du der die das ein eine el los las una lo o os um uma de het een
     """.split()
 )
 # candidates checked in Python before they are replaced

@@ -41,6 +41,15 @@ def one(text: str) -> str:
         ("my name's O'Brien", "<NAME>", "O'Brien"),
         ("Please fix it.\nRegards,\nTom", "Regards,\n<NAME>", "Tom"),
         ("Thank you Priya for sorting it", "Thank you <NAME> for", "Priya"),
+        # sign-offs and introductions in the demo's other languages, names in any alphabet
+        ("Bonjour.\nCordialement Thibault Laurent", "Cordialement <NAME>", "Laurent"),
+        ("Mit freundlichen Grüßen\nLukas Müller", "Grüßen\n<NAME>", "Müller"),
+        ("Un saludo,\nÁlvaro Martínez", "Un saludo,\n<NAME>", "Martínez"),
+        ("Z poważaniem\nŁukasz Lewandowska", "poważaniem\n<NAME>", "Łukasz"),
+        ("Pozdrawiam, Katarzyna", "Pozdrawiam, <NAME>", "Katarzyna"),
+        ("Je m'appelle Élodie Dubois et la box est en panne", "m'appelle <NAME> et", "Élodie"),
+        ("Atenciosamente,\nJoão Silva", "Atenciosamente,\n<NAME>", "João"),
+        ("Met vriendelijke groet,\nDaan de Vries", "groet,\n<NAME>", "Daan"),
     ],
 )
 def test_each_kind_is_replaced_by_its_placeholder(text, placeholder, secret):
@@ -61,6 +70,10 @@ def test_each_kind_is_replaced_by_its_placeholder(text, placeholder, secret):
         "speaking to Customer Service got me nowhere",
         "The engineer called Monday",
         "Thanks, but the app still crashes",
+        "Pozdrawiam\nThe address is wrong",
+        "Un saludo\nPlease ring me after six",
+        "Merci beaucoup pour votre aide",
+        "Cordialement, Le service client",
     ],
 )
 def test_look_alikes_are_left_alone(text):
