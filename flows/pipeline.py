@@ -39,6 +39,7 @@ def pipeline_flow(
     received_at: str | None = None,
     only_new: bool = False,
     max_fit: int = 20_000,
+    seed: int = 42,
     force: bool = False,
     refit: bool = False,
 ) -> PipelineResult:
@@ -52,7 +53,9 @@ def pipeline_flow(
         received_at=received_at,
         only_new=only_new,
     )
-    topics = topics_flow(db=db, embedder=embedder, max_fit=max_fit, force=force, refit=refit)
+    topics = topics_flow(
+        db=db, embedder=embedder, max_fit=max_fit, seed=seed, force=force, refit=refit
+    )
     weekly = weekly_flow(db=db, week=week, departments=departments or str(settings.departments))
     # after the review: contacts are routed (a head's queue) and themed (repeat failures)
     urgent_flow(db=db, cue_file=str(settings.urgent_cues))
@@ -69,6 +72,7 @@ def run_pipeline(
     only_new: bool = False,
     embedder: str = "minilm",
     max_fit: int = 20_000,
+    seed: int = 42,
     force: bool = False,
     refit: bool = False,
     week: str | None = None,
@@ -86,6 +90,7 @@ def run_pipeline(
         received_at=received_at,
         only_new=only_new,
         max_fit=max_fit,
+        seed=seed,
         force=force,
         refit=refit,
     )

@@ -446,11 +446,17 @@ def run_topics(
     *,
     embedder: str = "minilm",
     max_fit: int = 20_000,
+    seed: int = 42,
     force: bool = False,
     refit: bool = False,
 ) -> TopicSummary:
     settings = settings or load_settings()
     prefect_server_ready()
     return topics_flow(
-        db=str(settings.db), embedder=embedder, max_fit=max_fit, force=force, refit=refit
+        db=str(settings.db),
+        embedder=embedder,
+        max_fit=max_fit,
+        seed=seed,
+        force=force,
+        refit=refit,
     )

@@ -68,6 +68,13 @@ MaxFitOption = Annotated[
         help="Fit on a seeded sample of at most this many items; the rest join the nearest theme",
     ),
 ]
+SeedOption = Annotated[
+    int,
+    typer.Option(
+        "--seed",
+        help="Seed of the fitting sample and the clustering; the same seed on the same items gives the same themes",
+    ),
+]
 ForceOption = Annotated[
     bool, typer.Option("--force/--no-force", help="Find themes even if nothing is new")
 ]

@@ -21,6 +21,7 @@ from flows.cli.options import (
     PathsArgument,
     ReceivedAtOption,
     RefitOption,
+    SeedOption,
     VerboseOption,
     WeekOption,
     check_embedder,
@@ -272,6 +273,7 @@ def _print_network(settings, themed_with: str | None) -> None:
 def topics(
     embedder: EmbedderOption = DEFAULT_EMBEDDER,
     max_fit: MaxFitOption = DEFAULT_MAX_FIT,
+    seed: SeedOption = 42,
     force: ForceOption = False,
     refit: RefitOption = False,
     db: DbOption = None,
@@ -284,7 +286,9 @@ def topics(
     with friendly_errors(), progress_bar(True):
         from flows.topics import run_topics
 
-        summary = run_topics(settings, embedder=embedder, max_fit=max_fit, force=force, refit=refit)
+        summary = run_topics(
+            settings, embedder=embedder, max_fit=max_fit, seed=seed, force=force, refit=refit
+        )
     if summary.network:
         console.print(f"[dim]Embeddings: {esc(summary.network)}[/dim]")
     if summary.skipped:
@@ -382,6 +386,7 @@ def run(
     verbose: VerboseOption = False,
     embedder: EmbedderOption = DEFAULT_EMBEDDER,
     max_fit: MaxFitOption = DEFAULT_MAX_FIT,
+    seed: SeedOption = 42,
     force: ForceOption = False,
     refit: RefitOption = False,
     week: WeekOption = None,
@@ -407,6 +412,7 @@ def run(
                 only_new=only_new,
                 embedder=embedder,
                 max_fit=max_fit,
+                seed=seed,
                 force=force,
                 refit=refit,
                 week=week,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 
 import duckdb
 import polars as pl
@@ -143,3 +144,30 @@ def test_minilm_themes_on_banking77_meet_the_bar(tmp_path, shared_data):
     assert scores.nmi >= 0.80 and scores.acc >= 0.60, scores.line()
     assert 40 <= summary.themes <= 200  # found from the data, in a sensible range
     assert summary.unclassified_share < 0.05
+
+
+@pytest.mark.slow  # three fits on 700 items
+def test_voc_topics_seed_gives_the_same_themes_again_and_moves_the_fit(tmp_path, shared_data):
+    """`voc topics --seed S` picks the fitting sample and seeds the clustering: the same seed
+    on copies of one warehouse gives the same themes, contact for contact; another seed
+    fits another sample (bench/themes_quality.py --seeds reads a fit's spread this way)."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    _write_slice(shared_data, tmp_path / "week.csv", _banking(shared_data, 700, seed=9))
+    ingested = tmp_path / "ingested.duckdb"
+    run_ingest([tmp_path / "week.csv"], settings=load_settings(db=ingested), channel="complaint")
+    runner = CliRunner()
+    assigned = {}
+    for name, seed in (("a", 7), ("b", 7), ("c", 8)):
+        db = tmp_path / f"{name}.duckdb"
+        shutil.copyfile(ingested, db)
+        args = ["topics", "--embedder", "tfidf", "--max-fit", "400", "--seed", str(seed)]
+        result = runner.invoke(app, [*args, "--db", str(db)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        frame = themes_with_labels(db).sort("feedback_id")
+        assigned[name] = frame["theme_id"].to_list()
+    assert len(set(assigned["a"])) >= 10
+    assert assigned["a"] == assigned["b"]
+    assert assigned["a"] != assigned["c"]
