@@ -259,7 +259,11 @@ def print_demo(d: dict) -> None:
         f"           other languages: {lang['placed_right']}/{lang['others']} = "
         f"{lang['share']:.1%} in their problem's English top-level theme (bar ≥ 85 %): "
         + ", ".join(f"{k} {r}/{n}" for k, (r, n) in lang["by_language"].items())
-        + f"; themes mostly in other languages: {lang['mostly_other']} (bar 0)",
+        + f"; themes mostly in other languages: {lang['mostly_other']} (bar 0)\n"
+        + "           misplaced, by problem: "
+        + ", ".join(
+            f"{p} {n}" for p, n in sorted(lang["missed_by_problem"].items(), key=lambda x: -x[1])
+        ),
         flush=True,
     )
 

@@ -102,6 +102,7 @@ class LanguageScores:
     others: int  # other-language contacts
     by_language: dict[str, tuple[int, int]]  # language → (right, of)
     mostly_other: int  # themes of ≥ 10 contacts more than half in other languages
+    missed_by_problem: dict[str, int]  # problem → its other-language contacts away from home
 
     @property
     def share(self) -> float:
@@ -128,4 +129,8 @@ def language_scores(truth, top, language, team: str = "en", min_size: int = 10) 
     for theme in np.unique(top):
         members = top == theme
         mostly += int(members.sum() >= min_size and (~own[members]).mean() > 0.5)
-    return LanguageScores(int(right[~own].sum()), int((~own).sum()), by_language, mostly)
+    problems, missed = np.unique(truth[~own & ~right], return_counts=True)
+    by_problem = {str(p): int(n) for p, n in zip(problems, missed, strict=True)}
+    return LanguageScores(
+        int(right[~own].sum()), int((~own).sum()), by_language, mostly, by_problem
+    )

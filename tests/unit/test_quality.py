@@ -18,6 +18,7 @@ def test_a_contact_in_another_language_is_right_in_its_problems_english_home():
     assert got.by_language == {"fr": (1, 1), "pl": (1, 2)}
     assert got.share == 2 / 3
     assert got.mostly_other == 0
+    assert got.missed_by_problem == {"b": 1}  # the Polish b sits in a's home
 
 
 def test_a_theme_mostly_in_other_languages_is_counted_from_ten_contacts():
