@@ -54,6 +54,7 @@ VerboseOption = Annotated[
 ]
 DEFAULT_EMBEDDER = "minilm"
 DEFAULT_MAX_FIT = 20_000
+DEFAULT_SEED = 42
 EmbedderOption = Annotated[
     str,
     typer.Option(

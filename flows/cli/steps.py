@@ -10,6 +10,7 @@ import flows.process_setup
 from flows.cli.options import (
     DEFAULT_EMBEDDER,
     DEFAULT_MAX_FIT,
+    DEFAULT_SEED,
     ChannelOption,
     DbOption,
     DepartmentsOption,
@@ -273,7 +274,7 @@ def _print_network(settings, themed_with: str | None) -> None:
 def topics(
     embedder: EmbedderOption = DEFAULT_EMBEDDER,
     max_fit: MaxFitOption = DEFAULT_MAX_FIT,
-    seed: SeedOption = 42,
+    seed: SeedOption = DEFAULT_SEED,
     force: ForceOption = False,
     refit: RefitOption = False,
     db: DbOption = None,
@@ -386,7 +387,7 @@ def run(
     verbose: VerboseOption = False,
     embedder: EmbedderOption = DEFAULT_EMBEDDER,
     max_fit: MaxFitOption = DEFAULT_MAX_FIT,
-    seed: SeedOption = 42,
+    seed: SeedOption = DEFAULT_SEED,
     force: ForceOption = False,
     refit: RefitOption = False,
     week: WeekOption = None,
