@@ -256,7 +256,13 @@ def _name_themes(
         level, score = (own_top, group_sim) if t in group_cents else (own, similarity)
         rows = np.flatnonzero(level == t)
         members_of[t] = rows[np.argsort(-score[rows])]
-    ranked = ranked_sentence_labels(texts, members_of, {**cents, **group_cents}, encode)
+    ranked = ranked_sentence_labels(
+        texts,
+        members_of,
+        {**cents, **group_cents},
+        encode,
+        rivals=_top_level_rivals(to_name, top[fit], cents, group_cents),
+    )
     sentences = {t: labels[0] for t, labels in ranked.items()}
     taken = [label for t, label in stored.items() if t in kept or t not in alive]
     fresh = disambiguate(
@@ -276,6 +282,26 @@ def _name_themes(
         alternatives=ranked,
     )
     return kept | fresh, keywords | group_keywords
+
+
+def _top_level_rivals(
+    to_name: list[int],
+    tops: np.ndarray,
+    cents: dict[int, np.ndarray],
+    group_cents: dict[int, np.ndarray],
+) -> dict[int, np.ndarray]:
+    """For each top-level theme to name (a group, or a fine theme on its own at the top):
+    the centres of the other top-level themes, which its label must tell it apart from
+    (``ranked_sentence_labels``). Sub-themes have none: beside their siblings they keep the
+    plain phrase of what they say."""
+    top_level = {int(t) for t in np.unique(tops) if t > 0}
+    centre = {t: group_cents.get(t, cents.get(t)) for t in top_level}
+    centre = {t: c for t, c in centre.items() if c is not None}
+    return {
+        t: np.stack([c for u, c in centre.items() if u != t])
+        for t in to_name
+        if t in centre and len(centre) > 1
+    }
 
 
 def compute_themes(

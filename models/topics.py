@@ -508,6 +508,12 @@ _OPENERS = {
 }
 _CLAUSE_WORDS = (2, 8)
 ALTERNATIVE_SHARE = 0.7  # a runner-up clause scoring this share of the best may name a theme
+# A top-level label says what sets its theme apart: a clause's closeness to its own theme's
+# centre less this share of its closeness to the nearest other top-level theme's. On the demo
+# (seeds 42 and 1, AVX2) 0.3 to 1.0 all raised label fidelity from 75 % to 81 %: "Refund of
+# duplicate payment" instead of "The refund still hasn't arrived" for the double-charge
+# group, which also holds refund chasers; "Is gigabit available at my address" gave way.
+CONTRAST = 0.5
 
 
 def clauses(text: str) -> list[str]:
@@ -566,11 +572,17 @@ def ranked_sentence_labels(
     per_theme: int = 300,
     candidates: int = 25,
     keep: float = ALTERNATIVE_SHARE,
+    rivals: dict[int, np.ndarray] | None = None,
 ) -> dict[int, list[str]]:
     """``sentence_labels`` with the runners-up: each theme's clauses best first, those
     scoring at least ``keep`` of the best. A sub-theme whose best clause names its parent
     (groups are named first) takes its next clause, "No complaints" under "Great
-    service", rather than the parent's with a keyword tacked on ("Great service (switch)")."""
+    service", rather than the parent's with a keyword tacked on ("Great service (switch)").
+
+    ``rivals``: per theme, the centres (rows, L2-normalised) of the themes its label must
+    tell it apart from; a clause then scores by its closeness to the theme's centre less
+    ``CONTRAST`` times its closeness to the nearest rival (floored just above zero)."""
+    rivals = rivals or {}
     counts: dict[int, Counter] = {}
     forms: dict[str, Counter] = {}
     for theme, rows in members.items():
@@ -595,9 +607,14 @@ def ranked_sentence_labels(
         if not cands or theme not in centroids:
             continue
         used = max(1, min(per_theme, len(members[theme])))
-        scores = np.array(
-            [float(vectors[c] @ centroids[theme]) * (counts[theme][c] / used) ** 0.2 for c in cands]
-        )
+        phrases = np.stack([vectors[c] for c in cands])
+        closeness = phrases @ centroids[theme]
+        if len(rivals.get(theme, ())):
+            closeness = np.maximum(
+                closeness - CONTRAST * (phrases @ np.asarray(rivals[theme]).T).max(axis=1), 1e-6
+            )
+        frequency = np.array([counts[theme][c] / used for c in cands])
+        scores = closeness * frequency**0.2
         order = np.argsort(-scores, kind="stable")  # ties: the more frequent clause
         best = scores[order[0]]
         out[theme] = [

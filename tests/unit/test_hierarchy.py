@@ -253,6 +253,47 @@ def test_runner_up_labels_are_the_clauses_scoring_near_the_best():
     }
 
 
+def test_a_top_level_label_says_what_sets_its_theme_apart_from_the_others():
+    """A group of double charges whose customers also chase the refund: "The refund still
+    hasn't arrived" sits nearest its centre, but it is what the refund group says too;
+    "Refund of duplicate payment" tells the two apart and names the group."""
+    texts = [
+        "The refund still hasn't arrived. Refund of duplicate payment",
+        "the refund still hasn't arrived. Refund of duplicate payment",
+        "The refund still hasn't arrived",
+    ]
+    meaning = {
+        "the refund still hasn't arrived": normalise(np.array([[0.8, 0.6, 0.0]], np.float32))[0],
+        "refund of duplicate payment": normalise(np.array([[0.8, 0.0, 0.6]], np.float32))[0],
+    }
+
+    def embed(phrases):
+        return np.stack([meaning[p.lower()] for p in phrases])
+
+    own = {7: normalise(np.array([[0.9, 0.35, 0.3]], np.float32))[0]}
+    refund_group = np.array([[0.0, 1.0, 0.0]], np.float32)
+    assert sentence_labels(texts, {7: np.arange(3)}, own, embed) == {
+        7: "The refund still hasn't arrived"
+    }
+    ranked = ranked_sentence_labels(
+        texts, {7: np.arange(3)}, own, embed, rivals={7: refund_group}, keep=0.0
+    )
+    assert ranked == {7: ["Refund of duplicate payment", "The refund still hasn't arrived"]}
+
+
+def test_only_top_level_themes_are_told_apart_from_the_other_top_level_themes():
+    from models.theme_run import _top_level_rivals
+
+    # fine themes 1 and 2 under group 10; fine theme 3 on its own at the top
+    cents = {t: np.eye(4, dtype=np.float32)[t] for t in (1, 2, 3)}
+    groups = {10: np.eye(4, dtype=np.float32)[0]}
+    tops = np.array([10, 10, 10, 3, 3])
+    rivals = _top_level_rivals([1, 2, 3, 10], tops, cents, groups)
+    assert sorted(rivals) == [3, 10]  # the sub-themes keep their plain phrase
+    np.testing.assert_array_equal(rivals[10], cents[3][None, :])
+    np.testing.assert_array_equal(rivals[3], groups[10][None, :])
+
+
 @pytest.mark.slow  # three fresh interpreters importing scikit-learn
 def test_a_label_chosen_among_tied_clauses_is_the_same_in_every_process():
     """Clauses used equally often tie; the tie used to fall to the order of a set of
