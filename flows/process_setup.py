@@ -22,6 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# how long a temporary Prefect server may take to answer, voc's early one (below) or one
+# Prefect starts itself (its default, 20 s, timed out on a 2-core AVX2 machine busy with
+# another run: "Timed out while attempting to connect to ephemeral Prefect API server")
+_STARTUP_TIMEOUT_SECONDS = 60.0
+
 # nothing phones home and no model is fetched at run time
 _QUIET_DEFAULTS = {
     "DO_NOT_TRACK": "1",
@@ -34,6 +39,7 @@ _QUIET_DEFAULTS = {
     # the temporary server logs benign errors when it is stopped at the end of a run
     "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
     "PREFECT_UI_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(int(_STARTUP_TIMEOUT_SECONDS)),
 }
 
 
@@ -191,7 +197,6 @@ runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
 
 
 _early: list[_EarlyServer] = []
-_STARTUP_TIMEOUT_SECONDS = 60.0
 
 
 def _api_configured() -> bool:

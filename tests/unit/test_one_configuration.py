@@ -154,3 +154,29 @@ def test_importing_voc_leaves_the_environment_alone():
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["modules"] > 40
     assert report["changed"] == {}
+
+
+def test_prefects_own_temporary_server_gets_as_long_to_start_as_vocs():
+    """The quiet defaults name a setting Prefect reads: a misspelt variable would leave a
+    server Prefect starts itself at its 20 s default, which timed out on a busy 2-core
+    machine."""
+    from flows.process_setup import _STARTUP_TIMEOUT_SECONDS
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = _QUIET_DEFAULTS[
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+    ]
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from prefect.settings import get_current_settings as s;"
+            "print(s().server.ephemeral.startup_timeout_seconds)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert int(out.stdout.strip()) == _STARTUP_TIMEOUT_SECONDS > 20
