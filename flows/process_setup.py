@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 # how long a temporary Prefect server may take to answer, voc's early one (below) or one
-# Prefect starts itself (its default, 20 s, timed out on a 2-core AVX2 machine busy with
-# another run: "Timed out while attempting to connect to ephemeral Prefect API server")
+# Prefect starts itself (its default, 20 s, timed out on a 2-core AVX2 machine in the test
+# suite, nothing else running: "Timed out while attempting to connect to ephemeral Prefect
+# API server")
 _STARTUP_TIMEOUT_SECONDS = 60.0
 
 # nothing phones home and no model is fetched at run time
