@@ -507,6 +507,24 @@ _OPENERS = {
     "note",
 }
 _CLAUSE_WORDS = (2, 8)
+# words a label cannot rest on: the negations and particles kept for c-TF-IDF (``_KEEP``)
+# and vague amounts. "Not a lot", "Nothing much", "Still nothing" answer "what could we
+# improve?" without saying what the theme is about.
+_EMPTY = _KEEP | {
+    "lot",
+    "lots",
+    "bit",
+    "thing",
+    "things",
+    "stuff",
+    "anything",
+    "everything",
+    "something",
+    "much",
+    "many",
+    "really",
+}
+_NOT_CONTENT = set(STOP_WORDS) | _EMPTY
 ALTERNATIVE_SHARE = 0.7  # a runner-up clause scoring this share of the best may name a theme
 # A top-level label says what sets its theme apart: a clause's closeness to its own theme's
 # centre less this share of its closeness to the nearest other top-level theme's. On the demo
@@ -518,7 +536,8 @@ CONTRAST = 0.5
 
 def clauses(text: str) -> list[str]:
     """The short clauses of a text that could name its theme: 2-8 words, no figures, no
-    redaction marks, openers ("honestly", "reason:") stripped."""
+    redaction marks, openers ("honestly", "reason:") stripped, and at least one word that
+    says something (not a stop word, a negation or a vague amount: ``_EMPTY``)."""
     out = []
     for part in _CLAUSE_BREAK.split(text):
         words = part.strip().split()
@@ -528,7 +547,7 @@ def clauses(text: str) -> list[str]:
             continue
         if any(ch.isdigit() or ch in "<>@#\u00a3$\u20ac%/\\_=" for w in words for ch in w):
             continue
-        if not any(len(w) > 2 and w.lower().strip(",'") not in STOP_WORDS for w in words):
+        if not any(len(w) > 2 and w.lower().strip(",'") not in _NOT_CONTENT for w in words):
             continue
         out.append(" ".join(words).strip(",' "))
     return out

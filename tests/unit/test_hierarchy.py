@@ -209,6 +209,10 @@ def test_clauses_keep_what_could_name_a_theme():
     assert clauses(text) == ["engineer never turned up", "Very poor"]
     assert clauses("ok") == []
     assert clauses("it is what it is") == []  # no word that says anything
+    # an answer to "what could we improve?" that names nothing is no label
+    assert clauses("Honestly not a lot, Priya was great") == ["Priya was great"]
+    assert clauses("Nothing much. Still nothing really") == []
+    assert clauses("Not charged twice") == ["Not charged twice"]
 
 
 def test_the_label_is_the_customers_clause_closest_to_the_theme():
