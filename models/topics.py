@@ -522,7 +522,6 @@ _EMPTY = _KEEP | {
     "something",
     "much",
     "many",
-    "really",
 }
 _NOT_CONTENT = set(STOP_WORDS) | _EMPTY
 ALTERNATIVE_SHARE = 0.7  # a runner-up clause scoring this share of the best may name a theme
