@@ -124,7 +124,7 @@ def distil(model, texts: list[str], target: np.ndarray, args) -> None:
         order, total = rng.permutation(len(texts)), 0.0
         for b in range(0, len(order), args.batch):
             rows = order[b : b + args.batch]
-            out = model(model.tokenize([texts[i] for i in rows]))["sentence_embedding"]
+            out = model(model.preprocess([texts[i] for i in rows]))["sentence_embedding"]
             loss = loss_of(F.normalize(out, dim=-1), goal[rows], args.mode, args.tau)
             opt.zero_grad()
             loss.backward()
