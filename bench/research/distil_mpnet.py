@@ -73,7 +73,8 @@ def student():
 
 
 def encode(model, texts: list[str]) -> np.ndarray:
-    vectors = model.encode(texts, batch_size=64, normalize_embeddings=True)
+    prompt = "Clustering" if "Clustering" in (model.prompts or {}) else None  # EmbeddingGemma's
+    vectors = model.encode(texts, batch_size=64, normalize_embeddings=True, prompt_name=prompt)
     return np.asarray(vectors, dtype=np.float32)
 
 
@@ -158,6 +159,7 @@ def main() -> None:
     parser.add_argument("--eval", choices=("dev", "test"), default="dev")
     parser.add_argument("--packages", type=Path, default=Path("/tmp/mpnet_pkg"))
     parser.add_argument("--model-root", type=Path, default=Path("/tmp/mpnet"))
+    parser.add_argument("--teacher-dir", type=Path, help="a teacher other than mpnet")
     args = parser.parse_args()
     import torch
 
@@ -172,7 +174,13 @@ def main() -> None:
     texts, labels = held["text"].to_list(), held["category"].to_numpy()
     seeds = [int(s) for s in args.seeds.split(",")]
     start = time.time()
-    target = encode(teacher(args.packages, args.model_root), sample)
+    if args.teacher_dir:  # another sentence-transformers folder, e.g. EmbeddingGemma-300M
+        from sentence_transformers import SentenceTransformer
+
+        big = SentenceTransformer(str(args.teacher_dir), device="cpu", local_files_only=True)
+    else:
+        big = teacher(args.packages, args.model_root)
+    target = encode(big, sample)
     print(f"teacher: {len(sample)} texts in {time.time() - start:.0f} s")
     model = student()
     print("frozen MiniLM")
