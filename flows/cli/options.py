@@ -59,7 +59,7 @@ EmbedderOption = Annotated[
     str,
     typer.Option(
         "--embedder",
-        help="minilm (all-MiniLM-L6-v2 from a wheel; int8 where OpenVINO runs, or what this warehouse was themed with), minilm-int8, minilm-fp32, or tfidf (fast, no torch)",
+        help="minilm (all-MiniLM-L6-v2 from a wheel; int8 where OpenVINO runs, or what this warehouse was themed with), minilm-int8, minilm-fp32, minilm-adapted (MiniLM fitted once to this warehouse's texts by a stronger teacher: sharper themes; needs `bash scripts/setup.sh --teacher`), or tfidf (fast, no torch)",
     ),
 ]
 MaxFitOption = Annotated[

@@ -171,3 +171,54 @@ def test_voc_topics_seed_gives_the_same_themes_again_and_moves_the_fit(tmp_path,
     assert len(set(assigned["a"])) >= 10
     assert assigned["a"] == assigned["b"]
     assert assigned["a"] != assigned["c"]
+
+
+@pytest.mark.slow  # fits a student once, then themes two weeks with it
+def test_topics_with_the_adapted_embedder_fit_it_once_and_reuse_it(
+    tmp_path, shared_data, stand_in_teacher, monkeypatch
+):
+    monkeypatch.setenv("VOC_TEACHER_DIR", str(stand_in_teacher))
+    rows = _banking(shared_data, 800, seed=11)
+    for r in rows:
+        r["date"] = "2026-11-02" if r["id"] <= 400 else "2026-11-09"
+    _write_slice(shared_data, tmp_path / "week1.csv", rows[:400])
+    _write_slice(shared_data, tmp_path / "week2.csv", rows[400:])
+    settings = load_settings(db=tmp_path / "voc.duckdb")
+    run_ingest([tmp_path / "week1.csv"], settings=settings, channel="complaint")
+
+    one = run_topics(settings, embedder="minilm-adapted")
+    assert one.embedded == 400 and one.themes >= 5
+    assert "adapted to this warehouse" in one.network
+    students = list((tmp_path / "models").glob("minilm-adapted-*"))
+    assert len(students) == 1
+    pointer = tmp_path / "models" / "minilm_adapted.json"
+    fitted_at = pointer.stat().st_mtime_ns
+    wh = Warehouse(settings.db)
+    with wh.read() as con:
+        ((name, width, count),) = con.sql(
+            "SELECT model, len(vector), count(*) FROM embeddings GROUP BY ALL"
+        ).fetchall()
+    assert name == "all-MiniLM-L6-v2-adapted-" + students[0].name.rpartition("-")[2]
+    assert (width, count) == (768, 400)  # the teacher's width, not MiniLM's 384
+
+    # a new week: the student embeds it as it is; no teacher is needed, nothing is refitted
+    monkeypatch.setenv("VOC_TEACHER_DIR", str(tmp_path / "no-teacher-here"))
+    run_ingest([tmp_path / "week2.csv"], settings=settings, channel="complaint")
+    two = run_topics(settings, embedder="minilm-adapted")
+    assert two.embedded == 400
+    assert pointer.stat().st_mtime_ns == fitted_at
+    assert list((tmp_path / "models").glob("minilm-adapted-*")) == students
+    labelled = themes_with_labels(settings.db)
+    assert labelled.height == 800 and (labelled["theme_id"] != 0).mean() > 0.9
+
+
+def test_the_adapted_embedder_without_a_teacher_says_how_to_get_one(tmp_path, monkeypatch):
+    from models.embedder_choice import make_embedder
+
+    monkeypatch.delenv("VOC_TEACHER_DIR", raising=False)
+    embedder = make_embedder(
+        "minilm-adapted", db=tmp_path / "voc.duckdb", model_cache=tmp_path / "cache"
+    )
+    assert not embedder.fitted
+    with pytest.raises(RuntimeError, match=r"scripts/setup.sh --teacher"):
+        embedder.fit(["my card has not arrived", "I was charged twice"])

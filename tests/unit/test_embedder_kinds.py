@@ -114,3 +114,37 @@ def test_minilm_networks_live_in_one_cache_per_machine_tfidf_beside_its_warehous
     assert make_embedder("minilm-fp32", Settings(db=tmp_path / "voc.duckdb")).model_dir == Path(
         tmp_path / "elsewhere"
     )
+
+
+def test_an_adapted_name_leads_back_to_its_kind_which_only_a_warehouse_can_make(tmp_path):
+    from models.embedder_choice import make_embedder as embedder_at
+
+    assert kind_for_name("all-MiniLM-L6-v2-adapted-0123456789ab") == "minilm-adapted"
+    with pytest.raises(ValueError, match="belongs to a warehouse"):
+        get_embedder("minilm-adapted")
+    made = embedder_at("minilm-adapted", db=tmp_path / "w" / "voc.duckdb", model_cache=tmp_path)
+    assert made.home == tmp_path / "w" / "models" and not made.fitted
+    assert made.name == "all-MiniLM-L6-v2-adapted"  # no key until it is fitted
+
+
+def test_the_fitting_sample_is_seeded_and_blind_to_order_and_repeats():
+    from models.adapted import fitting_sample
+
+    texts = [f"text number {i}" for i in range(50)]
+    one = fitting_sample(texts, 20, seed=42)
+    assert len(one) == 20 == len(set(one))
+    assert fitting_sample(list(reversed(texts)) + texts[:10], 20, seed=42) == one
+    assert fitting_sample(texts, 20, seed=7) != one
+    assert fitting_sample(texts + ["", "   "], 100, seed=42) == sorted(texts)
+
+
+def test_a_teacher_folder_is_checked_against_the_sums_voc_measured(tmp_path, monkeypatch):
+    from models import teacher
+
+    (tmp_path / "config.json").write_text("{}")
+    assert set(teacher.mismatches(tmp_path)) == set(teacher.SHA256)
+    monkeypatch.setenv("VOC_TEACHER_DIR", str(tmp_path))
+    with pytest.raises(RuntimeError, match="has no modules.json"):
+        teacher.teacher_dir(tmp_path)
+    (tmp_path / "modules.json").write_text("[]")
+    assert teacher.teacher_dir(tmp_path / "elsewhere") == tmp_path  # taken as given

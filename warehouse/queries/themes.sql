@@ -7,6 +7,14 @@ FROM feedback AS f
 ANTI JOIN embeddings AS e ON e.feedback_id = f.feedback_id AND e.model = $model
 ORDER BY f.feedback_id;
 
+-- name: texts_to_fit
+-- grain: one row per feedback item in $language, or with no language found (every item
+-- when $language is NULL): what a model fitted to this warehouse learns from
+SELECT f.text
+FROM feedback AS f
+WHERE $language IS NULL OR coalesce(f.language, 'und') IN ($language, 'und')
+ORDER BY f.feedback_id;
+
 -- name: insert_embeddings
 INSERT INTO embeddings BY NAME
 SELECT s.feedback_id, $model AS model, s.vector, $at AS embedded_at
