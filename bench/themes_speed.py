@@ -2,7 +2,7 @@
 and themes for 100,000 feedback items end to end.
 
     .venv/bin/python bench/themes_speed.py [--items 100000] [--skip-large | --only-large]
-                                           [--foreign-share 0.03] [--compare]
+                                           [--foreign-share 0.03] [--compare] [--adapted]
 
 1. The same 10,000 real customer texts: `SentenceTransformer.encode` (the baseline, in
    this run) and voc's embedding step (read from DuckDB, identical texts once, encode,
@@ -22,7 +22,11 @@ and themes for 100,000 feedback items end to end.
    of the bench's server) is printed on its own. ``--compare`` runs the English-only
    corpus (share 0) and then share F in the same invocation and prints F's times as
    ratios to the English-only ones; ``--only-large`` skips steps 1-2 (the MiniLM
-   networks are then built, untimed, before the first timed run).
+   networks are then built, untimed, before the first timed run). ``--adapted`` runs
+   step 3 again with `voc topics --embedder minilm-adapted` (its first run fits the
+   student: the teacher on up to 3,000 texts, then training) and prints its times as
+   ratios to plain MiniLM's (issue #15 point 5: at most 2×); the teacher comes from
+   VOC_TEACHER_DIR (the bench's model cache is its own).
 """
 
 from __future__ import annotations
@@ -303,9 +307,9 @@ class LargeRun:
         return self.ingest + self.topics
 
 
-def themes_at_scale(n: int, work: Path, share: float = 0.0) -> LargeRun:
+def themes_at_scale(n: int, work: Path, share: float = 0.0, embedder: str = "minilm") -> LargeRun:
     frame = mixed_corpus(n, share)
-    tag = f"large-{share:g}"
+    tag = f"large-{share:g}-{embedder}"
     csv = work / f"{tag}.csv"
     # four weeks of dates so the warehouse looks like a month of contacts
     days = [f"2026-11-{1 + (i % 28):02d}" for i in range(frame.height)]
@@ -318,12 +322,12 @@ def themes_at_scale(n: int, work: Path, share: float = 0.0) -> LargeRun:
             "ingest", str(csv), "--channel", "complaint", "--db", str(db), env=server_env
         )
         since = datetime.now(UTC)
-        t_topics = voc("topics", "--db", str(db), env=server_env)
+        t_topics = voc("topics", "--embedder", embedder, "--db", str(db), env=server_env)
         tasks = task_seconds(server_env["PREFECT_API_URL"], db, since)
     run = _stored(db, frame, share, t_ingest, t_topics, tasks)
     total = run.total
     print(
-        f"themes for {frame.height:,} items ({run.items - sum(run.foreign_stored.values()):,} "
+        f"themes ({embedder}) for {frame.height:,} items ({run.items - sum(run.foreign_stored.values()):,} "
         f"English, {sum(run.foreign_stored.values()):,} not): ingest {t_ingest:.0f}s + topics "
         f"{t_topics:.0f}s = {total / 60:.1f} min "
         f"({'PASS' if total < 600 else 'MISS'} bar 10 min of #5, "
@@ -411,6 +415,26 @@ def _stored(
     )
 
 
+def compare_adapted(base: LargeRun, adapted: LargeRun) -> None:
+    """`--embedder minilm-adapted` (the first run fits the student) against plain MiniLM on
+    the same items, same invocation. Bar (issue #15 point 5): at most 2x."""
+    print(f"minilm-adapted against minilm, {adapted.items:,} items each (bar: ≤ 2.00×):")
+    for step, was, now in (
+        ("total", base.total, adapted.total),
+        ("ingest", base.ingest, adapted.ingest),
+        ("topics", base.topics, adapted.topics),
+        *(
+            (f"  {task}", base.tasks.get(task, 0.0), sec)
+            for task, sec in sorted(adapted.tasks.items())
+            if sec >= 0.5
+        ),
+    ):
+        ratio = f"{now / was:5.2f}×" if was else "    -"
+        print(f"  {step:24s} {was:5.0f}s → {now:5.0f}s  {ratio}", flush=True)
+    verdict = "PASS" if adapted.total <= 2 * base.total else "MISS"
+    print(f"  {verdict}: {adapted.total / base.total:.2f}× plain MiniLM's time", flush=True)
+
+
 def compare(base: LargeRun, mixed: LargeRun) -> None:
     """The run with non-English items against the English-only one, same invocation."""
     cross = mixed.tasks.get("embed_crosslingual", 0.0)
@@ -457,6 +481,12 @@ def main() -> None:
     parser.add_argument(
         "--compare", action="store_true", help="run English only, then --foreign-share"
     )
+    parser.add_argument(
+        "--adapted",
+        action="store_true",
+        help="step 3 again with --embedder minilm-adapted (VOC_TEACHER_DIR or a fetched "
+        "teacher), as a ratio to plain MiniLM's",
+    )
     args = parser.parse_args()
     if not 0 <= args.foreign_share < 1:
         parser.error("--foreign-share is a share: 0 ≤ F < 1")
@@ -480,7 +510,12 @@ def main() -> None:
             embedding_throughput(texts, work)
         if args.skip_large:
             return
-        if args.compare and args.foreign_share:
+        if args.adapted:
+            compare_adapted(
+                themes_at_scale(args.items, work, args.foreign_share),
+                themes_at_scale(args.items, work, args.foreign_share, "minilm-adapted"),
+            )
+        elif args.compare and args.foreign_share:
             compare(
                 themes_at_scale(args.items, work, 0.0),
                 themes_at_scale(args.items, work, args.foreign_share),

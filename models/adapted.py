@@ -28,14 +28,15 @@ from pathlib import Path
 import numpy as np
 
 from models.embeddings import (
-    FP32,
     MAX_CHARS,
     MiniLMEmbedder,
     OpenVinoMiniLM,
     _normalise,
     _package,
     _save_once,
+    machine_verdict,
 )
+from models.network_choice import FP32, FP32_BF16, INT8, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +164,9 @@ class AdaptedMiniLM(MiniLMEmbedder):
         seed: int = 42,
         recipe: dict | None = None,
         backend: str = "auto",
+        precision: str = "auto",
     ) -> None:
-        super().__init__(model_dir=home, backend=backend, precision="fp32")
+        super().__init__(model_dir=home, backend=backend, precision=precision)
         self.home = home
         self.teacher = teacher
         self.seed = seed
@@ -189,16 +191,27 @@ class AdaptedMiniLM(MiniLMEmbedder):
 
     @property
     def name(self) -> str:
-        return f"{self.base_name}-{self.key}" if self.key else self.base_name
-
-    def _settle(self) -> None:
-        self._precision = FP32
+        if self.key is None:
+            return self.base_name
+        precision = self.precision if self.requested == "auto" else self.requested
+        return f"{self.base_name}-{self.key}" + ("-int8" if precision == INT8 else "")
 
     @property
     def why(self) -> str:
-        """Which network runs (once it has run: OpenVINO or torch), and why."""
-        runs = {"openvino": " on OpenVINO", "torch": " on torch"}.get(self.backend_used or "", "")
-        return f"MiniLM adapted to this warehouse ({self.name}), float{runs}{self._why}"
+        """Which network runs, and why: MiniLM's own rule, on this student's networks."""
+        return f"MiniLM adapted to this warehouse ({self.name}): {super().why}"
+
+    def _machine_verdict(self, measure: bool) -> Verdict | None:
+        """This machine's verdict on the student's networks, kept in its folder."""
+        return machine_verdict(self.folder, measure=measure, preset=self._preset)
+
+    def _preset(self, network: str) -> AdaptedMiniLM:
+        """The student on one network exactly, unchecked (what the machine check runs)."""
+        one = AdaptedMiniLM(self.home, self.teacher, self.seed, self.recipe, backend="openvino")
+        one._precision = INT8 if network == INT8 else FP32
+        one._kernels = "bf16" if network == FP32_BF16 else "f32"
+        one._why = f"{network} under test"
+        return one
 
     def fit(self, texts: Sequence[str], progress: Callable[[int], None] | None = None):
         """Fit the student on a seeded sample of ``texts`` (a no-op when this very fit is
@@ -245,15 +258,21 @@ class AdaptedMiniLM(MiniLMEmbedder):
         return self._model
 
     def _runner(self):
-        """OpenVINO's float network of the fine-tuned transformer, then the head in numpy
-        (vectors equal to torch's: the head is linear, and both end normalised); torch when
-        OpenVINO is missing or fails."""
+        """The student's transformer on OpenVINO (the network this machine's check chose
+        for it: float, bf16 kernels or int8), then the head in numpy (vectors equal to
+        torch's: the head is linear, and both end normalised); torch when OpenVINO is
+        missing or fails."""
         if self._run is not None:
             return self._run
+        int8 = self.precision == INT8
         if self.backend != "torch":
             try:
                 network = OpenVinoMiniLM(
-                    self.max_seq_length, self.folder, self._load, int8=False, kernels="f32"
+                    self.max_seq_length,
+                    self.folder,
+                    self._load,
+                    int8=int8,
+                    kernels=None if int8 else self._kernels,
                 )
                 from safetensors.numpy import load_file
 
@@ -263,9 +282,9 @@ class AdaptedMiniLM(MiniLMEmbedder):
                 self.backend_used = "openvino"
                 return self._run
             except Exception as exc:
-                if self.backend == "openvino":
+                if self.backend == "openvino" or int8:
                     raise
                 log.warning("OpenVINO cannot run the adapted MiniLM (%s); using torch", exc)
-                self._why = f": OpenVINO cannot run it here ({exc})"
+                self._why = f"float, on torch: OpenVINO cannot run it here ({exc})"
         self._run = self._torch_runner()
         return self._run

@@ -174,7 +174,7 @@ class MiniLMEmbedder:
             self._why = "float MiniLM (no model cache to keep a measured choice in)"
             return
         # explicit float never waits for a measurement; it reuses one that exists
-        verdict = machine_verdict(self.model_dir, measure=asked != FP32)
+        verdict = self._machine_verdict(measure=asked != FP32)
         self.verdict = verdict
         if asked == FP32:
             self._precision = FP32
@@ -196,6 +196,9 @@ class MiniLMEmbedder:
         self._precision = verdict.precision
         self._kernels = verdict.fp32_kernels
         self._why = verdict.reason
+
+    def _machine_verdict(self, measure: bool) -> Verdict | None:
+        return machine_verdict(self.model_dir, measure=measure)
 
     # ------------------------------------------------------------------ running it
     def _load(self):
@@ -370,10 +373,17 @@ def network_keys(signature: str) -> tuple[str, str]:
     return fp32, int8
 
 
-def machine_verdict(model_dir: Path, measure: bool = True) -> Verdict | None:
+def machine_verdict(
+    model_dir: Path,
+    measure: bool = True,
+    preset: Callable[[str], MiniLMEmbedder] | None = None,
+) -> Verdict | None:
     """This machine's verdict on the MiniLM networks, from ``model_dir`` or, when there is
     none yet and ``measure``, measured now (building the networks first: about a minute,
-    once per machine) and saved there."""
+    once per machine) and saved there. ``preset`` makes the embedder running one network
+    exactly (default: the wheel's MiniLM, its networks in ``model_dir``)."""
+    if preset is None:
+        preset = lambda network: MiniLMEmbedder.preset(model_dir, network)  # noqa: E731
     signature = cpu_signature()
     key = network_choice.verdict_key("/".join(network_keys(signature)), signature)
     path = network_choice.verdict_path(model_dir, key)
@@ -384,8 +394,7 @@ def machine_verdict(model_dir: Path, measure: bool = True) -> Verdict | None:
     texts = [t[:MAX_CHARS] for t in json.loads(CALIBRATION.read_text(encoding="utf-8"))["texts"]]
     networks = [FP32] + ([FP32_BF16] if "BF16" in signature.partition("|")[2].split() else [])
     encoders = {
-        network: (lambda network=network: MiniLMEmbedder.preset(model_dir, network).encode)
-        for network in [*networks, INT8]
+        network: (lambda network=network: preset(network).encode) for network in [*networks, INT8]
     }
     verdict = network_choice.measure(
         encoders, texts[: network_choice.CHECK_TEXTS], signature, log=log.info
