@@ -50,6 +50,11 @@ def quiet_environment() -> None:
     (Prefect's server and runs, Dask workers, the dashboard) inherit it."""
     for key, value in _QUIET_DEFAULTS.items():
         os.environ.setdefault(key, value)
+    # OpenVINO's model converter (and NNCF) report usage to Google Analytics unless a
+    # consent file in the user's home says no; DO_NOT_TRACK is not read. With no network,
+    # the forked child that sends it hung in getaddrinfo with SIGTERM blocked and held the
+    # process at exit. Both use a stub when the package cannot be imported.
+    sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
 
 
 def quiet_console() -> None:

@@ -427,7 +427,8 @@ def topics_flow(
     embedded = embed_new(str(settings.db), embedder)
     embed_crosslingual(str(settings.db))
     render_other_languages(str(settings.db))
-    name = make_embedder(embedder, settings).name  # a TF-IDF model is named once fitted
+    made = make_embedder(embedder, settings)  # a model fitted to the warehouse: named now
+    name, network = made.name, getattr(made, "why", network)
     with warehouse.read() as con:
         total = core_tables.embedded_count(con, name)
     if not force and _nothing_new(last, embedded, name, total):

@@ -36,7 +36,7 @@ from models.embeddings import (
     _save_once,
     machine_verdict,
 )
-from models.network_choice import FP32, FP32_BF16, INT8, Verdict
+from models.network_choice import INT8, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,22 @@ class AdaptedMiniLM(MiniLMEmbedder):
     @property
     def why(self) -> str:
         """Which network runs, and why: MiniLM's own rule, on this student's networks."""
+        if self.key is None:
+            return (
+                "MiniLM to be adapted to this warehouse's texts (fitted once, on this run), "
+                "then its networks checked on this machine"
+            )
         return f"MiniLM adapted to this warehouse ({self.name}): {super().why}"
+
+    def describe_here(self) -> str:
+        """Which of the student's networks runs on this machine and why, without measuring
+        (for `voc status`)."""
+        if self.key is None:
+            return "not fitted to this warehouse yet"
+        verdict = self._machine_verdict(measure=False) if self.backend != "torch" else None
+        if verdict is None:
+            return f"{self.name}: not measured on this machine yet (the next `voc topics` does)"
+        return f"{self.name}: {verdict.reason} (measured {verdict.measured_at})"
 
     def _machine_verdict(self, measure: bool) -> Verdict | None:
         """This machine's verdict on the student's networks, kept in its folder."""
@@ -208,10 +223,7 @@ class AdaptedMiniLM(MiniLMEmbedder):
     def _preset(self, network: str) -> AdaptedMiniLM:
         """The student on one network exactly, unchecked (what the machine check runs)."""
         one = AdaptedMiniLM(self.home, self.teacher, self.seed, self.recipe, backend="openvino")
-        one._precision = INT8 if network == INT8 else FP32
-        one._kernels = "bf16" if network == FP32_BF16 else "f32"
-        one._why = f"{network} under test"
-        return one
+        return one._pin(network)
 
     def fit(self, texts: Sequence[str], progress: Callable[[int], None] | None = None):
         """Fit the student on a seeded sample of ``texts`` (a no-op when this very fit is

@@ -127,11 +127,14 @@ class MiniLMEmbedder:
     @classmethod
     def preset(cls, model_dir: Path | None, network: str, **kwargs) -> MiniLMEmbedder:
         """One network exactly, unchecked: what the machine check itself runs."""
-        embedder = cls(model_dir=model_dir, backend="openvino", **kwargs)
-        embedder._precision = INT8 if network == INT8 else FP32
-        embedder._kernels = "bf16" if network == FP32_BF16 else "f32"
-        embedder._why = f"{network} MiniLM under test"
-        return embedder
+        return cls(model_dir=model_dir, backend="openvino", **kwargs)._pin(network)
+
+    def _pin(self, network: str):
+        """Run ``network`` exactly, unchecked."""
+        self._precision = INT8 if network == INT8 else FP32
+        self._kernels = "bf16" if network == FP32_BF16 else "f32"
+        self._why = f"{network} MiniLM under test"
+        return self
 
     # ------------------------------------------------------------------ which network
     @property

@@ -27,6 +27,9 @@ def calibration_texts() -> list[str]:
 
 
 def quantize(source: Path, target: Path) -> None:
+    # NNCF reports usage unless its telemetry package cannot be imported (see
+    # flows/process_setup.quiet_environment; this runs in a child process of its own)
+    sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
     import nncf
     import openvino as ov
 

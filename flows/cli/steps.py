@@ -269,6 +269,16 @@ def _print_network(settings, themed_with: str | None) -> None:
     else:
         here = describe_network(settings.resolved_model_cache)
     console.print(f"MiniLM on this machine: {esc(here)}")
+    if themed_with and themed_with.startswith("all-MiniLM-L6-v2-adapted"):
+        from models.embedder_choice import make_embedder
+
+        adapted = make_embedder(
+            "minilm-adapted",
+            db=settings.db,
+            model_cache=settings.resolved_model_cache,
+            backend=settings.embed_backend,
+        )
+        console.print(f"Adapted MiniLM on this machine: {esc(adapted.describe_here())}")
 
 
 def topics(

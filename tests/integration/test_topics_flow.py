@@ -188,7 +188,7 @@ def test_topics_with_the_adapted_embedder_fit_it_once_and_reuse_it(
 
     one = run_topics(settings, embedder="minilm-adapted")
     assert one.embedded == 400 and one.themes >= 5
-    assert "adapted to this warehouse" in one.network
+    assert one.network.startswith("MiniLM adapted to this warehouse (all-MiniLM-L6-v2-adapted-")
     students = list((tmp_path / "models").glob("minilm-adapted-*"))
     assert len(students) == 1
     pointer = tmp_path / "models" / "minilm_adapted.json"
@@ -212,6 +212,16 @@ def test_topics_with_the_adapted_embedder_fit_it_once_and_reuse_it(
     assert list((tmp_path / "models").glob("minilm-adapted-*")) == students
     labelled = themes_with_labels(settings.db)
     assert labelled.height == 800 and (labelled["theme_id"] != 0).mean() > 0.9
+
+    # `voc status` says which of the student's networks runs here, and why
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    shown = CliRunner().invoke(app, ["status", "--db", str(settings.db)])
+    assert shown.exit_code == 0, shown.output
+    assert "Adapted MiniLM on this machine: all-MiniLM-L6-v2-adapted-" + key in shown.output
+    assert "measured 20" in shown.output
 
 
 def test_the_adapted_embedder_without_a_teacher_says_how_to_get_one(tmp_path, monkeypatch):
