@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # copy serves every warehouse on the machine (a TF-IDF model is fitted per warehouse
     # and stays beside it)
     model_cache: Path | None = None
+    # the adapted embedder's teacher (any sentence-transformers folder); unset: the
+    # EmbeddingGemma that `bash scripts/setup.sh --teacher` keeps in the model cache
+    teacher_dir: Path | None = None
     # where MiniLM runs: "auto" (OpenVINO, else torch), "openvino" or "torch"
     embed_backend: Literal["auto", "openvino", "torch"] = "auto"
     # where the model cache goes when VOC_MODEL_CACHE is not set (the XDG convention)

@@ -44,6 +44,7 @@ def make_embedder(kind: str, settings: Settings):
         db=settings.db,
         model_cache=settings.resolved_model_cache,
         backend=settings.embed_backend,
+        teacher=settings.teacher_dir,
     )
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def make_embedder(kind: str, *, db: Path, model_cache: Path, backend: str = "auto"):
+def make_embedder(
+    kind: str, *, db: Path, model_cache: Path, backend: str = "auto", teacher: Path | None = None
+):
     """The embedder of ``kind`` (models.embeddings.EMBEDDERS) for the warehouse at ``db``.
     A TF-IDF model and an adapted MiniLM are fitted on that warehouse's texts, so they are
     kept beside it; MiniLM's network (and the adapted one's teacher) live in the shared
@@ -19,7 +21,7 @@ def make_embedder(kind: str, *, db: Path, model_cache: Path, backend: str = "aut
         from models.teacher import teacher_dir
 
         return AdaptedMiniLM(
-            db.parent / "models", lambda: teacher_dir(model_cache), backend=backend
+            db.parent / "models", lambda: teacher_dir(model_cache, teacher), backend=backend
         )
     if kind == "tfidf":
         return get_embedder(kind, model_dir=db.parent / "models")

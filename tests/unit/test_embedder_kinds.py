@@ -143,8 +143,9 @@ def test_a_teacher_folder_is_checked_against_the_sums_voc_measured(tmp_path, mon
 
     (tmp_path / "config.json").write_text("{}")
     assert set(teacher.mismatches(tmp_path)) == set(teacher.SHA256)
-    monkeypatch.setenv("VOC_TEACHER_DIR", str(tmp_path))
     with pytest.raises(RuntimeError, match="has no modules.json"):
-        teacher.teacher_dir(tmp_path)
+        teacher.teacher_dir(tmp_path / "cache", tmp_path)
+    with pytest.raises(RuntimeError, match=r"scripts/setup.sh --teacher"):
+        teacher.teacher_dir(tmp_path / "cache")
     (tmp_path / "modules.json").write_text("[]")
-    assert teacher.teacher_dir(tmp_path / "elsewhere") == tmp_path  # taken as given
+    assert teacher.teacher_dir(tmp_path / "cache", tmp_path) == tmp_path  # taken as given
