@@ -12,8 +12,9 @@ Like the TF-IDF model, the student is fitted once per warehouse and kept beside 
 (``<warehouse>/models/minilm-adapted-<key>/``); new items are embedded by it without fitting
 again. Its key hashes everything the fit depends on (the sample, the seed, the recipe, the
 teacher's and the student's files), so the same warehouse and seed give the same name and the
-same vectors. It runs on OpenVINO's float network where OpenVINO is installed (torch
-otherwise); no quantised network is built for it.
+same vectors. It runs as MiniLM does: on the network this machine's check chooses for it
+(float, bf16 kernels or int8; the verdict kept in its folder), on torch where OpenVINO is
+missing.
 """
 
 from __future__ import annotations
@@ -54,22 +55,22 @@ def fitting_sample(texts: Sequence[str], size: int, seed: int) -> list[str]:
     return [distinct[i] for i in sorted(pick)]
 
 
-def _files_digest(folder: Path, names: Sequence[str]) -> str:
+def _files_digest(folder: Path) -> str:
     """What identifies a model folder cheaply: its small files' bytes, its weights' sizes."""
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).as_posix()
         if path.suffix in (".safetensors", ".bin"):
             digest.update(f"{rel}:{path.stat().st_size}".encode())
-        elif rel in names or path.suffix == ".json":
+        elif path.suffix == ".json":
             digest.update(rel.encode() + path.read_bytes())
     return digest.hexdigest()
 
 
 def fit_key(sample: Sequence[str], seed: int, teacher: Path, recipe: dict) -> str:
     digest = hashlib.sha256(json.dumps([recipe, seed], sort_keys=True).encode())
-    digest.update(_files_digest(teacher, ["modules.json"]).encode())
-    digest.update(_files_digest(_package().get_model_path(), ["modules.json"]).encode())
+    digest.update(_files_digest(teacher).encode())
+    digest.update(_files_digest(_package().get_model_path()).encode())
     for text in sample:
         digest.update(text.encode() + b"\x1e")
     return digest.hexdigest()[:12]
@@ -269,34 +270,19 @@ class AdaptedMiniLM(MiniLMEmbedder):
             self._model.max_seq_length = self.max_seq_length
         return self._model
 
-    def _runner(self):
-        """The student's transformer on OpenVINO (the network this machine's check chose
-        for it: float, bf16 kernels or int8), then the head in numpy (vectors equal to
-        torch's: the head is linear, and both end normalised); torch when OpenVINO is
-        missing or fails."""
-        if self._run is not None:
-            return self._run
-        int8 = self.precision == INT8
-        if self.backend != "torch":
-            try:
-                network = OpenVinoMiniLM(
-                    self.max_seq_length,
-                    self.folder,
-                    self._load,
-                    int8=int8,
-                    kernels=None if int8 else self._kernels,
-                )
-                from safetensors.numpy import load_file
+    def _openvino_runner(self, int8: bool):
+        """The student's transformer on OpenVINO (its networks kept in its folder), then the
+        head in numpy: vectors equal to torch's, since the head is linear and both end
+        normalised."""
+        from safetensors.numpy import load_file
 
-                head = load_file(str(_head_folder(self.folder) / "model.safetensors"))
-                weight = np.ascontiguousarray(head["linear.weight"].T, dtype=np.float32)
-                self._run = lambda batches: _normalise(network.encode(batches) @ weight)
-                self.backend_used = "openvino"
-                return self._run
-            except Exception as exc:
-                if self.backend == "openvino" or int8:
-                    raise
-                log.warning("OpenVINO cannot run the adapted MiniLM (%s); using torch", exc)
-                self._why = f"float, on torch: OpenVINO cannot run it here ({exc})"
-        self._run = self._torch_runner()
-        return self._run
+        network = OpenVinoMiniLM(
+            self.max_seq_length,
+            self.folder,
+            self._load,
+            int8=int8,
+            kernels=None if int8 else self._kernels,
+        )
+        head = load_file(str(_head_folder(self.folder) / "model.safetensors"))
+        weight = np.ascontiguousarray(head["linear.weight"].T, dtype=np.float32)
+        return lambda batches: _normalise(network.encode(batches) @ weight)

@@ -224,13 +224,7 @@ class MiniLMEmbedder:
         int8 = self.precision == INT8
         if self.backend in ("auto", "openvino"):
             try:
-                self._run = OpenVinoMiniLM(
-                    self.max_seq_length,
-                    self.model_dir,
-                    self._load,
-                    int8=int8,
-                    kernels=None if int8 else self._kernels,
-                ).encode
+                self._run = self._openvino_runner(int8)
                 self.backend_used = "openvino"
             except Exception as exc:
                 if self.backend == "openvino" or int8:
@@ -240,6 +234,16 @@ class MiniLMEmbedder:
         if self._run is None:
             self._run = self._torch_runner()
         return self._run
+
+    def _openvino_runner(self, int8: bool) -> Callable[[list[list[str]]], np.ndarray]:
+        """The network on OpenVINO, built (once) and kept in ``model_dir``."""
+        return OpenVinoMiniLM(
+            self.max_seq_length,
+            self.model_dir,
+            self._load,
+            int8=int8,
+            kernels=None if int8 else self._kernels,
+        ).encode
 
     def _torch_runner(self) -> Callable[[list[list[str]]], np.ndarray]:
         """sentence-transformers itself: each batch encoded as given."""

@@ -260,7 +260,7 @@ def _quarantine_table(reasons) -> Table:
 
 def _print_network(settings, themed_with: str | None) -> None:
     """Which vectors the themes stand on, and which MiniLM network this machine runs."""
-    from models.embeddings import describe_network
+    from models.embeddings import MiniLMEmbedder, describe_network
 
     if themed_with:
         console.print(f"Themes found on [bold]{esc(themed_with)}[/bold] vectors")
@@ -269,7 +269,7 @@ def _print_network(settings, themed_with: str | None) -> None:
     else:
         here = describe_network(settings.resolved_model_cache)
     console.print(f"MiniLM on this machine: {esc(here)}")
-    if themed_with and themed_with.startswith("all-MiniLM-L6-v2-adapted"):
+    if themed_with and themed_with.startswith(MiniLMEmbedder.base_name + "-adapted"):
         from models.embedder_choice import make_embedder
 
         adapted = make_embedder(
